@@ -1,0 +1,112 @@
+"""Shared passages of two texts, aligned, with character offsets into both display texts.
+
+Seed and extend: every shingle the two texts share is a seed; each seed grows into the
+longest run of equal words on its diagonal; runs are then taken longest first, trimmed so no
+word of either text is used twice (greedy string tiling).
+"""
+
+from dataclasses import dataclass
+
+from dedup.shingles import Hashes
+from dedup.text import Tokens
+
+MAX_SEEDS_PER_SHINGLE = 8  # a boilerplate phrase repeated all over a text seeds at most 8 runs
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A run of words the two texts share."""
+
+    words: int
+    start: int  # offsets into this article's display text
+    end: int
+    match_start: int  # offsets into the match's display text
+    match_end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """All shared passages, longest first, and how many words they cover."""
+
+    passages: tuple[Passage, ...]
+    shared_words: int
+
+
+def _runs(
+    this: Tokens, this_shingles: Hashes, match: Tokens, match_shingles: Hashes, size: int
+) -> list[tuple[int, int, int]]:
+    """Maximal runs (this_index, match_index, length) of equal words seeded by shared shingles."""
+    shared = set(this_shingles.tolist()) & set(match_shingles.tolist())
+    positions: dict[int, list[int]] = {}
+    for index, value in enumerate(match_shingles.tolist()):
+        if value in shared:
+            seen = positions.setdefault(value, [])
+            if len(seen) < MAX_SEEDS_PER_SHINGLE:
+                seen.append(index)
+    runs: list[tuple[int, int, int]] = []
+    reached: dict[int, int] = {}  # diagonal (i - j) -> first index of `this` not yet covered
+    a, b = this.words, match.words
+    for i, value in enumerate(this_shingles.tolist()):
+        for j in positions.get(value, ()):
+            if reached.get(i - j, -1) > i:
+                continue
+            length = size
+            while i + length < len(a) and j + length < len(b) and a[i + length] == b[j + length]:
+                length += 1
+            runs.append((i, j, length))
+            reached[i - j] = i + length
+    return runs
+
+
+def _free_span(
+    i: int, j: int, length: int, used_a: bytearray, used_b: bytearray
+) -> tuple[int, int]:
+    """The longest [offset, offset + size) of a run whose words are unused on both sides."""
+    best_offset, best_size, offset = 0, 0, 0
+    while offset < length:
+        if used_a[i + offset] or used_b[j + offset]:
+            offset += 1
+            continue
+        begin = offset
+        while offset < length and not used_a[i + offset] and not used_b[j + offset]:
+            offset += 1
+        if offset - begin > best_size:
+            best_offset, best_size = begin, offset - begin
+    return best_offset, best_size
+
+
+def align(
+    this: Tokens,
+    this_shingles: Hashes,
+    match: Tokens,
+    match_shingles: Hashes,
+    *,
+    shingle_size: int,
+    min_words: int,
+) -> Alignment:
+    """The shared passages of at least `min_words` words, longest first.
+
+    `*_shingles` are the shingle hashes in text order (one per position) of the same tokens.
+    """
+    runs = _runs(this, this_shingles, match, match_shingles, shingle_size)
+    runs.sort(key=lambda run: (-run[2], run[0]))
+    used_a, used_b = bytearray(len(this)), bytearray(len(match))
+    passages: list[Passage] = []
+    for i, j, length in runs:
+        offset, size = _free_span(i, j, length, used_a, used_b)
+        if size < min_words:
+            continue
+        i, j = i + offset, j + offset
+        used_a[i : i + size] = b"\x01" * size
+        used_b[j : j + size] = b"\x01" * size
+        passages.append(
+            Passage(
+                words=size,
+                start=this.starts[i],
+                end=this.ends[i + size - 1],
+                match_start=match.starts[j],
+                match_end=match.ends[j + size - 1],
+            )
+        )
+    passages.sort(key=lambda p: (-p.words, p.start))
+    return Alignment(tuple(passages), sum(p.words for p in passages))

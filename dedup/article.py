@@ -1,0 +1,21 @@
+"""The article as the core sees it: plain data, no storage (pure)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A stored (or about to be stored) article with its index entries."""
+
+    id: int
+    url: str
+    site: str
+    title: str | None
+    published_at: datetime | None
+    first_seen_at: datetime
+    canonical_url: str | None
+    text: str  # the display text: every reported offset indexes it
+    digest: bytes
+    simhash: int
+    buckets: tuple[bytes, ...]

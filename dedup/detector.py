@@ -1,0 +1,253 @@
+"""The use cases (ingest, check, matches, delete): core calls around store round trips.
+
+The API, the CLI and the workers all go through this one class, so every door into the
+index validates, fingerprints and verifies the same way.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from dedup.article import Article
+from dedup.attribution import Original, Party
+from dedup.config import Settings
+from dedup.errors import ArticleNotFound, InvalidArticle, UrlConflict
+from dedup.extract import HtmlExtractor, extract_html
+from dedup.fingerprint import Fingerprint, FingerprintParams, fingerprint
+from dedup.markers import Marker, find_markers
+from dedup.matching import Match, MatchParams, attribute, verify
+from dedup.score import Thresholds
+from dedup.store import Lookup, Store
+
+log = logging.getLogger(__name__)
+
+UNSTORED_ID = ""  # the id a checked (never stored) article goes by in the attribution
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleInput:
+    """An article as a user sends it: text or HTML, with what they know about it."""
+
+    url: str
+    text: str | None = None
+    html: str | None = None
+    title: str | None = None
+    site: str | None = None
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """An article with its verified matches, its likely original and its markers."""
+
+    article: Article
+    stored: bool  # False for a check: nothing was written
+    created: bool  # True when this call stored it
+    markers: tuple[Marker, ...]
+    matches: tuple[Match, ...]
+    original: Original
+
+    def original_article(self) -> Article:
+        """The article the original id names (the query itself or one of its matches)."""
+        for match in self.matches:
+            if str(match.article.id) == self.original.id:
+                return match.article
+        return self.article
+
+
+def site_of(url: str) -> str:
+    """The host of a url without a leading 'www.'.
+
+    >>> site_of("https://www.Example.com:8080/news/1")
+    'example.com'
+    """
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """Aware datetimes in UTC; naive ones are taken to be UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class Detector:
+    """Ingest, check and explain articles against one index."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        extractor: HtmlExtractor | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self._extractor = extractor
+        self._clock = clock
+        self.params = MatchParams(
+            fingerprint=FingerprintParams(
+                shingle_size=settings.shingle_size,
+                num_perm=settings.num_perm,
+                lsh_threshold=settings.lsh_threshold,
+                min_words=settings.min_words,
+            ),
+            thresholds=Thresholds(
+                min_containment=settings.min_containment,
+                near_duplicate_containment=settings.near_duplicate_containment,
+            ),
+            min_passage_words=settings.min_passage_words,
+        )
+        lsh = self.params.fingerprint.lsh
+        store.ensure_params(
+            {
+                "num_perm": str(lsh.num_perm),
+                "bands": str(lsh.bands),
+                "rows": str(lsh.rows),
+                "shingle_size": str(settings.shingle_size),
+            }
+        )
+
+    # -- preparing the input ---------------------------------------------------------------
+
+    def _prepare(self, given: ArticleInput, first_seen_at: datetime) -> tuple[Article, Fingerprint]:
+        """Extract, validate and fingerprint an input; the article gets id 0 (unassigned)."""
+        if (given.text is None) == (given.html is None):
+            raise InvalidArticle("send exactly one of 'text' or 'html'")
+        title, canonical_url, published_at = given.title, None, given.published_at
+        if given.html is not None:
+            extracted = (
+                self._extractor.extract(given.html)
+                if self._extractor
+                else extract_html(given.html)
+            )
+            text = extracted.text
+            title = title or extracted.title
+            canonical_url = extracted.canonical_url
+            published_at = published_at or extracted.published_at
+        else:
+            text = given.text or ""
+        site = (given.site or site_of(given.url)).strip().lower()
+        if not site:
+            raise InvalidArticle(f"cannot tell the site of url {given.url!r}; send 'site'")
+        found = fingerprint(text, self.params.fingerprint)
+        article = Article(
+            id=0,
+            url=given.url,
+            site=site,
+            title=title,
+            published_at=_utc(published_at),
+            first_seen_at=first_seen_at,
+            canonical_url=canonical_url,
+            text=text,
+            digest=found.digest,
+            simhash=found.simhash,
+            buckets=found.buckets,
+        )
+        return article, found
+
+    # -- the use cases ---------------------------------------------------------------------
+
+    def check(self, given: ArticleInput) -> Result:
+        """Matches and likely original of an article, storing nothing."""
+        article, found = self._prepare(given, self._clock())
+        lookup = self.store.lookup(None, found.buckets, found.simhash)
+        return self._explain(article, found, lookup, stored=False, created=False)
+
+    def ingest(self, given: ArticleInput) -> Result:
+        """Store an article (once per url and text) and explain it.
+
+        The same url with the same text answers with the stored article (created=False);
+        the same url with another text is a conflict.
+        """
+        started = time.perf_counter()
+        article, found = self._prepare(given, self._clock())
+        lookup = self.store.lookup(article.url, found.buckets, found.simhash)
+        if lookup.url_id is not None:
+            existing = self._existing(lookup.url_id, article)
+            if existing is not None:
+                return self._explain(existing, found, lookup, stored=True, created=False)
+        doc_id, claimed = self.store.claim_url(article.url)
+        if not claimed:  # stored meanwhile by another request, or a write that never finished
+            existing = self._existing(doc_id, article)
+            if existing is not None:
+                return self._explain(existing, found, lookup, stored=True, created=False)
+        article = replace(article, id=doc_id)
+        result = self._explain(article, found, lookup, stored=True, created=True)
+        self.store.save(article)
+        log.info(
+            "stored article %d from %s: %d match(es), original %s, %.1f ms",
+            doc_id, article.site, len(result.matches), result.original.id or doc_id,
+            (time.perf_counter() - started) * 1000,
+        )  # fmt: skip
+        return result
+
+    def _existing(self, doc_id: int, article: Article) -> Article | None:
+        """The stored article of this url if it holds the same text; None if never written."""
+        (stored,) = self.store.fetch([doc_id])
+        if stored is None:
+            return None
+        if stored.digest != article.digest:
+            raise UrlConflict(
+                f"url {article.url!r} is stored already (id {doc_id}) with a different text; "
+                f"DELETE /v1/articles/{doc_id} first to replace it",
+                existing_id=str(doc_id),
+            )
+        return stored
+
+    def get(self, doc_id: str) -> Article:
+        """A stored article, or ArticleNotFound."""
+        (stored,) = self.store.fetch([self._parse_id(doc_id)])
+        if stored is None:
+            raise ArticleNotFound(f"no article with id {doc_id!r}")
+        return stored
+
+    def matches(self, doc_id: str) -> Result:
+        """A stored article explained against the index as it is now."""
+        stored = self.get(doc_id)
+        found = fingerprint(stored.text, self.params.fingerprint)
+        lookup = self.store.lookup(None, found.buckets, found.simhash)
+        return self._explain(stored, found, lookup, stored=True, created=False)
+
+    def delete(self, doc_id: str) -> None:
+        """Remove an article from the record and every index."""
+        self.store.delete(self.get(doc_id))
+
+    @staticmethod
+    def _parse_id(doc_id: str) -> int:
+        if not doc_id.isascii() or not doc_id.isdigit() or len(doc_id) > 18:
+            raise ArticleNotFound(f"no article with id {doc_id!r} (ids are whole numbers)")
+        return int(doc_id)
+
+    # -- verification ----------------------------------------------------------------------
+
+    def _candidates(self, lookup: Lookup, exclude: int) -> list[int]:
+        """Candidate ids, most LSH bands shared first, then nearest SimHash; capped."""
+        ids = set(lookup.band_hits) | set(lookup.simhash_hits)
+        ids.discard(exclude)
+        ranked = sorted(
+            ids, key=lambda i: (-lookup.band_hits.get(i, 0), lookup.simhash_hits.get(i, 64), i)
+        )
+        return ranked[: self.settings.max_candidates]
+
+    def _explain(
+        self, article: Article, found: Fingerprint, lookup: Lookup, *, stored: bool, created: bool
+    ) -> Result:
+        candidate_ids = self._candidates(lookup, exclude=article.id)
+        candidates = [a for a in self.store.fetch(candidate_ids) if a is not None]
+        matches = verify(article.text, found, candidates, self.params)
+        markers = tuple(find_markers(article.text))
+        this = Party(
+            id=str(article.id) if stored else UNSTORED_ID,
+            site=article.site,
+            published_at=article.published_at,
+            first_seen_at=article.first_seen_at,
+            markers=markers,
+        )
+        original = attribute(this, matches)
+        return Result(article, stored, created, markers, tuple(matches), original)
+

@@ -1,0 +1,40 @@
+"""One tree of errors, translated once at each edge (API status, CLI exit code)."""
+
+
+class DedupError(Exception):
+    """Base class for every error this project raises on purpose."""
+
+
+class InvalidArticle(DedupError):
+    """The article cannot be fingerprinted as sent (API 422, CLI exit 2)."""
+
+
+class ArticleNotFound(DedupError):
+    """No stored article has this id (API 404, CLI exit 1)."""
+
+
+class UrlConflict(DedupError):
+    """The url is stored already with a different text (API 409, CLI exit 1)."""
+
+    def __init__(self, message: str, existing_id: str) -> None:
+        super().__init__(message)
+        self.existing_id = existing_id
+
+
+class StoreUnavailable(DedupError):
+    """Redis did not answer; nothing was written (API 503, CLI exit 3)."""
+
+
+STATUS_FOR: dict[type[DedupError], int] = {
+    InvalidArticle: 422,
+    ArticleNotFound: 404,
+    UrlConflict: 409,
+    StoreUnavailable: 503,
+}
+
+EXIT_CODES: dict[type[DedupError], int] = {
+    InvalidArticle: 2,
+    ArticleNotFound: 1,
+    UrlConflict: 1,
+    StoreUnavailable: 3,
+}

@@ -1,0 +1,105 @@
+"""Republishing markers: credit lines, aggregator chrome, spun phrases, translator credits.
+
+Each marker carries its span in the display text so a person can check it. The phrase lists
+live in `dedup/data/markers.json`, not in code.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Literal
+
+Kind = Literal["credit", "chrome", "byline", "translation", "machine", "spin"]
+KINDS: tuple[Kind, ...] = ("credit", "chrome", "byline", "translation", "machine", "spin")
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """One republishing marker found in a text."""
+
+    kind: Kind
+    label: str
+    text: str  # the display text at [start, end)
+    start: int
+    end: int
+    detail: str | None = None  # credited outlet, or the phrase a spun one replaced
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    kind: Kind
+    label: str
+    pattern: re.Pattern[str]
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Compiled marker rules plus the sites for which a credit is their own byline."""
+
+    rules: tuple[Rule, ...]
+    owner_sites: dict[str, tuple[str, ...]]
+
+
+def compile_rules(data: dict[str, object]) -> Rules:
+    """Compile the rules of a markers document (the shape of `data/markers.json`)."""
+    rules: list[Rule] = []
+    for kind in KINDS:
+        for entry in data.get(kind, []):  # type: ignore[attr-defined]
+            if kind == "spin":
+                words = r"\s+".join(re.escape(w) for w in entry["spun"].split())
+                pattern = re.compile(rf"\b{words}\b", re.IGNORECASE)
+                rules.append(Rule(kind, "spun phrase", pattern, entry["canonical"]))
+            else:
+                rules.append(Rule(kind, entry["label"], re.compile(entry["pattern"])))
+    owners = data.get("owner_sites", {})
+    owner_sites = {name: tuple(sites) for name, sites in owners.items()}  # type: ignore[attr-defined]
+    return Rules(tuple(rules), owner_sites)
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> Rules:
+    """The rules shipped in the package (read once; they never change at run time)."""
+    raw = resources.files("dedup").joinpath("data/markers.json").read_text(encoding="utf-8")
+    return compile_rules(json.loads(raw))
+
+
+def find_markers(text: str, rules: Rules | None = None) -> list[Marker]:
+    """Every marker in the text, in text order.
+
+    >>> [(m.kind, m.text, m.detail) for m in find_markers("MOSCOW (AP) - the Chilly Battle")]
+    [('credit', '(AP)', 'AP'), ('spin', 'Chilly Battle', 'Cold War')]
+    """
+    rules = rules or default_rules()
+    found: list[Marker] = []
+    for rule in rules.rules:
+        for match in rule.pattern.finditer(text):
+            detail = rule.detail
+            if rule.kind == "credit" and match.groups():
+                detail = match.group(1).strip()
+            found.append(
+                Marker(rule.kind, rule.label, match.group(), match.start(), match.end(), detail)
+            )
+    found.sort(key=lambda m: (m.start, m.end))
+    return found
+
+
+def credits_other_outlet(marker: Marker, site: str, rules: Rules | None = None) -> bool:
+    """Whether a credit marker names an outlet other than the article's own site.
+
+    >>> m = Marker("credit", "wire dateline credit", "(AP)", 0, 4, "AP")
+    >>> credits_other_outlet(m, "apnews.com"), credits_other_outlet(m, "infonews.ca")
+    (False, True)
+    """
+    if marker.kind != "credit" or not marker.detail:
+        return False
+    rules = rules or default_rules()
+    owners = rules.owner_sites.get(marker.detail, ())
+    site = site.lower()
+    if any(site == owner or site.endswith("." + owner) for owner in owners):
+        return False
+    compact_outlet = re.sub(r"[^a-z0-9]", "", marker.detail.lower())
+    compact_site = re.sub(r"[^a-z0-9]", "", site.split(".")[0]) if site else ""
+    return not (compact_site and compact_site == compact_outlet)

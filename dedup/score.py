@@ -1,0 +1,91 @@
+"""Exact verification of a candidate pair, and the relation it shows (pure)."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from dedup.fingerprint import Fingerprint
+from dedup.shingles import overlap
+from dedup.signatures import simhash_distance
+
+Relation = Literal["duplicate", "near_duplicate", "excerpt", "contains"]
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """How much two texts share, measured on their word shingles."""
+
+    jaccard: float
+    containment: float  # share of this article's shingles found in the match
+    contained_by: float  # share of the match's shingles found in this article
+    simhash_distance: int
+    same_text: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The decision rule: a pair is a copy when either text is mostly inside the other."""
+
+    min_containment: float = 0.5
+    near_duplicate_containment: float = 0.8
+
+
+def jaccard(shared: int, first_size: int, second_size: int) -> float:
+    """Jaccard similarity from the overlap and the two set sizes.
+
+    >>> jaccard(2, 3, 3)
+    0.5
+    """
+    union = first_size + second_size - shared
+    return shared / union if union else 0.0
+
+
+def containment(shared: int, size: int) -> float:
+    """Share of a set found in the other (0.0 for an empty set).
+
+    >>> containment(3, 4)
+    0.75
+    """
+    return shared / size if size else 0.0
+
+
+def compare(this: Fingerprint, match: Fingerprint) -> Scores:
+    """Exact scores of this article against a candidate match."""
+    shared = overlap(this.shingle_set, match.shingle_set)
+    this_size, match_size = len(this.shingle_set), len(match.shingle_set)
+    return Scores(
+        jaccard=round(jaccard(shared, this_size, match_size), 4),
+        containment=round(containment(shared, this_size), 4),
+        contained_by=round(containment(shared, match_size), 4),
+        simhash_distance=simhash_distance(this.simhash, match.simhash),
+        same_text=this.digest == match.digest,
+    )
+
+
+def is_copy(scores: Scores, thresholds: Thresholds) -> bool:
+    """Whether the pair passes the verification bar.
+
+    >>> is_copy(Scores(0.3, 0.9, 0.3, 20, False), Thresholds())
+    True
+    >>> is_copy(Scores(0.05, 0.1, 0.08, 30, False), Thresholds())
+    False
+    """
+    return scores.same_text or max(scores.containment, scores.contained_by) >= (
+        thresholds.min_containment
+    )
+
+
+def relation(scores: Scores, thresholds: Thresholds) -> Relation:
+    """Name the relation of a verified pair, from this article's point of view.
+
+    >>> relation(Scores(0.4, 0.95, 0.4, 20, False), Thresholds())
+    'excerpt'
+    >>> relation(Scores(0.4, 0.4, 0.95, 20, False), Thresholds())
+    'contains'
+    >>> relation(Scores(0.85, 0.9, 0.93, 2, False), Thresholds())
+    'near_duplicate'
+    """
+    if scores.same_text:
+        return "duplicate"
+    if min(scores.containment, scores.contained_by) >= thresholds.near_duplicate_containment:
+        return "near_duplicate"
+    return "excerpt" if scores.containment >= scores.contained_by else "contains"

@@ -1,0 +1,247 @@
+"""All Redis I/O: one module spells every key, and every step is one round trip.
+
+Layout under the key prefix P (ids are integers, so bucket sets stay compact intsets):
+
+    P:meta               hash  index parameters the stored signatures were made with
+    P:next_id            int   last id handed out
+    P:urls               hash  url -> id
+    P:a:<id>             hash  the article record (metadata, zlib display text, digest, ...)
+    P:l:<band>:<bucket>  set   ids whose MinHash band <band> hashes to <bucket> (LSH)
+    P:s:<block>:<value>  hash  id -> full 64-bit SimHash, for ids with this 16-bit block
+"""
+
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import redis
+
+from dedup.article import Article
+from dedup.errors import StoreUnavailable
+from dedup.signatures import simhash_blocks, simhash_distance
+
+# Claim a url atomically: the existing id, or a new id bound to the url.
+_CLAIM_URL = """
+local existing = redis.call('HGET', KEYS[1], ARGV[1])
+if existing then return {0, existing} end
+local id = redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[1], ARGV[1], id)
+return {1, tostring(id)}
+"""
+# Forget a url only while it still points at the article being deleted.
+_FORGET_URL = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+"""
+_RECORD_FIELDS = (
+    "url", "site", "title", "published_at", "first_seen_at", "canonical_url",
+    "text", "digest", "simhash", "buckets",
+)  # fmt: skip
+
+
+class Keys:
+    """Every Redis key of one index, spelled from its prefix."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.meta = f"{prefix}:meta"
+        self.next_id = f"{prefix}:next_id"
+        self.urls = f"{prefix}:urls"
+
+    def article(self, doc_id: int) -> str:
+        return f"{self.prefix}:a:{doc_id}"
+
+    def band(self, band: int, bucket: bytes) -> str:
+        return f"{self.prefix}:l:{band}:{bucket.hex()}"
+
+    def simhash_block(self, block: int, value: int) -> str:
+        return f"{self.prefix}:s:{block}:{value:04x}"
+
+    def pattern(self) -> str:
+        """A SCAN pattern matching every key of this index."""
+        return f"{self.prefix}:*"
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What one index probe found: the url's id and candidates with their evidence."""
+
+    url_id: int | None
+    band_hits: Counter[int]  # id -> how many LSH bands it shares with the query
+    simhash_hits: dict[int, int]  # id -> SimHash distance, only ids within the bound
+
+
+def _bucket_width(buckets: Sequence[bytes]) -> int:
+    return len(buckets[0]) if buckets else 0
+
+
+def _text_or_none(value: bytes | None) -> str | None:
+    return value.decode() if value else None
+
+
+def _time_or_none(value: bytes | None) -> datetime | None:
+    return datetime.fromisoformat(value.decode()) if value else None
+
+
+class Store:
+    """The index and the article records of one key prefix on one Redis."""
+
+    def __init__(self, client: "redis.Redis[bytes]", prefix: str) -> None:
+        self._redis = client
+        self.keys = Keys(prefix)
+        self._claim_url = client.register_script(_CLAIM_URL)
+        self._forget_url = client.register_script(_FORGET_URL)
+
+    def _run(self, commands: Iterable[tuple[str, tuple[Any, ...]]], *, atomic: bool) -> list[Any]:
+        """Send commands in one pipeline (MULTI/EXEC when atomic); map Redis failures."""
+        try:
+            with self._redis.pipeline(transaction=atomic) as pipe:
+                for name, args in commands:
+                    getattr(pipe, name)(*args)
+                return pipe.execute()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
+        except redis.ResponseError as exc:
+            raise StoreUnavailable(f"Redis refused the command: {exc}") from exc
+
+    def ping(self) -> bool:
+        """Whether Redis answers."""
+        try:
+            return bool(self._redis.ping())
+        except (redis.ConnectionError, redis.TimeoutError):
+            return False
+
+    def ensure_params(self, params: dict[str, str]) -> None:
+        """Article the index parameters, or fail if the index was built with others.
+
+        Signatures made with other parameters never match: mixing them silently loses recall.
+        """
+        self._run([("hsetnx", (self.keys.meta, k, v)) for k, v in params.items()], atomic=True)
+        stored = self._run([("hgetall", (self.keys.meta,))], atomic=False)[0]
+        stored_params = {k.decode(): v.decode() for k, v in stored.items()}
+        differ = {k: (stored_params[k], v) for k, v in params.items() if stored_params[k] != v}
+        if differ:
+            detail = ", ".join(f"{k} is {old} in the index but {new} now" for k, (old, new) in differ.items())
+            raise ValueError(
+                f"index '{self.keys.prefix}' was built with other parameters ({detail}); "
+                "set them back, or use a new DEDUP_KEY_PREFIX for a new index"
+            )
+
+    def lookup(self, url: str | None, buckets: Sequence[bytes], simhash: int) -> Lookup:
+        """Candidates from LSH bands and SimHash blocks, and the url's id: one round trip."""
+        commands: list[tuple[str, tuple[Any, ...]]] = [
+            ("smembers", (self.keys.band(band, bucket),)) for band, bucket in enumerate(buckets)
+        ]
+        blocks = simhash_blocks(simhash)
+        commands += [
+            ("hgetall", (self.keys.simhash_block(i, value),)) for i, value in enumerate(blocks)
+        ]
+        if url is not None:
+            commands.append(("hget", (self.keys.urls, url)))
+        replies = self._run(commands, atomic=False)
+        band_hits: Counter[int] = Counter()
+        for members in replies[: len(buckets)]:
+            band_hits.update(int(m) for m in members)
+        simhash_hits: dict[int, int] = {}
+        for entries in replies[len(buckets) : len(buckets) + len(blocks)]:
+            for doc_id, value in entries.items():
+                distance = simhash_distance(simhash, int.from_bytes(value, "big"))
+                if distance <= len(blocks) - 1:
+                    simhash_hits[int(doc_id)] = distance
+        url_id = replies[-1] if url is not None else None
+        return Lookup(int(url_id) if url_id else None, band_hits, simhash_hits)
+
+    def fetch(self, doc_ids: Sequence[int]) -> list[Article | None]:
+        """The records of these ids (None where gone): one round trip."""
+        replies = self._run(
+            [("hmget", (self.keys.article(i), *_RECORD_FIELDS)) for i in doc_ids], atomic=False
+        )
+        return [self._record(i, values) for i, values in zip(doc_ids, replies, strict=True)]
+
+    @staticmethod
+    def _record(doc_id: int, values: list[bytes | None]) -> Article | None:
+        fields = dict(zip(_RECORD_FIELDS, values, strict=True))
+        if fields["text"] is None:
+            return None
+        packed = fields["buckets"] or b"\x00"
+        size, packed = packed[0], packed[1:]  # first byte: width of one bucket
+        buckets = tuple(packed[i : i + size] for i in range(0, len(packed), size)) if size else ()
+        return Article(
+            id=doc_id,
+            url=(fields["url"] or b"").decode(),
+            site=(fields["site"] or b"").decode(),
+            title=_text_or_none(fields["title"]),
+            published_at=_time_or_none(fields["published_at"]),
+            first_seen_at=datetime.fromisoformat((fields["first_seen_at"] or b"").decode()),
+            canonical_url=_text_or_none(fields["canonical_url"]),
+            text=zlib.decompress(fields["text"]).decode(),
+            digest=fields["digest"] or b"",
+            simhash=int.from_bytes(fields["simhash"] or b"", "big"),
+            buckets=buckets,
+        )
+
+    def claim_url(self, url: str) -> tuple[int, bool]:
+        """The id bound to this url, and whether this call created the binding."""
+        try:
+            created, doc_id = self._claim_url(keys=[self.keys.urls, self.keys.next_id], args=[url])
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
+        return int(doc_id), bool(created)
+
+    def save(self, record: Article) -> None:
+        """Write the record and every index entry at once (MULTI/EXEC): all or nothing."""
+        width = _bucket_width(record.buckets)
+        mapping = {
+            "url": record.url,
+            "site": record.site,
+            "title": record.title or "",
+            "published_at": record.published_at.isoformat() if record.published_at else "",
+            "first_seen_at": record.first_seen_at.isoformat(),
+            "canonical_url": record.canonical_url or "",
+            "text": zlib.compress(record.text.encode(), 6),
+            "digest": record.digest,
+            "simhash": record.simhash.to_bytes(8, "big"),
+            "buckets": bytes([width]) + b"".join(record.buckets),
+        }
+        commands: list[tuple[str, tuple[Any, ...]]] = [
+            ("hset", (self.keys.article(record.id), None, None, mapping))
+        ]
+        commands += [
+            ("sadd", (self.keys.band(band, bucket), record.id))
+            for band, bucket in enumerate(record.buckets)
+        ]
+        simhash_bytes = record.simhash.to_bytes(8, "big")
+        commands += [
+            ("hset", (self.keys.simhash_block(block, value), str(record.id), simhash_bytes))
+            for block, value in enumerate(simhash_blocks(record.simhash))
+        ]
+        self._run(commands, atomic=True)
+
+    def delete(self, record: Article) -> None:
+        """Remove the record and every index entry at once (MULTI/EXEC)."""
+        commands: list[tuple[str, tuple[Any, ...]]] = [("delete", (self.keys.article(record.id),))]
+        commands += [
+            ("srem", (self.keys.band(band, bucket), record.id))
+            for band, bucket in enumerate(record.buckets)
+        ]
+        commands += [
+            ("hdel", (self.keys.simhash_block(block, value), str(record.id)))
+            for block, value in enumerate(simhash_blocks(record.simhash))
+        ]
+        try:
+            with self._redis.pipeline(transaction=True) as pipe:
+                for name, args in commands:
+                    getattr(pipe, name)(*args)
+                self._forget_url(keys=[self.keys.urls], args=[record.url, record.id], client=pipe)
+                pipe.execute()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
+
+    def count(self) -> int:
+        """How many articles are stored."""
+        return int(self._run([("hlen", (self.keys.urls,))], atomic=False)[0])

@@ -1,0 +1,124 @@
+"""Normalisation and word tokens, with every token's offsets in the display text.
+
+The display text is what the user sent (after HTML extraction). Tokens are the normalised
+words of it: Unicode NFKC, case folded, Latin look-alike letters folded, zero-width and
+control characters removed. Punctuation, quotes, dashes and whitespace separate tokens and
+never appear in them, so curly and straight quotes or different dashes cannot make two
+copies differ.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Zero-width and invisible formatting characters that scrapers insert inside words, plus the
+# soft hyphen; they are dropped before tokenizing so "Ukr\u200baine" stays one word.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Control characters other than tab and newlines read as a word break.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_WORD = re.compile(r"\w+")
+
+# Cyrillic and Greek letters that look like Latin ones (Unicode confusables), folded inside
+# tokens that also hold Latin letters: "Ukrаine" with a Cyrillic "а" reads as "ukraine".
+_LOOKALIKES = str.maketrans(
+    {
+        # Cyrillic (lower case only: tokens are case folded first)
+        "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+        "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d",
+        "ԛ": "q", "ԝ": "w", "һ": "h", "ӏ": "l",
+        # Greek
+        "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",
+        "υ": "u", "χ": "x",
+    }
+)
+_LATIN = re.compile("[a-z]")
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """The normalised words of a text and where each one stands in the display text."""
+
+    words: tuple[str, ...]
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+def fold_word(word: str) -> str:
+    """Normalise one word: NFKC, case folding, Latin look-alikes.
+
+    >>> fold_word("ＣＯＬＤ")
+    'cold'
+    >>> fold_word("Ukrаine")  # the fourth letter is Cyrillic
+    'ukraine'
+    """
+    folded = unicodedata.normalize("NFKC", word).casefold()
+    if not folded.isascii() and _LATIN.search(folded):
+        folded = folded.translate(_LOOKALIKES)
+    return folded
+
+
+def _clean(text: str) -> tuple[str, list[int] | None]:
+    """The text without invisible characters, and a map from its indices to the original's.
+
+    The map is None when nothing was removed (the common case), meaning identity.
+    """
+    text = _CONTROL.sub(" ", text)  # same length: offsets unchanged
+    if not _INVISIBLE.search(text):
+        return text, None
+    kept: list[str] = []
+    index: list[int] = []
+    for position, char in enumerate(text):
+        if not _INVISIBLE.match(char):
+            kept.append(char)
+            index.append(position)
+    index.append(len(text))
+    return "".join(kept), index
+
+
+def words(text: str) -> list[str]:
+    """The normalised words of a text, without offsets (the fast path used for fingerprints).
+
+    >>> words("“Cold War” — it’s over")
+    ['cold', 'war', 'it', 's', 'over']
+    """
+    clean, _ = _clean(text)
+    if clean.isascii():
+        return _WORD.findall(clean.lower())
+    return [fold_word(w) for w in _WORD.findall(clean)]
+
+
+def tokenize(text: str) -> Tokens:
+    """The normalised words of a text with their [start, end) offsets in the text itself.
+
+    >>> t = tokenize("Cold\u200b War!")
+    >>> t.words, t.starts, t.ends
+    (('cold', 'war'), (0, 6), (4, 9))
+    """
+    clean, index = _clean(text)
+    ascii_only = clean.isascii()
+    found: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for match in _WORD.finditer(clean):
+        word = match.group()
+        found.append(word.lower() if ascii_only else fold_word(word))
+        start, end = match.span()
+        if index is None:
+            starts.append(start)
+            ends.append(end)
+        else:
+            starts.append(index[start])
+            ends.append(index[end - 1] + 1)
+    return Tokens(tuple(found), tuple(starts), tuple(ends))
+
+
+def normalize(text: str) -> str:
+    """The text as the comparison sees it: its normalised words joined by single spaces.
+
+    >>> normalize("It’s  the ‘Cold War’\u200b – again")
+    'it s the cold war again'
+    """
+    return " ".join(words(text))
