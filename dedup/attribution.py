@@ -74,6 +74,13 @@ def _lag(seconds: float) -> str:
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 
+def _when(party: Party, short: bool = False) -> str:
+    """How a party's time is known: declared publication or this service's first sight."""
+    if party.published_at is not None:
+        return "was published" if short else f"was published {party.published_at.isoformat()}"
+    return "was first seen" if short else f"was first seen {party.first_seen_at.isoformat()}"
+
+
 def _penalties(party: Party, rules: Rules | None) -> tuple[float, list[str]]:
     """Points lost for signs of republishing, with a reason for each."""
     lost = 0.0
@@ -139,11 +146,9 @@ def likely_original(parties: Sequence[Party], rules: Rules | None = None) -> Ori
     if lag > 0:
         declared = first.published_at is not None and runner_up.published_at is not None
         points[first.id] += POINTS_FIRST_PUBLISHED if declared else POINTS_FIRST_SEEN
-        verb = "published" if declared else "seen"
         merits[first.id].insert(
             0,
-            f"{first.site} was {verb} first ({first.when.isoformat()}), "
-            f"{_lag(lag)} before {runner_up.site}",
+            f"{first.site} {_when(first)}, {_lag(lag)} before {runner_up.site} {_when(runner_up, short=True)}",
         )
 
     rank = {p.id: index for index, p in enumerate(ordered)}

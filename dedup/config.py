@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     min_words: int = Field(default=20, ge=1)
     max_candidates: int = Field(default=100, ge=1, le=10_000)
     min_containment: float = Field(default=0.5, gt=0.0, le=1.0)
-    near_duplicate_containment: float = Field(default=0.8, gt=0.0, le=1.0)
+    near_duplicate_size_ratio: float = Field(default=0.8, gt=0.0, le=1.0)
     min_passage_words: int = Field(default=8, ge=1)
 
     max_body_bytes: int = Field(default=2_000_000, ge=1_000)

@@ -46,6 +46,7 @@ class Result:
     article: Article
     stored: bool  # False for a check: nothing was written
     created: bool  # True when this call stored it
+    word_count: int
     markers: tuple[Marker, ...]
     matches: tuple[Match, ...]
     original: Original
@@ -98,19 +99,27 @@ class Detector:
             ),
             thresholds=Thresholds(
                 min_containment=settings.min_containment,
-                near_duplicate_containment=settings.near_duplicate_containment,
+                near_duplicate_size_ratio=settings.near_duplicate_size_ratio,
             ),
             min_passage_words=settings.min_passage_words,
         )
+        self._index_checked = False
+
+    def _ensure_index(self) -> None:
+        """Check once (lazily, so the service starts while Redis is down) that the index
+        was built with these parameters."""
+        if self._index_checked:
+            return
         lsh = self.params.fingerprint.lsh
-        store.ensure_params(
+        self.store.ensure_params(
             {
                 "num_perm": str(lsh.num_perm),
                 "bands": str(lsh.bands),
                 "rows": str(lsh.rows),
-                "shingle_size": str(settings.shingle_size),
+                "shingle_size": str(self.settings.shingle_size),
             }
         )
+        self._index_checked = True
 
     # -- preparing the input ---------------------------------------------------------------
 
@@ -155,6 +164,7 @@ class Detector:
     def check(self, given: ArticleInput) -> Result:
         """Matches and likely original of an article, storing nothing."""
         article, found = self._prepare(given, self._clock())
+        self._ensure_index()
         lookup = self.store.lookup(None, found.buckets, found.simhash)
         return self._explain(article, found, lookup, stored=False, created=False)
 
@@ -166,6 +176,7 @@ class Detector:
         """
         started = time.perf_counter()
         article, found = self._prepare(given, self._clock())
+        self._ensure_index()
         lookup = self.store.lookup(article.url, found.buckets, found.simhash)
         if lookup.url_id is not None:
             existing = self._existing(lookup.url_id, article)
@@ -179,7 +190,7 @@ class Detector:
         article = replace(article, id=doc_id)
         result = self._explain(article, found, lookup, stored=True, created=True)
         self.store.save(article)
-        log.info(
+        log.debug(
             "stored article %d from %s: %d match(es), original %s, %.1f ms",
             doc_id, article.site, len(result.matches), result.original.id or doc_id,
             (time.perf_counter() - started) * 1000,
@@ -201,6 +212,7 @@ class Detector:
 
     def get(self, doc_id: str) -> Article:
         """A stored article, or ArticleNotFound."""
+        self._ensure_index()
         (stored,) = self.store.fetch([self._parse_id(doc_id)])
         if stored is None:
             raise ArticleNotFound(f"no article with id {doc_id!r}")
@@ -249,5 +261,7 @@ class Detector:
             markers=markers,
         )
         original = attribute(this, matches)
-        return Result(article, stored, created, markers, tuple(matches), original)
+        return Result(
+            article, stored, created, found.word_count, markers, tuple(matches), original
+        )
 

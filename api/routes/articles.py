@@ -1,0 +1,57 @@
+"""/v1/articles: store, read, explain and delete articles."""
+
+from fastapi import APIRouter, Response, status
+
+from api.deps import DetectorDep
+from api.schemas import ArticleIn, ArticleOut, CheckOut, ErrorOut
+from dedup.markers import find_markers
+
+router = APIRouter(prefix="/v1/articles", tags=["articles"])
+
+ERRORS = {
+    404: {"model": ErrorOut, "description": "No article with this id."},
+    503: {"model": ErrorOut, "description": "Redis is unreachable; nothing was changed."},
+}
+
+
+@router.post(
+    "",
+    response_model=CheckOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": CheckOut, "description": "This url with this text was stored already."},
+        409: {"model": ErrorOut, "description": "This url is stored with a different text."},
+        413: {"model": ErrorOut, "description": "The body is over DEDUP_MAX_BODY_BYTES."},
+        422: {"model": ErrorOut, "description": "Invalid article (field, length, HTML)."},
+        503: ERRORS[503],
+    },
+)
+def store_article(article: ArticleIn, detector: DetectorDep, response: Response) -> CheckOut:
+    """Store an article and answer with its verified copies, its likely original and the
+    shared passages. Idempotent: the same url with the same text is stored once (200)."""
+    result = detector.ingest(article.to_input())
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    return CheckOut.of(result)
+
+
+@router.get("/{article_id}", response_model=ArticleOut, responses=ERRORS)
+def get_article(article_id: str, detector: DetectorDep) -> ArticleOut:
+    """A stored article: metadata, display text and republishing markers."""
+    article = detector.get(article_id)
+    return ArticleOut.of(article, find_markers(article.text))
+
+
+@router.get("/{article_id}/matches", response_model=CheckOut, responses=ERRORS)
+def article_matches(article_id: str, detector: DetectorDep) -> CheckOut:
+    """A stored article's copies and original, recomputed against the index now."""
+    return CheckOut.of(detector.matches(article_id))
+
+
+@router.delete(
+    "/{article_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=ERRORS
+)
+def delete_article(article_id: str, detector: DetectorDep) -> Response:
+    """Remove an article from the record and every index."""
+    detector.delete(article_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,19 @@
+"""/v1/check: explain an article without storing it."""
+
+from fastapi import APIRouter
+
+from api.deps import DetectorDep
+from api.routes.articles import ERRORS
+from api.schemas import ArticleIn, CheckOut, ErrorOut
+
+router = APIRouter(prefix="/v1", tags=["check"])
+
+
+@router.post(
+    "/check",
+    response_model=CheckOut,
+    responses={422: {"model": ErrorOut}, 413: {"model": ErrorOut}, 503: ERRORS[503]},
+)
+def check_article(article: ArticleIn, detector: DetectorDep) -> CheckOut:
+    """The article's verified copies, likely original and evidence; nothing is stored."""
+    return CheckOut.of(detector.check(article.to_input()))

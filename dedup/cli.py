@@ -1,0 +1,159 @@
+"""The `dedup` command: serve the API, scan files into the index, check one file."""
+
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from dedup import __version__
+from dedup.config import Settings
+from dedup.detector import ArticleInput, Detector
+from dedup.errors import EXIT_CODES, DedupError
+from dedup.input import HTML_SUFFIXES, count_items, find_files, read_items
+from dedup.report import Scanned, describe_result, scan_report
+from dedup.runtime import open_runtime
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_FAILED_ITEMS = 1
+EXIT_USAGE = 2
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic's ValidationError names the DEDUP_ variable
+        raise click.ClickException(f"invalid DEDUP_* setting: {exc}") from exc
+
+
+@contextmanager
+def _detector(settings: Settings) -> Iterator[Detector]:
+    """The detector on the configured Redis; DedupErrors become 'Error: ...' and an exit code."""
+    try:
+        with open_runtime(settings) as runtime:
+            yield runtime.detector
+    except DedupError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_CODES.get(type(exc), 1))
+
+
+@click.group()
+@click.version_option(__version__, prog_name="dedup")
+def main() -> None:
+    """Find copies of news articles, their likely original, and the shared passages.
+
+    Settings come from DEDUP_* environment variables (see the README). Without
+    DEDUP_REDIS_URL an embedded Redis keeps the index in DEDUP_DATA_DIR.
+    """
+    logging.basicConfig(
+        level=_settings().log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on [DEDUP_API_HOST].")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port [DEDUP_API_PORT].")
+def serve(host: str | None, port: int | None) -> None:
+    """Run the REST API (OpenAPI docs at /docs).
+
+    Example: dedup serve --port 8000
+    """
+    import uvicorn
+
+    from api.main import create_app
+
+    settings = _settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--passages", default=1, show_default=True, type=click.IntRange(0, 50),
+              help="Shared passages to show per match.")  # fmt: skip
+def scan(paths: tuple[Path, ...], passages: int) -> None:
+    """Store articles from files and folders in the index, then report copies and originals.
+
+    Reads .txt and .html/.htm files (one article each; a manifest.json beside them may give
+    url, site, title, published_at per file name) and .jsonl/.ndjson files (one article per
+    line, shaped like the POST /v1/articles body). Exit code 1 when any article failed.
+
+    Example: dedup scan seeds/
+    """
+    files = find_files(list(paths))
+    if not files:
+        click.echo("Error: no .txt, .html, .htm, .jsonl or .ndjson files in the given paths", err=True)
+        sys.exit(EXIT_USAGE)
+    total = count_items(files)
+    scanned: list[Scanned] = []
+    started = time.perf_counter()
+    with _detector(_settings()) as detector:
+        with click.progressbar(
+            read_items(files), length=total, label=f"Scanning {total} article(s)",
+            show_pos=True, show_eta=True, file=sys.stderr,
+        ) as items:  # fmt: skip
+            for item in items:
+                if item.article is None:
+                    scanned.append(Scanned(item.origin, item.name, None, item.error))
+                    continue
+                try:
+                    scanned.append(Scanned(item.origin, item.name, detector.ingest(item.article)))
+                except DedupError as exc:
+                    scanned.append(Scanned(item.origin, item.name, None, str(exc)))
+        # Re-explain every article that takes part in a copy pair, so earlier articles also
+        # list the copies stored after them.
+        paired = {m.article.id for s in scanned if s.result for m in s.result.matches}
+        scanned = [
+            Scanned(s.origin, s.name, detector.matches(str(s.result.article.id)))
+            if s.result and (s.result.matches or s.result.article.id in paired)
+            else s
+            for s in scanned
+        ]
+    click.echo(scan_report(scanned, time.perf_counter() - started))
+    if any(s.result is None for s in scanned):
+        sys.exit(EXIT_FAILED_ITEMS)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", default=None, help="The article's url (default: the file's path).")
+@click.option("--site", default=None, help="The article's site (default: from the url).")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response instead.")
+@click.option("--passages", default=3, show_default=True, type=click.IntRange(0, 50),
+              help="Shared passages to show per match.")  # fmt: skip
+def check(file: Path, url: str | None, site: str | None, as_json: bool, passages: int) -> None:
+    """Check one .txt or .html file against the index without storing it.
+
+    Example: dedup check suspicious.html --site suspicious.example
+    """
+    try:
+        content = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        click.echo(f"Error: {file} is not valid UTF-8 (byte offset {exc.start})", err=True)
+        sys.exit(EXIT_USAGE)
+    is_html = file.suffix.lower() in HTML_SUFFIXES
+    article = ArticleInput(
+        url=url or file.resolve().as_uri(),
+        text=None if is_html else content,
+        html=content if is_html else None,
+        site=site or ("local" if url is None else None),
+    )
+    with _detector(_settings()) as detector:
+        result = detector.check(article)
+    if as_json:
+        from api.schemas import CheckOut
+
+        click.echo(json.dumps(CheckOut.of(result).model_dump(mode="json"), indent=2, ensure_ascii=False))
+    else:
+        click.echo("\n".join(describe_result(result, file.name, passages)))

@@ -1,0 +1,182 @@
+"""Articles arriving from outside (API bodies, JSONL lines, files), validated one way.
+
+`ArticleIn` is the one definition of a valid article; the API, the CLI and the workers all
+use it, so a line that fails in a scan fails the same way over HTTP.
+"""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from dedup.detector import ArticleInput
+
+TEXT_SUFFIXES = (".txt",)
+HTML_SUFFIXES = (".html", ".htm")
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+MANIFEST = "manifest.json"
+
+
+class ArticleIn(BaseModel):
+    """An article to store or check: its url and exactly one of text or html."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://www.example.com/news/putin-call",
+                    "text": "MOSCOW (AP) — By saying Ukraine's NATO membership is ...",
+                    "published_at": "2025-02-13T09:30:00Z",
+                }
+            ]
+        },
+    )
+
+    url: str = Field(max_length=2048, description="Where the article was published (http/https).")
+    text: str | None = Field(default=None, description="The article as plain text.")
+    html: str | None = Field(default=None, description="The page's HTML; its main text is used.")
+    title: str | None = Field(default=None, max_length=1000)
+    site: str | None = Field(
+        default=None, max_length=253, description="Defaults to the url's host without 'www.'."
+    )
+    published_at: datetime | None = Field(
+        default=None, description="ISO 8601; without a zone it is taken as UTC."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"must be an absolute http or https URL with a host, got {url!r}")
+        return url
+
+    @model_validator(mode="after")
+    def _exactly_one_body(self) -> "ArticleIn":
+        if (self.text is None) == (self.html is None):
+            given = "both" if self.text is not None else "neither"
+            raise ValueError(f"send exactly one of 'text' or 'html' (got {given})")
+        return self
+
+    def to_input(self) -> ArticleInput:
+        return ArticleInput(
+            url=self.url,
+            text=self.text,
+            html=self.html,
+            title=self.title,
+            site=self.site,
+            published_at=self.published_at,
+        )
+
+
+def describe(error: ValidationError) -> str:
+    """A validation error as one line: 'field: message; field: message'."""
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item.get("loc", ()) if p != "body") or "article"
+        parts.append(f"{where}: {item.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One article read from a file, or the reason it could not be read."""
+
+    origin: str  # path, or path:line for JSONL
+    name: str  # short name for reports
+    article: ArticleInput | None
+    error: str | None = None
+
+
+def find_files(paths: list[Path]) -> list[Path]:
+    """The .txt, .html/.htm and .jsonl/.ndjson files among paths and under folders, sorted."""
+    suffixes = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+        elif path.suffix.lower() in suffixes:
+            found.append(path)
+    return found
+
+
+def count_items(files: list[Path]) -> int:
+    """How many articles the files hold (one per text/HTML file, one per JSONL line)."""
+    total = 0
+    for file in files:
+        if file.suffix.lower() in JSONL_SUFFIXES:
+            with file.open("rb") as handle:
+                total += sum(1 for line in handle if line.strip())
+        else:
+            total += 1
+    return total
+
+
+def _manifest(folder: Path, cache: dict[Path, dict[str, dict[str, object]]]) -> dict[str, dict[str, object]]:
+    if folder not in cache:
+        path = folder / MANIFEST
+        cache[folder] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return cache[folder]
+
+
+def _from_file(file: Path, manifest: dict[str, dict[str, object]]) -> Item:
+    origin = str(file)
+    try:
+        content = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return Item(origin, file.name, None, f"not valid UTF-8 (byte offset {exc.start})")
+    entry = manifest.get(file.name, {})
+    is_html = file.suffix.lower() in HTML_SUFFIXES
+    try:
+        published_at = datetime.fromisoformat(str(entry["published_at"])) if entry.get("published_at") else None
+    except ValueError as exc:
+        return Item(origin, file.name, None, f"{MANIFEST}: published_at: {exc}")
+    article = ArticleInput(
+        url=str(entry.get("url") or file.resolve().as_uri()),
+        text=None if is_html else content,
+        html=content if is_html else None,
+        title=str(entry["title"]) if entry.get("title") else None,
+        site=str(entry.get("site") or "local"),
+        published_at=published_at,
+    )
+    return Item(origin, file.name, article)
+
+
+def _from_jsonl(file: Path) -> Iterator[Item]:
+    with file.open("rb") as handle:
+        number = 0
+        for raw in handle:
+            if not raw.strip():
+                continue
+            number += 1
+            origin = f"{file}:{number}"
+            try:
+                data = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                yield Item(origin, origin, None, f"line is not valid UTF-8 (byte offset {exc.start})")
+                continue
+            except json.JSONDecodeError as exc:
+                yield Item(origin, origin, None, f"line is not JSON: {exc.msg} at column {exc.colno}")
+                continue
+            if not isinstance(data, dict):
+                yield Item(origin, origin, None, "line is not a JSON object")
+                continue
+            try:
+                yield Item(origin, str(data.get("url", origin)), ArticleIn.model_validate(data).to_input())
+            except ValidationError as exc:
+                yield Item(origin, origin, None, describe(exc))
+
+
+def read_items(files: list[Path]) -> Iterator[Item]:
+    """Every article of the files, in order; unreadable ones as items with an error."""
+    manifests: dict[Path, dict[str, dict[str, object]]] = {}
+    for file in files:
+        if file.suffix.lower() in JSONL_SUFFIXES:
+            yield from _from_jsonl(file)
+        else:
+            yield _from_file(file, _manifest(file.parent, manifests))

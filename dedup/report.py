@@ -1,0 +1,128 @@
+"""Plain-text reports of results for people reading a terminal (pure)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dedup.detector import UNSTORED_ID, Result
+from dedup.markers import Marker
+
+PASSAGE_PREVIEW_CHARS = 160
+
+_KIND_TITLES = {
+    "credit": "credit line",
+    "chrome": "aggregator chrome",
+    "byline": "generic byline",
+    "translation": "translator credit",
+    "machine": "leftover machine output",
+    "spin": "spun phrases",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    """One scanned item: where it came from and its result, or why it failed."""
+
+    origin: str
+    name: str
+    result: Result | None
+    error: str | None = None
+
+
+def _short(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def describe_markers(markers: Sequence[Marker]) -> list[str]:
+    """One line per kind of marker, quoting what was found.
+
+    >>> describe_markers([Marker("spin", "spun phrase", "Chilly Battle", 0, 13, "Cold War")])
+    ['spun phrases: “Chilly Battle” (for “Cold War”)']
+    """
+    lines = []
+    for kind, title in _KIND_TITLES.items():
+        found = [m for m in markers if m.kind == kind]
+        if not found:
+            continue
+        shown: list[str] = []
+        for marker in found:
+            quoted = f"“{_short(marker.text)}”"
+            if kind == "spin":
+                quoted += f" (for “{marker.detail}”)"
+            elif kind == "credit" and marker.detail:
+                quoted += f" (names {marker.detail})"
+            if quoted not in shown:
+                shown.append(quoted)
+        more = f" and {len(shown) - 4} more" if len(shown) > 4 else ""
+        lines.append(f"{title}: {', '.join(shown[:4])}{more}")
+    return lines
+
+
+def describe_result(result: Result, name: str, passages: int = 1) -> list[str]:
+    """The lines that say what an article is, what it matches and which is the original."""
+    article = result.article
+    ident = f"id {article.id}" if result.stored else "not stored"
+    lines = [f"{name}  ({article.site}, {ident}, {result.word_count} words)"]
+    marker_lines = describe_markers(result.markers)
+    lines += [f"  {line}" for line in marker_lines] or ["  no republishing markers found"]
+    if not result.matches:
+        lines.append("  copies: no stored article shares enough text to be a copy or a source")
+    for match in result.matches:
+        other, scores = match.article, match.scores
+        lines.append(
+            f"  {match.relation} of id {other.id} ({other.site}): "
+            f"containment {scores.containment:.2f}, contained_by {scores.contained_by:.2f}, "
+            f"jaccard {scores.jaccard:.2f}, simhash distance {scores.simhash_distance}, "
+            f"{match.alignment.shared_words} shared words in {len(match.alignment.passages)} passage(s)"
+        )
+        for passage in match.alignment.passages[:passages]:
+            lines.append(f"    this  [{passage.start}:{passage.end}] “{_short(article.text[passage.start:passage.end], PASSAGE_PREVIEW_CHARS)}”")
+            lines.append(f"    match [{passage.match_start}:{passage.match_end}] “{_short(other.text[passage.match_start:passage.match_end], PASSAGE_PREVIEW_CHARS)}”")
+    original = result.original
+    if original.id in (UNSTORED_ID, str(article.id)):
+        who = "itself"
+    else:
+        source = result.original_article()
+        who = f"id {source.id} ({source.site})"
+    lines.append(f"  likely original: {who}, confidence {original.confidence:.2f}")
+    lines += [f"    - {reason}" for reason in original.reasons]
+    return lines
+
+
+def scan_report(items: Sequence[Scanned], seconds: float) -> str:
+    """The report that ends a scan: each article, then the copy pairs among all of them."""
+    done = [item for item in items if item.result is not None]
+    failed = [item for item in items if item.result is None]
+    created = sum(1 for item in done if item.result and item.result.created)
+    lines = [
+        f"Scanned {len(items)} article(s) in {seconds:.1f} s: {created} stored, "
+        f"{len(done) - created} already stored, {len(failed)} failed.",
+        "",
+    ]
+    for item in done:
+        assert item.result is not None
+        lines += describe_result(item.result, item.name)
+        lines.append("")
+    if failed:
+        lines.append("Failed:")
+        lines += [f"  {item.origin}: {item.error}" for item in failed]
+        lines.append("")
+    pairs = sorted(
+        {
+            tuple(sorted((item.result.article.id, match.article.id)))
+            for item in done
+            if item.result
+            for match in item.result.matches
+        }
+    )
+    if pairs:
+        lines.append(f"Copy pairs: {len(pairs)}")
+        names = {item.result.article.id: item.name for item in done if item.result}
+        for first, second in pairs:
+            lines.append(f"  id {first} ({names.get(first, 'stored before')}) ~ id {second} ({names.get(second, 'stored before')})")
+    else:
+        lines.append(
+            f"Copy pairs: none. No article of these {len(done)} is a near-copy, excerpt or "
+            "container of another or of any stored article: no pair passed the verification bar."
+        )
+    return "\n".join(lines)

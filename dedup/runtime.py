@@ -1,0 +1,58 @@
+"""Start and stop what a process needs: Redis (given or embedded), store, extractor, detector."""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import redis
+
+from dedup.config import Settings
+from dedup.detector import Detector
+from dedup.embedded import EmbeddedRedis
+from dedup.extract import HtmlExtractor
+from dedup.store import Store
+
+log = logging.getLogger(__name__)
+
+# Fail fast when Redis is gone, so a request answers 503 within seconds instead of hanging.
+SOCKET_TIMEOUT_SECONDS = 5.0
+CONNECT_TIMEOUT_SECONDS = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """The live parts of one process."""
+
+    settings: Settings
+    client: "redis.Redis[bytes]"
+    detector: Detector
+    embedded: EmbeddedRedis | None
+    redis_url: str
+
+
+def connect(url: str) -> "redis.Redis[bytes]":
+    """A Redis client with short timeouts (the url may be redis://, rediss:// or unix://)."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=SOCKET_TIMEOUT_SECONDS,
+        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        health_check_interval=30,
+    )
+
+
+@contextmanager
+def open_runtime(settings: Settings) -> Iterator[Runtime]:
+    """Connect to DEDUP_REDIS_URL, or start the embedded server; stop everything on exit."""
+    embedded = None if settings.redis_url else EmbeddedRedis(settings.data_dir)
+    url = settings.redis_url or embedded.url  # type: ignore[union-attr]
+    client = connect(url)
+    extractor = HtmlExtractor(settings.html_timeout_seconds)
+    try:
+        detector = Detector(Store(client, settings.key_prefix), settings, extractor)
+        yield Runtime(settings, client, detector, embedded, url)
+    finally:
+        extractor.close()
+        client.close()
+        if embedded is not None:
+            embedded.stop()
