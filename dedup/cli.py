@@ -6,6 +6,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -114,15 +115,19 @@ def scan(paths: tuple[Path, ...], passages: int) -> None:
         # Re-explain every article that takes part in a copy pair, so earlier articles also
         # list the copies stored after them.
         paired = {m.article.id for s in scanned if s.result for m in s.result.matches}
-        scanned = [
-            Scanned(s.origin, s.name, detector.matches(str(s.result.article.id)))
-            if s.result and (s.result.matches or s.result.article.id in paired)
-            else s
-            for s in scanned
-        ]
+        scanned = [_reexplained(detector, s, paired) for s in scanned]
     click.echo(scan_report(scanned, time.perf_counter() - started))
     if any(s.result is None for s in scanned):
         sys.exit(EXIT_FAILED_ITEMS)
+
+
+def _reexplained(detector: Detector, item: Scanned, paired: set[int]) -> Scanned:
+    """The item explained against the index as it is after the scan, when it takes part in a
+    copy pair: an article scanned early then also lists the copies scanned after it."""
+    if item.result is None or not (item.result.matches or item.result.article.id in paired):
+        return item
+    now = detector.matches(str(item.result.article.id))
+    return replace(item, result=replace(now, created=item.result.created))
 
 
 @main.command()

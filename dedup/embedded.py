@@ -50,18 +50,24 @@ class EmbeddedRedis:
             server.connection_pool.disconnect()
             return
         log.info("saving and stopping embedded Redis (data in %s)", self.data_dir)
-        pidfile = Path(server.pidfile) if server.pidfile else None
         server.connection_pool.disconnect()
-        # A client of its own with retries off: redis-py's default retry-with-backoff would
-        # keep reconnecting to the exiting server for over 3 s.
-        once = redis.Redis(unix_socket_path=server.socket_file, retry=Retry(NoBackoff(), 0))
-        try:
-            once.shutdown(save=True)
-        except redis.RedisError:  # the server may exit before it answers
-            pass
-        finally:
-            once.close()
-        _wait_for_saved(pidfile)
+        shutdown(server.socket_file, server.pidfile, save=True)
+
+
+def shutdown(socket_file: str, pidfile: str | None, *, save: bool) -> None:
+    """Stop a redis-server on a unix socket and wait until it has saved (when asked) and exited.
+
+    Uses a client of its own with retries off: redis-py's default retry-with-backoff would
+    keep reconnecting to the exiting server for over 3 s.
+    """
+    once = redis.Redis(unix_socket_path=socket_file, retry=Retry(NoBackoff(), 0))
+    try:
+        once.shutdown(save=save, nosave=not save)
+    except redis.RedisError:  # the server may exit before it answers
+        pass
+    finally:
+        once.close()
+    _wait_for_saved(Path(pidfile) if pidfile else None)
 
 
 def _wait_for_saved(pidfile: Path | None, timeout_seconds: float = 10.0) -> None:

@@ -6,6 +6,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from dedup.config import Settings
 from dedup.detector import Detector
@@ -15,9 +17,11 @@ from dedup.store import Store
 
 log = logging.getLogger(__name__)
 
-# Fail fast when Redis is gone, so a request answers 503 within seconds instead of hanging.
+# Fail fast when Redis is gone, so a request answers 503 within a second instead of hanging;
+# two quick retries ride out a blip (redis-py's default backs off for seconds).
 SOCKET_TIMEOUT_SECONDS = 5.0
 CONNECT_TIMEOUT_SECONDS = 2.0
+RETRY = Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,7 @@ def connect(url: str) -> "redis.Redis[bytes]":
         socket_timeout=SOCKET_TIMEOUT_SECONDS,
         socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
         health_check_interval=30,
+        retry=RETRY,
     )
 
 

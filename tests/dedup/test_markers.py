@@ -1,0 +1,41 @@
+from dedup.markers import find_markers
+from tests.conftest import seed_text
+
+
+def kinds(name: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for marker in find_markers(seed_text(name)):
+        found.setdefault(marker.kind, []).append(" ".join(marker.text.split()))
+    return found
+
+
+def test_wire_syndication_seed_shows_its_ap_credit_and_site_chrome() -> None:
+    found = kinds("000")
+    assert found["credit"] == ["(AP)", "© The Associated Press"]
+    assert "View Site in: Desktop | Mobile" in found["chrome"]
+
+
+def test_content_farm_seed_shows_admin_byline_and_source_link() -> None:
+    assert kinds("001") == {"byline": ["Admin"], "chrome": ["Source link"]}
+
+
+def test_spun_seed_shows_its_spun_phrases() -> None:
+    spun = kinds("002")["spin"]
+    assert {"Chilly Battle", "Center East", "caffeine proposal", "White Home"} <= set(spun)
+
+
+def test_scraped_seed_shows_sponsor_and_advertisement_chrome() -> None:
+    chrome = kinds("003")["chrome"]
+    assert chrome.count("Advertisement") == 5
+    assert sum(c.startswith("Sponsor:") for c in chrome) == 4
+    assert "NextImg:" in chrome
+
+
+def test_translated_seed_shows_its_translator_credit() -> None:
+    assert kinds("004") == {"translation": ["Переведено сервисом «Яндекс Переводчик»"]}
+
+
+def test_marker_spans_index_the_display_text() -> None:
+    text = seed_text("003")
+    for marker in find_markers(text):
+        assert text[marker.start : marker.end] == marker.text

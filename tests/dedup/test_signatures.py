@@ -1,0 +1,49 @@
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+from dedup.fingerprint import FingerprintParams, fingerprint
+from dedup.shingles import overlap
+from dedup.signatures import lsh_params, minhash, simhash_blocks, simhash_distance
+
+
+def test_band_layout_is_datasketchs_optimum_for_the_threshold() -> None:
+    for threshold, num_perm in [(0.5, 128), (0.3, 64), (0.7, 256)]:
+        params = lsh_params(threshold, num_perm)
+        reference = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        assert (params.bands, params.rows) == (reference.b, reference.r)
+
+
+def test_minhash_estimates_the_exact_jaccard_of_real_texts(bbc: list[dict[str, str]]) -> None:
+    params = FingerprintParams()
+    text = bbc[0]["text"]
+    half = text[: len(text) // 2] + bbc[1]["text"][: len(text) // 2]
+    a, b = fingerprint(text, params), fingerprint(half, params)
+    shared = overlap(a.shingle_set, b.shingle_set)
+    exact = shared / (len(a.shingle_set) + len(b.shingle_set) - shared)
+    estimate = float(np.mean(minhash(a.shingle_set, 128) == minhash(b.shingle_set, 128)))
+    assert 0.1 < exact < 0.6
+    assert abs(estimate - exact) < 0.15  # 128 permutations: standard error ~0.044
+
+
+def test_minhash_is_datasketchs_affine32_scheme_fed_the_same_values() -> None:
+    shingles = np.array([3, 10**12, 2**63 + 5], dtype=np.uint64)
+    folded = ((shingles >> np.uint64(32)) ^ shingles) & np.uint64(0xFFFFFFFF)
+    reference = MinHash(num_perm=64, seed=1, scheme="affine32", hashfunc=int)
+    reference.update_batch(folded.tolist())
+    assert minhash(shingles, 64).tolist() == reference.hashvalues.tolist()
+
+
+def test_identical_texts_share_every_bucket_and_simhash(bbc: list[dict[str, str]]) -> None:
+    params = FingerprintParams()
+    a = fingerprint(bbc[2]["text"], params)
+    b = fingerprint("  " + bbc[2]["text"].replace("'", "’") + "\n", params)
+    assert a.buckets == b.buckets
+    assert a.simhash == b.simhash
+    assert a.digest == b.digest
+
+
+def test_simhash_blocks_reassemble_the_hash() -> None:
+    value = 0xDEADBEEF12345678
+    blocks = simhash_blocks(value)
+    assert sum(block << (16 * i) for i, block in enumerate(blocks)) == value
+    assert simhash_distance(value, value ^ 0b101) == 2

@@ -1,0 +1,30 @@
+from dedup.text import normalize, tokenize, words
+from tests.conftest import SEEDS
+
+
+def test_tokenize_and_words_agree_on_every_seed() -> None:
+    for path in SEEDS.glob("*.txt"):
+        text = path.read_text(encoding="utf-8")
+        assert list(tokenize(text).words) == words(text), path.name
+
+
+def test_every_token_offset_points_at_its_word_in_the_display_text() -> None:
+    text = "“Cold War” — it’s ＯＶＥＲ, Ukr\u200baine said.\x07 Done"
+    tokens = tokenize(text)
+    assert tokens.words == ("cold", "war", "it", "s", "over", "ukraine", "said", "done")
+    spans = [text[s:e] for s, e in zip(tokens.starts, tokens.ends, strict=True)]
+    assert spans == ["Cold", "War", "it", "s", "ＯＶＥＲ", "Ukr\u200baine", "said", "Done"]
+
+
+def test_quotes_dashes_whitespace_and_zero_width_do_not_change_the_normalised_text() -> None:
+    plain = "It's the \"Cold War\" - again, said the U.S. envoy."
+    dressed = "It’s  the “Cold\u200b War” — again,\n said the U.S.\u00a0envoy."
+    assert normalize(plain) == normalize(dressed) == "it s the cold war again said the u s envoy"
+
+
+def test_cyrillic_lookalike_letters_fold_to_latin() -> None:
+    assert words("Ukrаine and Рutin") == ["ukraine", "and", "putin"]  # Cyrillic а and Р
+
+
+def test_non_latin_words_are_kept_as_they_are() -> None:
+    assert words("Переведено сервисом") == ["переведено", "сервисом"]
