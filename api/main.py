@@ -14,6 +14,7 @@ from api.routes import articles, check, health
 from dedup import __version__
 from dedup.config import Settings, get_settings
 from dedup.errors import STATUS_FOR, DedupError
+from dedup.input import describe
 from dedup.runtime import open_runtime
 
 log = logging.getLogger("dedup.api")
@@ -96,14 +97,6 @@ class BodyGuard:
         await response(scope, receive, send)
 
 
-def _describe(errors: list[dict[str, Any]]) -> str:
-    parts = []
-    for error in errors:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{where}: {error.get('msg', 'invalid')}")
-    return "; ".join(parts)
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The application; `settings` default to the environment (DEDUP_*)."""
     settings = settings or get_settings()
@@ -138,9 +131,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         errors = list(exc.errors())
         if any(e.get("type") == "json_invalid" for e in errors):
             ctx = errors[0].get("ctx", {})
-            return _error(400, "InvalidJSON", f"the body is not JSON: {ctx.get('error', 'parse error')}")
-        body = {"error": "ValidationError", "detail": _describe(errors)}
-        body["errors"] = json.loads(json.dumps(errors, default=str))  # type: ignore[assignment]
+            return _error(
+                400, "InvalidJSON", f"the body is not JSON: {ctx.get('error', 'parse error')}"
+            )
+        body = {"error": "ValidationError", "detail": describe(errors)}
+        body["errors"] = json.loads(json.dumps(errors, default=str))
         return JSONResponse(body, status_code=422)
 
     app.include_router(articles.router)

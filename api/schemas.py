@@ -21,7 +21,9 @@ class MarkerOut(BaseModel):
     text: str
     start: int
     end: int
-    detail: str | None = Field(description="The credited outlet, or the phrase a spun one replaced.")
+    detail: str | None = Field(
+        description="The credited outlet, or the phrase a spun one replaced."
+    )
 
     @classmethod
     def of(cls, marker: Marker) -> "MarkerOut":

@@ -94,12 +94,12 @@ def _penalties(party: Party, rules: Rules | None) -> tuple[float, list[str]]:
         reasons.append(f"{party.site} credits another outlet: {_quote(credits)}")
     if by_kind.get("translation"):
         lost += PENALTY_TRANSLATION
-        reasons.append(f"{party.site} carries a translator credit: {_quote(by_kind['translation'])}")
+        reasons.append(
+            f"{party.site} carries a translator credit: {_quote(by_kind['translation'])}"
+        )
     if by_kind.get("spin"):
         spun = by_kind["spin"]
-        examples = ", ".join(
-            f"“{' '.join(m.text.split())}” for “{m.detail}”" for m in spun[:2]
-        )
+        examples = ", ".join(f"“{' '.join(m.text.split())}” for “{m.detail}”" for m in spun[:2])
         lost += PENALTY_SPIN
         reasons.append(f"{party.site} has {len(spun)} spun phrase(s): {examples}")
     chrome = by_kind.get("chrome", []) + by_kind.get("byline", [])
@@ -148,7 +148,8 @@ def likely_original(parties: Sequence[Party], rules: Rules | None = None) -> Ori
         points[first.id] += POINTS_FIRST_PUBLISHED if declared else POINTS_FIRST_SEEN
         merits[first.id].insert(
             0,
-            f"{first.site} {_when(first)}, {_lag(lag)} before {runner_up.site} {_when(runner_up, short=True)}",
+            f"{first.site} {_when(first)}, {_lag(lag)} before "
+            f"{runner_up.site} {_when(runner_up, short=True)}",
         )
 
     rank = {p.id: index for index, p in enumerate(ordered)}

@@ -94,7 +94,9 @@ def scan(paths: tuple[Path, ...], passages: int) -> None:
     """
     files = find_files(list(paths))
     if not files:
-        click.echo("Error: no .txt, .html, .htm, .jsonl or .ndjson files in the given paths", err=True)
+        click.echo(
+            "Error: no .txt, .html, .htm, .jsonl or .ndjson files in the given paths", err=True
+        )
         sys.exit(EXIT_USAGE)
     total = count_items(files)
     scanned: list[Scanned] = []
@@ -159,6 +161,8 @@ def check(file: Path, url: str | None, site: str | None, as_json: bool, passages
     if as_json:
         from api.schemas import CheckOut
 
-        click.echo(json.dumps(CheckOut.of(result).model_dump(mode="json"), indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(CheckOut.of(result).model_dump(mode="json"), indent=2, ensure_ascii=False)
+        )
     else:
         click.echo("\n".join(describe_result(result, file.name, passages)))

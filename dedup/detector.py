@@ -130,9 +130,7 @@ class Detector:
         title, canonical_url, published_at = given.title, None, given.published_at
         if given.html is not None:
             extracted = (
-                self._extractor.extract(given.html)
-                if self._extractor
-                else extract_html(given.html)
+                self._extractor.extract(given.html) if self._extractor else extract_html(given.html)
             )
             text = extracted.text
             title = title or extracted.title
@@ -261,7 +259,4 @@ class Detector:
             markers=markers,
         )
         original = attribute(this, matches)
-        return Result(
-            article, stored, created, found.word_count, markers, tuple(matches), original
-        )
-
+        return Result(article, stored, created, found.word_count, markers, tuple(matches), original)

@@ -10,6 +10,7 @@ import multiprocessing.pool
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from dedup.errors import InvalidArticle
 
@@ -37,14 +38,20 @@ def extract_html(html: str) -> Extracted:
     """The main text of a page without navigation, ads and comments.
 
     >>> page = "<html><head><title>T</title></head><body><nav>Home</nav><article>"
-    >>> page += "<p>" + "The talks ended without a deal on Tuesday. " * 8 + "</p></article></body></html>"
+    >>> page += "<p>" + "The talks ended without a deal on Tuesday. " * 8 + "</p>"
+    >>> page += "</article></body></html>"
     >>> extract_html(page).text.startswith("The talks ended")
     True
     """
     from trafilatura import bare_extraction, baseline  # heavy: only where HTML arrives
 
     document = bare_extraction(html, with_metadata=True, include_comments=False)
-    fields = {} if document is None else document.as_dict()
+    if document is None:
+        fields: dict[str, Any] = {}
+    elif isinstance(document, dict):  # older trafilatura versions return a dict
+        fields = document
+    else:
+        fields = document.as_dict()
     text = (fields.get("text") or "").strip()
     if not text:  # the main-text heuristics found nothing: fall back to all visible text
         text = baseline(html)[1].strip()

@@ -5,10 +5,11 @@ use it, so a line that fails in a scan fails the same way over HTTP.
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -74,10 +75,10 @@ class ArticleIn(BaseModel):
         )
 
 
-def describe(error: ValidationError) -> str:
-    """A validation error as one line: 'field: message; field: message'."""
+def describe(errors: Sequence[Mapping[str, Any]]) -> str:
+    """Validation errors as one line: 'field: message; field: message'."""
     parts = []
-    for item in error.errors():
+    for item in errors:
         where = ".".join(str(p) for p in item.get("loc", ()) if p != "body") or "article"
         parts.append(f"{where}: {item.get('msg', 'invalid')}")
     return "; ".join(parts)
@@ -99,7 +100,9 @@ def find_files(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+            found += sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
+            )
         elif path.suffix.lower() in suffixes:
             found.append(path)
     return found
@@ -117,7 +120,9 @@ def count_items(files: list[Path]) -> int:
     return total
 
 
-def _manifest(folder: Path, cache: dict[Path, dict[str, dict[str, object]]]) -> dict[str, dict[str, object]]:
+def _manifest(
+    folder: Path, cache: dict[Path, dict[str, dict[str, object]]]
+) -> dict[str, dict[str, object]]:
     if folder not in cache:
         path = folder / MANIFEST
         cache[folder] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
@@ -133,7 +138,11 @@ def _from_file(file: Path, manifest: dict[str, dict[str, object]]) -> Item:
     entry = manifest.get(file.name, {})
     is_html = file.suffix.lower() in HTML_SUFFIXES
     try:
-        published_at = datetime.fromisoformat(str(entry["published_at"])) if entry.get("published_at") else None
+        published_at = (
+            datetime.fromisoformat(str(entry["published_at"]))
+            if entry.get("published_at")
+            else None
+        )
     except ValueError as exc:
         return Item(origin, file.name, None, f"{MANIFEST}: published_at: {exc}")
     article = ArticleInput(
@@ -158,18 +167,24 @@ def _from_jsonl(file: Path) -> Iterator[Item]:
             try:
                 data = json.loads(raw.decode("utf-8"))
             except UnicodeDecodeError as exc:
-                yield Item(origin, origin, None, f"line is not valid UTF-8 (byte offset {exc.start})")
+                yield Item(
+                    origin, origin, None, f"line is not valid UTF-8 (byte offset {exc.start})"
+                )
                 continue
             except json.JSONDecodeError as exc:
-                yield Item(origin, origin, None, f"line is not JSON: {exc.msg} at column {exc.colno}")
+                yield Item(
+                    origin, origin, None, f"line is not JSON: {exc.msg} at column {exc.colno}"
+                )
                 continue
             if not isinstance(data, dict):
                 yield Item(origin, origin, None, "line is not a JSON object")
                 continue
             try:
-                yield Item(origin, str(data.get("url", origin)), ArticleIn.model_validate(data).to_input())
+                yield Item(
+                    origin, str(data.get("url", origin)), ArticleIn.model_validate(data).to_input()
+                )
             except ValidationError as exc:
-                yield Item(origin, origin, None, describe(exc))
+                yield Item(origin, origin, None, describe(exc.errors()))
 
 
 def read_items(files: list[Path]) -> Iterator[Item]:

@@ -78,9 +78,7 @@ def verify(
     return matches
 
 
-def attribute(
-    this: Party, matches: Sequence[Match], rules: Rules | None = None
-) -> Original:
+def attribute(this: Party, matches: Sequence[Match], rules: Rules | None = None) -> Original:
     """The likely original among the query and its verified matches."""
     parties = [
         Party(

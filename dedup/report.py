@@ -73,11 +73,16 @@ def describe_result(result: Result, name: str, passages: int = 1) -> list[str]:
             f"  {match.relation} of id {other.id} ({other.site}): "
             f"containment {scores.containment:.2f}, contained_by {scores.contained_by:.2f}, "
             f"jaccard {scores.jaccard:.2f}, simhash distance {scores.simhash_distance}, "
-            f"{match.alignment.shared_words} shared words in {len(match.alignment.passages)} passage(s)"
+            f"{match.alignment.shared_words} shared words in "
+            f"{len(match.alignment.passages)} passage(s)"
         )
         for passage in match.alignment.passages[:passages]:
-            lines.append(f"    this  [{passage.start}:{passage.end}] “{_short(article.text[passage.start:passage.end], PASSAGE_PREVIEW_CHARS)}”")
-            lines.append(f"    match [{passage.match_start}:{passage.match_end}] “{_short(other.text[passage.match_start:passage.match_end], PASSAGE_PREVIEW_CHARS)}”")
+            mine = _short(article.text[passage.start : passage.end], PASSAGE_PREVIEW_CHARS)
+            theirs = _short(
+                other.text[passage.match_start : passage.match_end], PASSAGE_PREVIEW_CHARS
+            )
+            lines.append(f"    this  [{passage.start}:{passage.end}] “{mine}”")
+            lines.append(f"    match [{passage.match_start}:{passage.match_end}] “{theirs}”")
     original = result.original
     if original.id in (UNSTORED_ID, str(article.id)):
         who = "itself"
@@ -119,7 +124,9 @@ def scan_report(items: Sequence[Scanned], seconds: float) -> str:
         lines.append(f"Copy pairs: {len(pairs)}")
         names = {item.result.article.id: item.name for item in done if item.result}
         for first, second in pairs:
-            lines.append(f"  id {first} ({names.get(first, 'stored before')}) ~ id {second} ({names.get(second, 'stored before')})")
+            first_name = names.get(first, "stored before")
+            second_name = names.get(second, "stored before")
+            lines.append(f"  id {first} ({first_name}) ~ id {second} ({second_name})")
     else:
         lines.append(
             f"Copy pairs: none. No article of these {len(done)} is a near-copy, excerpt or "

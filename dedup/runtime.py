@@ -29,13 +29,13 @@ class Runtime:
     """The live parts of one process."""
 
     settings: Settings
-    client: "redis.Redis[bytes]"
+    client: redis.Redis
     detector: Detector
     embedded: EmbeddedRedis | None
     redis_url: str
 
 
-def connect(url: str) -> "redis.Redis[bytes]":
+def connect(url: str) -> redis.Redis:
     """A Redis client with short timeouts (the url may be redis://, rediss:// or unix://)."""
     return redis.Redis.from_url(
         url,

@@ -45,7 +45,9 @@ def lsh_params(threshold: float, num_perm: int) -> LshParams:
 
 @lru_cache(maxsize=16)
 def _permutations(num_perm: int) -> np.ndarray:
-    return MinHash(num_perm=num_perm, seed=MINHASH_SEED, scheme=MINHASH_SCHEME).permutations
+    sketch = MinHash(num_perm=num_perm, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)
+    permutations: np.ndarray = sketch.permutations
+    return permutations
 
 
 def _identity(value: int) -> int:

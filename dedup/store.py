@@ -91,7 +91,7 @@ def _time_or_none(value: bytes | None) -> datetime | None:
 class Store:
     """The index and the article records of one key prefix on one Redis."""
 
-    def __init__(self, client: "redis.Redis[bytes]", prefix: str) -> None:
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._redis = client
         self.keys = Keys(prefix)
         self._claim_url = client.register_script(_CLAIM_URL)
@@ -126,7 +126,9 @@ class Store:
         stored_params = {k.decode(): v.decode() for k, v in stored.items()}
         differ = {k: (stored_params[k], v) for k, v in params.items() if stored_params[k] != v}
         if differ:
-            detail = ", ".join(f"{k} is {old} in the index but {new} now" for k, (old, new) in differ.items())
+            detail = ", ".join(
+                f"{k} is {old} in the index but {new} now" for k, (old, new) in differ.items()
+            )
             raise IndexMismatch(
                 f"index '{self.keys.prefix}' was built with other parameters ({detail}); "
                 "set them back, or use a new DEDUP_KEY_PREFIX for a new index"

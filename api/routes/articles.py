@@ -1,5 +1,7 @@
 """/v1/articles: store, read, explain and delete articles."""
 
+from typing import Any
+
 from fastapi import APIRouter, Response, status
 
 from api.deps import DetectorDep
@@ -8,7 +10,7 @@ from dedup.markers import find_markers
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "No article with this id."},
     503: {"model": ErrorOut, "description": "Redis is unreachable; nothing was changed."},
 }
@@ -49,7 +51,10 @@ def article_matches(article_id: str, detector: DetectorDep) -> CheckOut:
 
 
 @router.delete(
-    "/{article_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=ERRORS
+    "/{article_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=ERRORS,
 )
 def delete_article(article_id: str, detector: DetectorDep) -> Response:
     """Remove an article from the record and every index."""

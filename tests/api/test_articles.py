@@ -15,12 +15,30 @@ def post(api: TestClient, url: str, text: str, **extra: Any) -> Any:
     return api.post("/v1/articles", json={"url": url, "text": text, **extra})
 
 
-def test_storing_an_article_answers_201_with_the_whole_contract(api: TestClient, bbc: list[dict[str, Any]]) -> None:
-    response = post(api, "https://www.bbc.co.uk/news/a", bbc[30]["text"], title="T", published_at="2005-01-03T08:00:00+01:00")
+def test_storing_an_article_answers_201_with_the_whole_contract(
+    api: TestClient, bbc: list[dict[str, Any]]
+) -> None:
+    response = post(
+        api,
+        "https://www.bbc.co.uk/news/a",
+        bbc[30]["text"],
+        title="T",
+        published_at="2005-01-03T08:00:00+01:00",
+    )
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"id", "url", "site", "title", "published_at", "first_seen_at", "word_count",
-                         "original", "matches", "markers"}  # fmt: skip
+    assert set(body) == {
+        "id",
+        "url",
+        "site",
+        "title",
+        "published_at",
+        "first_seen_at",
+        "word_count",
+        "original",
+        "matches",
+        "markers",
+    }
     assert body["site"] == "bbc.co.uk"
     assert body["published_at"] == "2005-01-03T07:00:00Z"
     assert body["original"]["id"] == body["id"]
@@ -31,19 +49,33 @@ def test_a_copy_gets_its_original_and_passages_with_offsets_into_both_texts(
     api: TestClient, bbc: list[dict[str, Any]]
 ) -> None:
     original_text = bbc[31]["text"]
-    original = post(api, "https://www.bbc.co.uk/news/b", original_text, published_at="2005-01-03T08:00:00Z").json()
+    original = post(
+        api, "https://www.bbc.co.uk/news/b", original_text, published_at="2005-01-03T08:00:00Z"
+    ).json()
     copy_text = WRAP.format(original_text.replace("'", "’"))
     response = post(api, "https://farm.example/b", copy_text, published_at="2005-01-03T09:30:00Z")
     assert response.status_code == 201
     body = response.json()
     (match,) = body["matches"]
-    assert set(match) == {"id", "url", "site", "title", "published_at", "first_seen_at", "relation",
-                          "scores", "evidence", "markers"}  # fmt: skip
+    assert set(match) == {
+        "id",
+        "url",
+        "site",
+        "title",
+        "published_at",
+        "first_seen_at",
+        "relation",
+        "scores",
+        "evidence",
+        "markers",
+    }
     assert (match["id"], match["relation"]) == (original["id"], "near_duplicate")
     assert set(match["scores"]) == {"jaccard", "containment", "contained_by", "simhash_distance"}
     assert body["original"]["id"] == original["id"]
     assert body["original"]["site"] == "bbc.co.uk"
-    assert body["original"]["reasons"][0].startswith("bbc.co.uk was published 2005-01-03T08:00:00+00:00, 1.5 h before")
+    assert body["original"]["reasons"][0].startswith(
+        "bbc.co.uk was published 2005-01-03T08:00:00+00:00, 1.5 h before"
+    )
     passages = match["evidence"]["passages"]
     assert match["evidence"]["shared_words"] == sum(p["words"] for p in passages)
     for p in passages:
@@ -63,7 +95,9 @@ def test_the_same_url_and_text_again_is_200_and_stores_nothing(
     assert prefix_keys(client_redis, prefix) == before
 
 
-def test_the_same_url_with_another_text_is_409_naming_the_stored_id(api: TestClient, bbc: list[dict[str, Any]]) -> None:
+def test_the_same_url_with_another_text_is_409_naming_the_stored_id(
+    api: TestClient, bbc: list[dict[str, Any]]
+) -> None:
     first = post(api, "https://www.bbc.co.uk/news/d", bbc[33]["text"]).json()
     response = post(api, "https://www.bbc.co.uk/news/d", bbc[34]["text"])
     assert response.status_code == 409
@@ -74,10 +108,14 @@ def test_the_same_url_with_another_text_is_409_naming_the_stored_id(api: TestCli
     }
 
 
-def test_check_stores_nothing(api: TestClient, bbc: list[dict[str, Any]], client_redis: "redis.Redis[bytes]", prefix: str) -> None:
+def test_check_stores_nothing(
+    api: TestClient, bbc: list[dict[str, Any]], client_redis: "redis.Redis[bytes]", prefix: str
+) -> None:
     post(api, "https://www.bbc.co.uk/news/e", bbc[35]["text"])
     before = prefix_keys(client_redis, prefix)
-    response = api.post("/v1/check", json={"url": "https://farm.example/e", "text": WRAP.format(bbc[35]["text"])})
+    response = api.post(
+        "/v1/check", json={"url": "https://farm.example/e", "text": WRAP.format(bbc[35]["text"])}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["id"] is None
@@ -85,12 +123,16 @@ def test_check_stores_nothing(api: TestClient, bbc: list[dict[str, Any]], client
     assert prefix_keys(client_redis, prefix) == before
 
 
-def test_check_of_html_uses_its_main_text_and_metadata(api: TestClient, bbc: list[dict[str, Any]]) -> None:
+def test_check_of_html_uses_its_main_text_and_metadata(
+    api: TestClient, bbc: list[dict[str, Any]]
+) -> None:
     stored = post(api, "https://www.bbc.co.uk/news/f", bbc[36]["text"]).json()
     paragraphs = "".join(f"<p>{p}</p>" for p in bbc[36]["text"].split("\n\n"))
     page = (
-        "<html><head><title>Copied story</title><link rel='canonical' href='https://farm.example/f'></head>"
-        f"<body><nav><a href='/'>Home</a> | <a href='/world'>World</a></nav><article>{paragraphs}</article>"
+        "<html><head><title>Copied story</title>"
+        "<link rel='canonical' href='https://farm.example/f'></head>"
+        "<body><nav><a href='/'>Home</a> | <a href='/world'>World</a></nav>"
+        f"<article>{paragraphs}</article>"
         "<footer>© Farm Example. All rights reserved.</footer></body></html>"
     )
     response = api.post("/v1/check", json={"url": "https://farm.example/f?utm=x", "html": page})
@@ -107,11 +149,21 @@ def test_get_returns_metadata_and_display_text(api: TestClient, bbc: list[dict[s
     body = api.get(f"/v1/articles/{stored['id']}").json()
     assert body["text"] == text
     assert (body["site"], body["url"]) == ("farm.example", "https://www.farm.example/g")
-    assert body["markers"] == [{"kind": "byline", "label": "generic byline", "text": "Admin",
-                                "start": 0, "end": 5, "detail": None}]  # fmt: skip
+    assert body["markers"] == [
+        {
+            "kind": "byline",
+            "label": "generic byline",
+            "text": "Admin",
+            "start": 0,
+            "end": 5,
+            "detail": None,
+        }
+    ]
 
 
-def test_matches_are_recomputed_so_a_later_copy_shows_on_its_original(api: TestClient, bbc: list[dict[str, Any]]) -> None:
+def test_matches_are_recomputed_so_a_later_copy_shows_on_its_original(
+    api: TestClient, bbc: list[dict[str, Any]]
+) -> None:
     original = post(api, "https://www.bbc.co.uk/news/h", bbc[38]["text"]).json()
     copy = post(api, "https://farm.example/h", WRAP.format(bbc[38]["text"])).json()
     body = api.get(f"/v1/articles/{original['id']}/matches").json()
@@ -119,12 +171,16 @@ def test_matches_are_recomputed_so_a_later_copy_shows_on_its_original(api: TestC
     assert body["original"]["id"] == original["id"]
 
 
-def test_delete_is_204_then_404_and_the_text_no_longer_matches(api: TestClient, bbc: list[dict[str, Any]]) -> None:
+def test_delete_is_204_then_404_and_the_text_no_longer_matches(
+    api: TestClient, bbc: list[dict[str, Any]]
+) -> None:
     stored = post(api, "https://www.bbc.co.uk/news/i", bbc[39]["text"]).json()
     assert api.delete(f"/v1/articles/{stored['id']}").status_code == 204
     assert api.get(f"/v1/articles/{stored['id']}").status_code == 404
     assert api.delete(f"/v1/articles/{stored['id']}").status_code == 404
-    check = api.post("/v1/check", json={"url": "https://x.example/i", "text": bbc[39]["text"]}).json()
+    check = api.post(
+        "/v1/check", json={"url": "https://x.example/i", "text": bbc[39]["text"]}
+    ).json()
     assert check["matches"] == []
     assert post(api, "https://www.bbc.co.uk/news/i", bbc[39]["text"]).status_code == 201
 
@@ -137,5 +193,10 @@ def test_healthz_reports_redis(api: TestClient) -> None:
 
 def test_openapi_documents_every_route(api: TestClient) -> None:
     paths = api.get("/openapi.json").json()["paths"]
-    assert set(paths) == {"/v1/articles", "/v1/articles/{article_id}", "/v1/articles/{article_id}/matches",
-                          "/v1/check", "/healthz"}  # fmt: skip
+    assert set(paths) == {
+        "/v1/articles",
+        "/v1/articles/{article_id}",
+        "/v1/articles/{article_id}/matches",
+        "/v1/check",
+        "/healthz",
+    }

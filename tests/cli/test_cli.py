@@ -13,22 +13,34 @@ from tests.conftest import SEEDS
 
 @pytest.fixture
 def env(redis_url: str, prefix: str, tmp_path: Path) -> dict[str, str]:
-    return {"DEDUP_REDIS_URL": redis_url, "DEDUP_KEY_PREFIX": prefix, "DEDUP_DATA_DIR": str(tmp_path),
-            "DEDUP_LOG_LEVEL": "WARNING"}  # fmt: skip
+    return {
+        "DEDUP_REDIS_URL": redis_url,
+        "DEDUP_KEY_PREFIX": prefix,
+        "DEDUP_DATA_DIR": str(tmp_path),
+        "DEDUP_LOG_LEVEL": "WARNING",
+    }
 
 
 def run(env: dict[str, str], *args: str) -> Any:
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
-def test_scan_of_the_seeds_says_what_each_is_and_that_none_copies_another(env: dict[str, str]) -> None:
+def test_scan_of_the_seeds_says_what_each_is_and_that_none_copies_another(
+    env: dict[str, str],
+) -> None:
     result = run(env, "scan", str(SEEDS))
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "Scanned 5 article(s)" in out and "5 stored, 0 already stored, 0 failed." in out
-    assert "credit line: “(AP)” (names AP), “© The Associated Press” (names The Associated Press)" in out
+    assert "Scanned 5 article(s)" in out
+    assert "5 stored, 0 already stored, 0 failed." in out
+    assert (
+        "credit line: “(AP)” (names AP), “© The Associated Press” (names The Associated Press)"
+        in out
+    )
     assert "generic byline: “Admin”" in out
-    assert "spun phrases: “Center East” (for “Middle East”), “Chilly Battle” (for “Cold War”)" in out
+    assert (
+        "spun phrases: “Center East” (for “Middle East”), “Chilly Battle” (for “Cold War”)" in out
+    )
     assert "aggregator chrome: “Sponsor: QWIKET AI”" in out
     assert "translator credit: “Переведено сервисом «Яндекс Переводчик»”" in out
     assert out.count("copies: no stored article shares enough text to be a copy or a source") == 5
@@ -40,15 +52,24 @@ def test_scan_of_the_seeds_says_what_each_is_and_that_none_copies_another(env: d
     assert "0 stored, 5 already stored, 0 failed." in again.output
 
 
-def test_scan_reports_a_copy_pair_with_its_original(env: dict[str, str], tmp_path: Path, bbc: list[dict[str, Any]]) -> None:
+def test_scan_reports_a_copy_pair_with_its_original(
+    env: dict[str, str], tmp_path: Path, bbc: list[dict[str, Any]]
+) -> None:
     folder = tmp_path / "dump"
     folder.mkdir()
     (folder / "a.txt").write_text(bbc[70]["text"], encoding="utf-8")
-    (folder / "b.txt").write_text("Sponsor: X\n\n" + bbc[70]["text"] + "\n\nSource link", encoding="utf-8")
-    (folder / "manifest.json").write_text(json.dumps({
-        "a.txt": {"site": "bbc.co.uk", "published_at": "2005-01-01T08:00:00Z"},
-        "b.txt": {"site": "farm.example", "published_at": "2005-01-01T10:00:00Z"},
-    }), encoding="utf-8")  # fmt: skip
+    (folder / "b.txt").write_text(
+        "Sponsor: X\n\n" + bbc[70]["text"] + "\n\nSource link", encoding="utf-8"
+    )
+    (folder / "manifest.json").write_text(
+        json.dumps(
+            {
+                "a.txt": {"site": "bbc.co.uk", "published_at": "2005-01-01T08:00:00Z"},
+                "b.txt": {"site": "farm.example", "published_at": "2005-01-01T10:00:00Z"},
+            }
+        ),
+        encoding="utf-8",
+    )
     result = run(env, "scan", str(folder))
     assert result.exit_code == 0, result.output
     assert "near_duplicate of id 1 (bbc.co.uk)" in result.output
@@ -56,26 +77,50 @@ def test_scan_reports_a_copy_pair_with_its_original(env: dict[str, str], tmp_pat
     assert "Copy pairs: 1\n  id 1 (a.txt) ~ id 2 (b.txt)" in result.output
 
 
-def test_scan_records_bad_jsonl_lines_and_exits_1(env: dict[str, str], tmp_path: Path, bbc: list[dict[str, Any]]) -> None:
+def test_scan_records_bad_jsonl_lines_and_exits_1(
+    env: dict[str, str], tmp_path: Path, bbc: list[dict[str, Any]]
+) -> None:
     dump = tmp_path / "feed.jsonl"
     good = json.dumps({"url": "https://www.bbc.co.uk/j/1", "text": bbc[71]["text"]})
-    dump.write_text("\n".join([good, "{not json", json.dumps({"url": "https://x.example/"}),
-                               json.dumps({"url": "https://x.example/2", "text": "too short"})]), encoding="utf-8")  # fmt: skip
+    dump.write_text(
+        "\n".join(
+            [
+                good,
+                "{not json",
+                json.dumps({"url": "https://x.example/"}),
+                json.dumps({"url": "https://x.example/2", "text": "too short"}),
+            ]
+        ),
+        encoding="utf-8",
+    )
     result = run(env, "scan", str(dump))
     assert result.exit_code == 1
-    assert "Scanned 4 article(s)" in result.output and "1 stored, 0 already stored, 3 failed." in result.output
-    assert f"{dump}:2: line is not JSON: Expecting property name enclosed in double quotes at column 2" in result.output
-    assert f"{dump}:3: article: Value error, send exactly one of 'text' or 'html' (got neither)" in result.output
-    assert f"{dump}:4: text has 2 words after normalisation; at least 20 are needed" in result.output
+    assert "Scanned 4 article(s)" in result.output
+    assert "1 stored, 0 already stored, 3 failed." in result.output
+    assert (
+        f"{dump}:2: line is not JSON: Expecting property name enclosed in double quotes at column 2"
+        in result.output
+    )
+    assert (
+        f"{dump}:3: article: Value error, send exactly one of 'text' or 'html' (got neither)"
+        in result.output
+    )
+    assert (
+        f"{dump}:4: text has 2 words after normalisation; at least 20 are needed" in result.output
+    )
 
 
 def test_scan_without_article_files_exits_2(env: dict[str, str], tmp_path: Path) -> None:
     result = run(env, "scan", str(tmp_path))
     assert result.exit_code == 2
-    assert "Error: no .txt, .html, .htm, .jsonl or .ndjson files in the given paths" in result.output
+    assert (
+        "Error: no .txt, .html, .htm, .jsonl or .ndjson files in the given paths" in result.output
+    )
 
 
-def test_check_shows_the_match_and_side_by_side_passages(env: dict[str, str], tmp_path: Path, bbc: list[dict[str, Any]]) -> None:
+def test_check_shows_the_match_and_side_by_side_passages(
+    env: dict[str, str], tmp_path: Path, bbc: list[dict[str, Any]]
+) -> None:
     source = tmp_path / "source.txt"
     source.write_text(bbc[72]["text"], encoding="utf-8")
     assert run(env, "scan", str(source)).exit_code == 0
@@ -85,14 +130,18 @@ def test_check_shows_the_match_and_side_by_side_passages(env: dict[str, str], tm
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0].startswith("suspect.txt  (farm.example, not stored, ")
-    assert any(line.startswith("  near_duplicate of id 1 (local): containment 1.00") for line in lines)
+    assert any(
+        line.startswith("  near_duplicate of id 1 (local): containment 1.00") for line in lines
+    )
     assert any(line.startswith("    this  [7:") for line in lines)
     assert any(line.startswith("    match [0:") for line in lines)
     as_json = json.loads(run(env, "check", str(suspect), "--json").output)
     assert [m["relation"] for m in as_json["matches"]] == ["near_duplicate"]
 
 
-def test_check_of_a_too_short_file_exits_2_with_the_reason(env: dict[str, str], tmp_path: Path) -> None:
+def test_check_of_a_too_short_file_exits_2_with_the_reason(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     short = tmp_path / "short.txt"
     short.write_text("Just a line.", encoding="utf-8")
     result = run(env, "check", str(short))
@@ -103,4 +152,5 @@ def test_check_of_a_too_short_file_exits_2_with_the_reason(env: dict[str, str], 
 def test_an_invalid_setting_is_named(env: dict[str, str]) -> None:
     result = CliRunner().invoke(main, ["scan", str(SEEDS)], env={**env, "DEDUP_NUM_PERM": "7"})
     assert result.exit_code == 1
-    assert "invalid DEDUP_* setting" in result.output and "num_perm" in result.output
+    assert "invalid DEDUP_* setting" in result.output
+    assert "num_perm" in result.output

@@ -7,16 +7,25 @@ T0 = datetime(2025, 2, 12, 9, 0, tzinfo=UTC)
 T1 = datetime(2025, 2, 12, 11, 0, tzinfo=UTC)
 
 
-def party(id: str, site: str, text: str = "", published: datetime | None = None,
-          seen: datetime = T1, fuller: bool = False) -> Party:  # fmt: skip
+def party(
+    id: str,
+    site: str,
+    text: str = "",
+    published: datetime | None = None,
+    seen: datetime = T1,
+    fuller: bool = False,
+) -> Party:
     return Party(id, site, published, seen, tuple(find_markers(text)), fuller)
 
 
 def test_the_earlier_publication_is_the_original_with_a_checkable_reason() -> None:
-    result = likely_original([party("2", "copier.example", published=T1), party("1", "apnews.com", published=T0)])
+    result = likely_original(
+        [party("2", "copier.example", published=T1), party("1", "apnews.com", published=T0)]
+    )
     assert result.id == "1"
     assert result.reasons[0] == (
-        "apnews.com was published 2025-02-12T09:00:00+00:00, 2.0 h before copier.example was published"
+        "apnews.com was published 2025-02-12T09:00:00+00:00, "
+        "2.0 h before copier.example was published"
     )
     assert result.confidence == 0.93
 
@@ -44,4 +53,6 @@ def test_an_article_alone_without_markers_is_its_own_original_at_even_odds() -> 
 def test_undistinguishable_articles_say_so() -> None:
     result = likely_original([party("1", "a.example", seen=T0), party("2", "b.example", seen=T0)])
     assert result.confidence == 0.5
-    assert result.reasons[-1] == "the evidence does not separate these articles; the earliest is shown"
+    assert (
+        result.reasons[-1] == "the evidence does not separate these articles; the earliest is shown"
+    )

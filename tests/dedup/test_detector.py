@@ -34,9 +34,15 @@ def edit_words(text: str, every: int, seed: int = 7) -> str:
     return " ".join(words)
 
 
-def test_chrome_wrapped_copy_links_to_its_original(detector: Detector, bbc: list[dict[str, Any]]) -> None:
-    original = store(detector, "https://www.bbc.co.uk/news/1", bbc[10]["text"],
-                     published_at=datetime(2005, 1, 3, 8, tzinfo=UTC))  # fmt: skip
+def test_chrome_wrapped_copy_links_to_its_original(
+    detector: Detector, bbc: list[dict[str, Any]]
+) -> None:
+    original = store(
+        detector,
+        "https://www.bbc.co.uk/news/1",
+        bbc[10]["text"],
+        published_at=datetime(2005, 1, 3, 8, tzinfo=UTC),
+    )
     copy = store(detector, "https://farm.example/a", CHROME_TOP + bbc[10]["text"] + CHROME_BOTTOM)
     (match,) = copy.matches
     assert match.article.id == original.article.id
@@ -58,7 +64,9 @@ def test_excerpt_is_found_inside_its_source(detector: Detector, bbc: list[dict[s
     assert result.original.id == str(source.article.id)
 
 
-def test_lightly_edited_copy_is_a_near_duplicate(detector: Detector, bbc: list[dict[str, Any]]) -> None:
+def test_lightly_edited_copy_is_a_near_duplicate(
+    detector: Detector, bbc: list[dict[str, Any]]
+) -> None:
     source = store(detector, "https://www.bbc.co.uk/news/3", bbc[12]["text"])
     edited = edit_words(bbc[12]["text"], every=25)
     result = detector.check(ArticleInput(url="https://rewrite.example/y", text=edited))
@@ -74,7 +82,10 @@ def test_independent_articles_of_the_same_category_are_not_copies(
     for i, row in enumerate(politics[:40]):
         store(detector, f"https://paper{i % 5}.example/{i}", row["text"])
     for row in politics[40:]:
-        assert detector.check(ArticleInput(url="https://other.example/z", text=row["text"])).matches == ()
+        assert (
+            detector.check(ArticleInput(url="https://other.example/z", text=row["text"])).matches
+            == ()
+        )
 
 
 def test_the_corpus_own_twins_are_reported_as_duplicates(
@@ -83,7 +94,9 @@ def test_the_corpus_own_twins_are_reported_as_duplicates(
     for first, second in bbc_twins[:10]:
         stored = store(detector, f"https://bbc.example/{first['id']}", first["text"])
         result = detector.check(ArticleInput(url="https://mirror.example/x", text=second["text"]))
-        assert [(m.article.id, m.relation) for m in result.matches] == [(stored.article.id, "duplicate")]
+        assert [(m.article.id, m.relation) for m in result.matches] == [
+            (stored.article.id, "duplicate")
+        ]
 
 
 def test_reingesting_the_same_url_and_text_stores_nothing(
@@ -97,14 +110,18 @@ def test_reingesting_the_same_url_and_text_stores_nothing(
     assert prefix_keys(client_redis, prefix) == before
 
 
-def test_the_same_url_with_another_text_is_a_conflict(detector: Detector, bbc: list[dict[str, Any]]) -> None:
+def test_the_same_url_with_another_text_is_a_conflict(
+    detector: Detector, bbc: list[dict[str, Any]]
+) -> None:
     first = store(detector, "https://www.bbc.co.uk/news/5", bbc[14]["text"])
     with pytest.raises(UrlConflict, match="stored already") as caught:
         store(detector, "https://www.bbc.co.uk/news/5", bbc[15]["text"])
     assert caught.value.existing_id == str(first.article.id)
 
 
-def test_a_copy_stored_later_shows_up_on_its_original(detector: Detector, bbc: list[dict[str, Any]]) -> None:
+def test_a_copy_stored_later_shows_up_on_its_original(
+    detector: Detector, bbc: list[dict[str, Any]]
+) -> None:
     original = store(detector, "https://www.bbc.co.uk/news/6", bbc[16]["text"])
     copy = store(detector, "https://farm.example/6", CHROME_TOP + bbc[16]["text"])
     result = detector.matches(str(original.article.id))
@@ -119,11 +136,15 @@ def test_delete_removes_the_article_from_every_index(
     before = prefix_keys(client_redis, prefix)
     doomed = store(detector, "https://farm.example/7", bbc[18]["text"])
     detector.delete(str(doomed.article.id))
-    after = {k: v for k, v in prefix_keys(client_redis, prefix).items() if not k.endswith(b":next_id")}
+    after = {
+        k: v for k, v in prefix_keys(client_redis, prefix).items() if not k.endswith(b":next_id")
+    }
     assert after == {k: v for k, v in before.items() if not k.endswith(b":next_id")}
     with pytest.raises(ArticleNotFound):
         detector.get(str(doomed.article.id))
-    assert detector.check(ArticleInput(url="https://x.example/", text=bbc[18]["text"])).matches == ()
+    assert (
+        detector.check(ArticleInput(url="https://x.example/", text=bbc[18]["text"])).matches == ()
+    )
 
 
 def test_too_short_text_says_how_short_and_the_minimum(detector: Detector) -> None:
@@ -132,10 +153,15 @@ def test_too_short_text_says_how_short_and_the_minimum(detector: Detector) -> No
 
 
 def test_index_built_with_other_parameters_is_refused(
-    client_redis: "redis.Redis[bytes]", settings: Settings, detector: Detector, bbc: list[dict[str, Any]]
+    client_redis: "redis.Redis[bytes]",
+    settings: Settings,
+    detector: Detector,
+    bbc: list[dict[str, Any]],
 ) -> None:
     store(detector, "https://www.bbc.co.uk/news/8", bbc[19]["text"])
-    other = Detector(Store(client_redis, settings.key_prefix), settings.model_copy(update={"num_perm": 64}))
+    other = Detector(
+        Store(client_redis, settings.key_prefix), settings.model_copy(update={"num_perm": 64})
+    )
     with pytest.raises(IndexMismatch, match="num_perm is 128 in the index but 64 now"):
         other.check(ArticleInput(url="https://a.example/", text=bbc[20]["text"]))
 
@@ -147,11 +173,26 @@ def test_candidates_below_the_bar_are_dropped(bbc: list[dict[str, Any]]) -> None
     this = fingerprint(base, params.fingerprint)
     from dedup.article import Article
 
-    candidate = Article(1, "https://c.example/", "c.example", None, None,
-                        datetime(2025, 1, 1, tzinfo=UTC), None, half_shared, b"", 0, ())  # fmt: skip
+    candidate = Article(
+        1,
+        "https://c.example/",
+        "c.example",
+        None,
+        None,
+        datetime(2025, 1, 1, tzinfo=UTC),
+        None,
+        half_shared,
+        b"",
+        0,
+        (),
+    )
     strict = verify(base, this, [candidate], params)
-    loose = verify(base, this, [candidate], MatchParams(params.fingerprint, Thresholds(min_containment=0.2)))
+    loose = verify(
+        base, this, [candidate], MatchParams(params.fingerprint, Thresholds(min_containment=0.2))
+    )
     assert strict == []
     assert len(loose) == 1
     passage = loose[0].alignment.passages[0]
-    assert normalize(base[passage.start : passage.end]) == normalize(half_shared[passage.match_start : passage.match_end])
+    assert normalize(base[passage.start : passage.end]) == normalize(
+        half_shared[passage.match_start : passage.match_end]
+    )
