@@ -6,6 +6,7 @@ running while any other client is still connected.
 """
 
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -19,6 +20,12 @@ log = logging.getLogger(__name__)
 DB_FILENAME = "dedup.rdb"
 # AOF with fsync every second (Redis's recommended trade-off) plus a snapshot at shutdown.
 SERVER_CONFIG = {"appendonly": "yes", "appendfsync": "everysec"}
+
+
+def process_client_name() -> str:
+    """The name this process gives its Redis connections, so that stopping the embedded
+    server can tell them (even half-closed ones) from other processes' connections."""
+    return f"dedup-{os.getpid()}"
 
 
 class EmbeddedRedis:
@@ -42,11 +49,15 @@ class EmbeddedRedis:
         """
         server = self._server
         try:
-            others = server._connection_count() - 1  # minus this handle's own connection
-        except Exception:  # the server is already gone
+            own = server.client_id()
+            others = [
+                c for c in server.client_list()
+                if c["id"] != str(own) and c.get("name") != process_client_name()
+            ]  # fmt: skip
+        except redis.RedisError:  # the server is already gone
             return
-        if others > 0:
-            log.info("embedded Redis left running: %d other client(s) connected", others)
+        if others:
+            log.info("embedded Redis left running: %d other client(s) connected", len(others))
             server.connection_pool.disconnect()
             return
         log.info("saving and stopping embedded Redis (data in %s)", self.data_dir)

@@ -11,7 +11,7 @@ from redis.retry import Retry
 
 from dedup.config import Settings
 from dedup.detector import Detector
-from dedup.embedded import EmbeddedRedis
+from dedup.embedded import EmbeddedRedis, process_client_name
 from dedup.extract import HtmlExtractor
 from dedup.store import Store
 
@@ -43,6 +43,7 @@ def connect(url: str) -> redis.Redis:
         socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
         health_check_interval=30,
         retry=RETRY,
+        client_name=process_client_name(),
     )
 
 
