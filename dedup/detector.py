@@ -123,7 +123,7 @@ class Detector:
 
     # -- preparing the input ---------------------------------------------------------------
 
-    def _prepare(self, given: ArticleInput, first_seen_at: datetime) -> tuple[Article, Fingerprint]:
+    def prepare(self, given: ArticleInput, first_seen_at: datetime) -> tuple[Article, Fingerprint]:
         """Extract, validate and fingerprint an input; the article gets id 0 (unassigned)."""
         if (given.text is None) == (given.html is None):
             raise InvalidArticle("send exactly one of 'text' or 'html'")
@@ -161,7 +161,7 @@ class Detector:
 
     def check(self, given: ArticleInput) -> Result:
         """Matches and likely original of an article, storing nothing."""
-        article, found = self._prepare(given, self._clock())
+        article, found = self.prepare(given, self._clock())
         self._ensure_index()
         lookup = self.store.lookup(None, found.buckets, found.simhash)
         return self._explain(article, found, lookup, stored=False, created=False)
@@ -173,7 +173,7 @@ class Detector:
         the same url with another text is a conflict.
         """
         started = time.perf_counter()
-        article, found = self._prepare(given, self._clock())
+        article, found = self.prepare(given, self._clock())
         self._ensure_index()
         lookup = self.store.lookup(article.url, found.buckets, found.simhash)
         if lookup.url_id is not None:

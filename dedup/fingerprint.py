@@ -3,11 +3,9 @@
 import hashlib
 from dataclasses import dataclass
 
-import numpy as np
-
 from dedup.errors import InvalidArticle
 from dedup.shingles import Hashes, shingle_hashes, shingle_set, word_hashes
-from dedup.signatures import LshParams, band_buckets, lsh_params, minhash, simhash
+from dedup.signatures import LshParams, band_buckets, lsh_params, minhash, simhash_of_hashes
 from dedup.text import words
 
 
@@ -46,7 +44,7 @@ def text_digest(normalized_words: tuple[str, ...] | list[str]) -> bytes:
     return hashlib.blake2b(" ".join(normalized_words).encode(), digest_size=16).digest()
 
 
-def fingerprint(text: str, params: FingerprintParams, *, with_buckets: bool = True) -> Fingerprint:
+def fingerprint(text: str, params: FingerprintParams) -> Fingerprint:
     """Fingerprint a display text; raise InvalidArticle when it is too short to compare.
 
     >>> fp = fingerprint("word " * 30, FingerprintParams())
@@ -59,20 +57,22 @@ def fingerprint(text: str, params: FingerprintParams, *, with_buckets: bool = Tr
             f"text has {len(found)} words after normalisation; at least {params.min_words} "
             "are needed to fingerprint it (send the full article text)"
         )
-    shingles = shingle_hashes(word_hashes(found), params.shingle_size)
+    hashes = word_hashes(found)
+    shingles = shingle_hashes(hashes, params.shingle_size)
     distinct = shingle_set(shingles)
-    buckets: tuple[bytes, ...] = ()
-    if with_buckets:
-        buckets = tuple(band_buckets(minhash(distinct, params.num_perm), params.lsh))
     return Fingerprint(
         words=found,
         shingles=shingles,
         shingle_set=distinct,
-        buckets=buckets,
-        simhash=simhash(found),
+        buckets=tuple(band_buckets(minhash(distinct, params.num_perm), params.lsh)),
+        simhash=simhash_of_hashes(hashes),
         digest=text_digest(found),
     )
 
 
-def empty_hashes() -> Hashes:
-    return np.empty(0, dtype=np.uint64)
+def stored_fingerprint(text: str, simhash: int, digest: bytes, shingle_size: int) -> Fingerprint:
+    """What verification needs of a stored article: its shingles, plus the SimHash and digest
+    its record already holds (no signatures are recomputed)."""
+    found = tuple(words(text))
+    shingles = shingle_hashes(word_hashes(found), shingle_size)
+    return Fingerprint(found, shingles, shingle_set(shingles), (), simhash, digest)

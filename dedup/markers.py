@@ -32,31 +32,44 @@ class Rule:
     kind: Kind
     label: str
     pattern: re.Pattern[str]
-    detail: str | None = None
+    requires: tuple[str, ...] = ()  # lower-case words, one of which must be in the text
 
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    """Compiled marker rules plus the sites for which a credit is their own byline."""
+    """Compiled marker rules plus the sites for which a credit is their own byline.
+
+    Spun phrases are many and short, so they share one alternation (one scan of the text);
+    `spin_canonical` maps each spun phrase (lower case, single spaces) to what it replaced.
+    """
 
     rules: tuple[Rule, ...]
     owner_sites: dict[str, tuple[str, ...]]
+    spin: re.Pattern[str] | None = None
+    spin_canonical: dict[str, str] | None = None
 
 
 def compile_rules(data: dict[str, object]) -> Rules:
     """Compile the rules of a markers document (the shape of `data/markers.json`)."""
     rules: list[Rule] = []
     for kind in KINDS:
+        if kind == "spin":
+            continue
         for entry in data.get(kind, []):  # type: ignore[attr-defined]
-            if kind == "spin":
-                words = r"\s+".join(re.escape(w) for w in entry["spun"].split())
-                pattern = re.compile(rf"\b{words}\b", re.IGNORECASE)
-                rules.append(Rule(kind, "spun phrase", pattern, entry["canonical"]))
-            else:
-                rules.append(Rule(kind, entry["label"], re.compile(entry["pattern"])))
+            requires = tuple(entry.get("requires", ()))
+            rules.append(Rule(kind, entry["label"], re.compile(entry["pattern"]), requires))
+    spun = data.get("spin", [])
+    canonical = {" ".join(e["spun"].lower().split()): e["canonical"] for e in spun}  # type: ignore[attr-defined]
+    alternatives = sorted(canonical, key=len, reverse=True)  # longest phrase wins
+    spin = None
+    if alternatives:
+        body = "|".join(
+            r"\s+".join(re.escape(w) for w in phrase.split()) for phrase in alternatives
+        )
+        spin = re.compile(rf"\b(?:{body})\b")  # matched against lower-cased text
     owners = data.get("owner_sites", {})
     owner_sites = {name: tuple(sites) for name, sites in owners.items()}  # type: ignore[attr-defined]
-    return Rules(tuple(rules), owner_sites)
+    return Rules(tuple(rules), owner_sites, spin, canonical)
 
 
 @lru_cache(maxsize=1)
@@ -73,15 +86,29 @@ def find_markers(text: str, rules: Rules | None = None) -> list[Marker]:
     [('credit', '(AP)', 'AP'), ('spin', 'Chilly Battle', 'Cold War')]
     """
     rules = rules or default_rules()
+    lowered = text.lower()
     found: list[Marker] = []
     for rule in rules.rules:
+        if rule.requires and not any(word in lowered for word in rule.requires):
+            continue
         for match in rule.pattern.finditer(text):
-            detail = rule.detail
-            if rule.kind == "credit" and match.groups():
-                detail = match.group(1).strip()
+            detail = match.group(1).strip() if rule.kind == "credit" and match.groups() else None
             found.append(
                 Marker(rule.kind, rule.label, match.group(), match.start(), match.end(), detail)
             )
+    if rules.spin is not None and rules.spin_canonical is not None:
+        # Lower-casing keeps offsets unless a letter changes length (rare: 'İ'); then the
+        # slower case-insensitive scan of the text itself.
+        same_length = len(lowered) == len(text)
+        haystack = lowered if same_length else text
+        pattern = rules.spin if same_length else re.compile(rules.spin.pattern, re.IGNORECASE)
+        for match in pattern.finditer(haystack):
+            start, end = match.span()
+            phrase = " ".join(match.group().lower().split())
+            found.append(
+                Marker("spin", "spun phrase", text[start:end], start, end,
+                       rules.spin_canonical[phrase])
+            )  # fmt: skip
     found.sort(key=lambda m: (m.start, m.end))
     return found
 

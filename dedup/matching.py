@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from dedup.align import Alignment, align
 from dedup.article import Article
 from dedup.attribution import Original, Party, likely_original
-from dedup.errors import InvalidArticle
-from dedup.fingerprint import Fingerprint, FingerprintParams, fingerprint
+from dedup.fingerprint import Fingerprint, FingerprintParams, stored_fingerprint
 from dedup.markers import Marker, Rules, find_markers
 from dedup.score import Relation, Scores, Thresholds, compare, is_copy, relation
 from dedup.text import tokenize
@@ -47,10 +46,9 @@ def verify(
     this_tokens = None
     matches: list[Match] = []
     for candidate in candidates:
-        try:
-            other = fingerprint(candidate.text, params.fingerprint, with_buckets=False)
-        except InvalidArticle:  # stored under a lower min_words: too short to compare now
-            continue
+        other = stored_fingerprint(
+            candidate.text, candidate.simhash, candidate.digest, params.fingerprint.shingle_size
+        )
         scores = compare(this, other)
         if not is_copy(scores, params.thresholds):
             continue

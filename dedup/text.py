@@ -79,6 +79,8 @@ def fold_word(word: str) -> str:
     >>> fold_word("Ukrаine")  # the fourth letter is Cyrillic
     'ukraine'
     """
+    if word.isascii():  # most words, even in texts with some non-ASCII
+        return word.lower()
     folded = unicodedata.normalize("NFKC", word).casefold()
     if not folded.isascii() and _LATIN.search(folded):
         folded = folded.translate(_LOOKALIKES)

@@ -2,8 +2,16 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from dedup.fingerprint import FingerprintParams, fingerprint
-from dedup.shingles import overlap
-from dedup.signatures import lsh_params, minhash, simhash_blocks, simhash_distance
+from dedup.shingles import overlap, word_hashes
+from dedup.signatures import (
+    lsh_params,
+    minhash,
+    reference_simhash,
+    simhash_blocks,
+    simhash_distance,
+    simhash_of_hashes,
+)
+from dedup.text import words
 
 
 def test_band_layout_is_datasketchs_optimum_for_the_threshold() -> None:
@@ -47,3 +55,11 @@ def test_simhash_blocks_reassemble_the_hash() -> None:
     blocks = simhash_blocks(value)
     assert sum(block << (16 * i) for i, block in enumerate(blocks)) == value
     assert simhash_distance(value, value ^ 0b101) == 2
+
+
+def test_vectorised_simhash_equals_the_simhash_package_on_real_articles(
+    bbc: list[dict[str, str]],
+) -> None:
+    for row in bbc[:200]:
+        found = words(row["text"])
+        assert simhash_of_hashes(word_hashes(found)) == reference_simhash(found), row["id"]
