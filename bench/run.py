@@ -18,7 +18,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -178,8 +178,7 @@ def run_dedup(
     for article in articles:
         given = ArticleInput(url=article.url, text=article.text)
         prepared, _ = detector.prepare(given, datetime.now(UTC))
-        doc_id, _ = store.claim_url(article.url)
-        store.save(replace(prepared, id=doc_id))
+        store.add(prepared)
     insert.ingest_seconds = time.perf_counter() - started
     insert.articles = len(articles)
     fingerprints = [fingerprint(q.text, params) for q in queries]

@@ -180,23 +180,23 @@ class Detector:
             existing = self._existing(lookup.url_id, article)
             if existing is not None:
                 return self._explain(existing, found, lookup, stored=True, created=False)
-        doc_id, claimed = self.store.claim_url(article.url)
-        if not claimed:  # stored meanwhile by another request, or a write that never finished
+        doc_id, created = self.store.add(article)
+        if not created:  # stored meanwhile by a concurrent request for the same url
             existing = self._existing(doc_id, article)
             if existing is not None:
                 return self._explain(existing, found, lookup, stored=True, created=False)
+            doc_id, created = self.store.add(article)  # ... and deleted again since
         article = replace(article, id=doc_id)
-        result = self._explain(article, found, lookup, stored=True, created=True)
-        self.store.save(article)
+        result = self._explain(article, found, lookup, stored=True, created=created)
         log.debug(
             "stored article %d from %s: %d match(es), original %s, %.1f ms",
-            doc_id, article.site, len(result.matches), result.original.id or doc_id,
+            doc_id, article.site, len(result.matches), result.original.id,
             (time.perf_counter() - started) * 1000,
         )  # fmt: skip
         return result
 
     def _existing(self, doc_id: int, article: Article) -> Article | None:
-        """The stored article of this url if it holds the same text; None if never written."""
+        """The stored article of this url if it holds the same text; None if it is gone."""
         (stored,) = self.store.fetch([doc_id])
         if stored is None:
             return None

@@ -3,9 +3,11 @@
 import hashlib
 from dataclasses import dataclass
 
+import numpy as np
+
 from dedup.errors import InvalidArticle
 from dedup.shingles import Hashes, shingle_hashes, shingle_set, word_hashes
-from dedup.signatures import LshParams, band_buckets, lsh_params, minhash, simhash_of_hashes
+from dedup.signatures import LshParams, band_buckets, lsh_params, minhash, simhash_of_shingles
 from dedup.text import words
 
 
@@ -57,15 +59,14 @@ def fingerprint(text: str, params: FingerprintParams) -> Fingerprint:
             f"text has {len(found)} words after normalisation; at least {params.min_words} "
             "are needed to fingerprint it (send the full article text)"
         )
-    hashes = word_hashes(found)
-    shingles = shingle_hashes(hashes, params.shingle_size)
-    distinct = shingle_set(shingles)
+    shingles = shingle_hashes(word_hashes(found), params.shingle_size)
+    distinct, counts = np.unique(shingles, return_counts=True)
     return Fingerprint(
         words=found,
         shingles=shingles,
         shingle_set=distinct,
         buckets=tuple(band_buckets(minhash(distinct, params.num_perm), params.lsh)),
-        simhash=simhash_of_hashes(hashes),
+        simhash=simhash_of_shingles(distinct, counts),
         digest=text_digest(found),
     )
 

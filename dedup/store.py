@@ -10,9 +10,10 @@ Layout under the key prefix P (ids are integers, so bucket sets stay compact int
     P:s:<block>:<value>  hash  id -> full 64-bit SimHash, for ids with this 16-bit block
 """
 
+import threading
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,14 +24,20 @@ from dedup.article import Article
 from dedup.errors import IndexMismatch, StoreUnavailable
 from dedup.signatures import simhash_blocks, simhash_distance
 
-# Claim a url atomically: the existing id, or a new id bound to the url.
-_CLAIM_URL = """
+# Store an article atomically, once per url: KEYS = urls, record, band sets..., SimHash
+# hashes...; ARGV = url, id, band count, SimHash bytes, record field/value pairs...
+# Answers {1, id} when stored, {0, existing id} when the url is stored already.
+_ADD_ARTICLE = """
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
 if existing then return {0, existing} end
-local id = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], ARGV[1], id)
-return {1, tostring(id)}
+local bands = tonumber(ARGV[3])
+for i = 3, 2 + bands do redis.call('SADD', KEYS[i], ARGV[2]) end
+for i = 3 + bands, #KEYS do redis.call('HSET', KEYS[i], ARGV[2], ARGV[4]) end
+redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return {1, ARGV[2]}
 """
+ID_BLOCK = 64  # ids reserved per round trip; unused ones are skipped, so ids may have gaps
 # Forget a url only while it still points at the article being deleted.
 _FORGET_URL = """
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
@@ -94,8 +101,10 @@ class Store:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._redis = client
         self.keys = Keys(prefix)
-        self._claim_url = client.register_script(_CLAIM_URL)
+        self._add_article = client.register_script(_ADD_ARTICLE)
         self._forget_url = client.register_script(_FORGET_URL)
+        self._ids: Iterator[int] = iter(())
+        self._ids_lock = threading.Lock()
 
     def _run(self, commands: Iterable[tuple[str, tuple[Any, ...]]], *, atomic: bool) -> list[Any]:
         """Send commands in one pipeline (MULTI/EXEC when atomic); map Redis failures."""
@@ -187,42 +196,52 @@ class Store:
             buckets=buckets,
         )
 
-    def claim_url(self, url: str) -> tuple[int, bool]:
-        """The id bound to this url, and whether this call created the binding."""
+    def _next_id(self) -> int:
+        """A new article id from a block this process reserved (one INCRBY per block)."""
+        with self._ids_lock:
+            doc_id = next(self._ids, None)
+            if doc_id is None:
+                (last,) = self._run([("incrby", (self.keys.next_id, ID_BLOCK))], atomic=False)
+                self._ids = iter(range(int(last) - ID_BLOCK + 2, int(last) + 1))
+                doc_id = int(last) - ID_BLOCK + 1
+            return doc_id
+
+    def add(self, article: Article) -> tuple[int, bool]:
+        """Store an article and every index entry in one atomic script, once per url.
+
+        Returns (id, True) when stored, or (existing id, False) when the url was stored
+        already, in which case nothing was written. The article's own id is ignored.
+        """
+        doc_id = self._next_id()
+        width = _bucket_width(article.buckets)
+        fields: dict[str, bytes | str] = {
+            "url": article.url,
+            "site": article.site,
+            "title": article.title or "",
+            "published_at": article.published_at.isoformat() if article.published_at else "",
+            "first_seen_at": article.first_seen_at.isoformat(),
+            "canonical_url": article.canonical_url or "",
+            "text": zlib.compress(article.text.encode(), 6),
+            "digest": article.digest,
+            "simhash": article.simhash.to_bytes(8, "big"),
+            "buckets": bytes([width]) + b"".join(article.buckets),
+        }
+        keys = [self.keys.urls, self.keys.article(doc_id)]
+        keys += [self.keys.band(band, bucket) for band, bucket in enumerate(article.buckets)]
+        keys += [
+            self.keys.simhash_block(block, value)
+            for block, value in enumerate(simhash_blocks(article.simhash))
+        ]
+        args: list[bytes | str | int] = [
+            article.url, doc_id, len(article.buckets), fields["simhash"],
+        ]  # fmt: skip
+        for name, value in fields.items():
+            args += [name, value]
         try:
-            created, doc_id = self._claim_url(keys=[self.keys.urls, self.keys.next_id], args=[url])
+            created, stored_id = self._add_article(keys=keys, args=args)
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
-        return int(doc_id), bool(created)
-
-    def save(self, record: Article) -> None:
-        """Write the record and every index entry at once (MULTI/EXEC): all or nothing."""
-        width = _bucket_width(record.buckets)
-        mapping = {
-            "url": record.url,
-            "site": record.site,
-            "title": record.title or "",
-            "published_at": record.published_at.isoformat() if record.published_at else "",
-            "first_seen_at": record.first_seen_at.isoformat(),
-            "canonical_url": record.canonical_url or "",
-            "text": zlib.compress(record.text.encode(), 6),
-            "digest": record.digest,
-            "simhash": record.simhash.to_bytes(8, "big"),
-            "buckets": bytes([width]) + b"".join(record.buckets),
-        }
-        commands: list[tuple[str, tuple[Any, ...]]] = [
-            ("hset", (self.keys.article(record.id), None, None, mapping))
-        ]
-        commands += [
-            ("sadd", (self.keys.band(band, bucket), record.id))
-            for band, bucket in enumerate(record.buckets)
-        ]
-        simhash_bytes = record.simhash.to_bytes(8, "big")
-        commands += [
-            ("hset", (self.keys.simhash_block(block, value), str(record.id), simhash_bytes))
-            for block, value in enumerate(simhash_blocks(record.simhash))
-        ]
-        self._run(commands, atomic=True)
+        return int(stored_id), bool(created)
 
     def delete(self, record: Article) -> None:
         """Remove the record and every index entry at once (MULTI/EXEC)."""

@@ -2,14 +2,14 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from dedup.fingerprint import FingerprintParams, fingerprint
-from dedup.shingles import overlap, word_hashes
+from dedup.shingles import overlap, shingle_hashes, word_hashes
 from dedup.signatures import (
     lsh_params,
     minhash,
     reference_simhash,
     simhash_blocks,
     simhash_distance,
-    simhash_of_hashes,
+    simhash_of_shingles,
 )
 from dedup.text import words
 
@@ -57,9 +57,34 @@ def test_simhash_blocks_reassemble_the_hash() -> None:
     assert simhash_distance(value, value ^ 0b101) == 2
 
 
+def package_simhash(found: list[str], shingles: np.ndarray) -> int:
+    """The simhash package's SimHash of the same shingles: features are the shingle texts,
+    weighted by count, hashed to the 64-bit shingle hash dedup uses."""
+    hash_of = {" ".join(found[i : i + 5]): h for i, h in enumerate(shingles.tolist())}
+    counts: dict[str, int] = {}
+    for feature in hash_of:
+        counts[feature] = 0
+    for i in range(len(shingles)):
+        counts[" ".join(found[i : i + 5])] += 1
+
+    def shingle_hash(feature: bytes) -> bytes:  # simhash also probes it with b"test"
+        return int(hash_of.get(feature.decode(), 0)).to_bytes(8, "big")
+
+    return reference_simhash(counts, shingle_hash)
+
+
 def test_vectorised_simhash_equals_the_simhash_package_on_real_articles(
     bbc: list[dict[str, str]],
 ) -> None:
     for row in bbc[:200]:
         found = words(row["text"])
-        assert simhash_of_hashes(word_hashes(found)) == reference_simhash(found), row["id"]
+        shingles = shingle_hashes(word_hashes(found), 5)
+        distinct, counts = np.unique(shingles, return_counts=True)
+        assert simhash_of_shingles(distinct, counts) == package_simhash(found, shingles), row["id"]
+
+
+def test_unrelated_articles_are_far_apart_in_simhash(bbc: list[dict[str, str]]) -> None:
+    params = FingerprintParams()
+    hashes = [fingerprint(row["text"], params).simhash for row in bbc[:300]]
+    close = sum(simhash_distance(a, b) <= 3 for i, a in enumerate(hashes) for b in hashes[i + 1 :])
+    assert close == 0
