@@ -236,12 +236,12 @@ class Detector:
     # -- verification ----------------------------------------------------------------------
 
     def _candidates(self, lookup: Lookup, exclude: int) -> list[int]:
-        """Candidate ids, most LSH bands shared first, then nearest SimHash; capped."""
-        ids = set(lookup.band_hits) | set(lookup.simhash_hits)
+        """Candidate ids to verify, capped at max_candidates: SimHash-nearest first, then the
+        oldest (lowest id) first, so that in a cluster of hundreds of copies of one wire
+        story the earliest articles, where the original is, are verified."""
+        ids = lookup.band_ids | set(lookup.simhash_hits)
         ids.discard(exclude)
-        ranked = sorted(
-            ids, key=lambda i: (-lookup.band_hits.get(i, 0), lookup.simhash_hits.get(i, 64), i)
-        )
+        ranked = sorted(ids, key=lambda i: (lookup.simhash_hits.get(i, 64), i))
         return ranked[: self.settings.max_candidates]
 
     def _explain(

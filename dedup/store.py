@@ -12,7 +12,6 @@ Layout under the key prefix P (ids are integers, so bucket sets stay compact int
 
 import threading
 import zlib
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -79,7 +78,7 @@ class Lookup:
     """What one index probe found: the url's id and candidates with their evidence."""
 
     url_id: int | None
-    band_hits: Counter[int]  # id -> how many LSH bands it shares with the query
+    band_ids: set[int]  # ids sharing at least one LSH band bucket with the query
     simhash_hits: dict[int, int]  # id -> SimHash distance, only ids within the bound
 
 
@@ -144,10 +143,15 @@ class Store:
             )
 
     def lookup(self, url: str | None, buckets: Sequence[bytes], simhash: int) -> Lookup:
-        """Candidates from LSH bands and SimHash blocks, and the url's id: one round trip."""
-        commands: list[tuple[str, tuple[Any, ...]]] = [
-            ("smembers", (self.keys.band(band, bucket),)) for band, bucket in enumerate(buckets)
-        ]
+        """Candidates from LSH bands and SimHash blocks, and the url's id: one round trip.
+
+        One SUNION over the band buckets (one reply instead of one per band), one HGETALL per
+        SimHash block; SimHash candidates are kept only within the Hamming bound.
+        """
+        commands: list[tuple[str, tuple[Any, ...]]] = []
+        if buckets:
+            keys = [self.keys.band(band, bucket) for band, bucket in enumerate(buckets)]
+            commands.append(("sunion", (keys,)))
         blocks = simhash_blocks(simhash)
         commands += [
             ("hgetall", (self.keys.simhash_block(i, value),)) for i, value in enumerate(blocks)
@@ -155,17 +159,16 @@ class Store:
         if url is not None:
             commands.append(("hget", (self.keys.urls, url)))
         replies = self._run(commands, atomic=False)
-        band_hits: Counter[int] = Counter()
-        for members in replies[: len(buckets)]:
-            band_hits.update(int(m) for m in members)
+        first_block = 1 if buckets else 0  # the SUNION reply comes first
+        band_ids = {int(m) for m in replies[0]} if buckets else set()
         simhash_hits: dict[int, int] = {}
-        for entries in replies[len(buckets) : len(buckets) + len(blocks)]:
+        for entries in replies[first_block : first_block + len(blocks)]:
             for doc_id, value in entries.items():
                 distance = simhash_distance(simhash, int.from_bytes(value, "big"))
                 if distance <= len(blocks) - 1:
                     simhash_hits[int(doc_id)] = distance
         url_id = replies[-1] if url is not None else None
-        return Lookup(int(url_id) if url_id else None, band_hits, simhash_hits)
+        return Lookup(int(url_id) if url_id else None, band_ids, simhash_hits)
 
     def fetch(self, doc_ids: Sequence[int]) -> list[Article | None]:
         """The records of these ids (None where gone): one round trip."""
