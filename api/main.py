@@ -135,7 +135,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 400, "InvalidJSON", f"the body is not JSON: {ctx.get('error', 'parse error')}"
             )
         body = {"error": "ValidationError", "detail": describe(errors)}
-        body["errors"] = json.loads(json.dumps(errors, default=str))
+        # every error but the input itself, which may be a whole article
+        trimmed = [{k: v for k, v in e.items() if k != "input"} for e in errors]
+        body["errors"] = json.loads(json.dumps(trimmed, default=str))
         return JSONResponse(body, status_code=422)
 
     app.include_router(articles.router)

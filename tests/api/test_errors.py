@@ -179,3 +179,11 @@ def test_redis_down_is_503_and_the_service_recovers_by_itself(
         assert api.post("/v1/articles", json=article).status_code == 200  # kept, not stored twice
         assert api.get("/v1/articles/1").json()["text"] == article["text"]
     shutdown(server.socket_file, server.pidfile, save=False)
+
+
+def test_validation_errors_do_not_echo_the_article_back(api: TestClient) -> None:
+    text = "word " * 5000
+    response = api.post("/v1/check", json={"url": "ftp://a.example/", "text": text})
+    assert response.status_code == 422
+    assert text not in response.text
+    assert response.json()["errors"][0]["loc"] == ["body", "url"]
