@@ -151,6 +151,10 @@ def run_datasketch(url: str, articles: list[BenchArticle], queries: list[BenchAr
     figures.redis_bytes = memory_by_group(client, basename.decode() + "*", lambda _key: "index")
     delete_keys(client, basename.decode() + "*")
     client.close()
+    # datasketch's storages keep connections of their own; an embedded server is only
+    # stopped once no other client is connected, so close them here.
+    for storage in (lsh.keys, *lsh.hashtables):
+        storage._redis.close()  # type: ignore[attr-defined]
     return figures
 
 
