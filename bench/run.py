@@ -154,7 +154,7 @@ def run_datasketch(url: str, articles: list[BenchArticle], queries: list[BenchAr
     # datasketch's storages keep connections of their own; an embedded server is only
     # stopped once no other client is connected, so close them here.
     for storage in (lsh.keys, *lsh.hashtables):
-        storage._redis.close()  # type: ignore[attr-defined]
+        storage._redis.close()
     return figures
 
 
