@@ -133,6 +133,22 @@ def _reexplained(detector: Detector, item: Scanned, paired: set[int]) -> Scanned
 
 
 @main.command()
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes to run.")  # fmt: skip
+def worker(processes: int) -> None:
+    """Run worker processes for batch scans on the index's Redis (Ctrl-C to stop).
+
+    Without DEDUP_REDIS_URL they share the embedded Redis of DEDUP_DATA_DIR. Dead workers are
+    restarted, and chunks whose worker died are queued again.
+
+    Example: dedup worker --processes 2
+    """
+    from workers.pool import Pool
+
+    Pool(_settings(), processes).run()
+
+
+@main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--url", default=None, help="The article's url (default: the file's path).")
 @click.option("--site", default=None, help="The article's site (default: from the url).")

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     min_passage_words: int = Field(default=8, ge=1)
 
     max_body_bytes: int = Field(default=2_000_000, ge=1_000)
+    max_scan_bytes: int = Field(default=2_000_000_000, ge=1_000)
+    scan_chunk_size: int = Field(default=100, ge=1, le=10_000)
+    scan_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    lease_seconds: int = Field(default=15, ge=3, le=3600)
     html_timeout_seconds: float = Field(default=5.0, gt=0.0)
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)

@@ -156,35 +156,32 @@ def _from_file(file: Path, manifest: dict[str, dict[str, object]]) -> Item:
     return Item(origin, file.name, article)
 
 
+def parse_line(raw: bytes | str, origin: str) -> Item:
+    """One JSONL/NDJSON line as an article, or the reason it is not one."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return Item(origin, origin, None, f"line is not valid UTF-8 (byte offset {exc.start})")
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return Item(origin, origin, None, f"line is not JSON: {exc.msg} at column {exc.colno}")
+    if not isinstance(data, dict):
+        return Item(origin, origin, None, "line is not a JSON object")
+    try:
+        return Item(origin, str(data.get("url", origin)), ArticleIn.model_validate(data).to_input())
+    except ValidationError as exc:
+        return Item(origin, origin, None, describe(exc.errors()))
+
+
 def _from_jsonl(file: Path) -> Iterator[Item]:
     with file.open("rb") as handle:
         number = 0
         for raw in handle:
-            if not raw.strip():
-                continue
-            number += 1
-            origin = f"{file}:{number}"
-            try:
-                data = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                yield Item(
-                    origin, origin, None, f"line is not valid UTF-8 (byte offset {exc.start})"
-                )
-                continue
-            except json.JSONDecodeError as exc:
-                yield Item(
-                    origin, origin, None, f"line is not JSON: {exc.msg} at column {exc.colno}"
-                )
-                continue
-            if not isinstance(data, dict):
-                yield Item(origin, origin, None, "line is not a JSON object")
-                continue
-            try:
-                yield Item(
-                    origin, str(data.get("url", origin)), ArticleIn.model_validate(data).to_input()
-                )
-            except ValidationError as exc:
-                yield Item(origin, origin, None, describe(exc.errors()))
+            if raw.strip():
+                number += 1
+                yield parse_line(raw, f"{file}:{number}")
 
 
 def read_items(files: list[Path]) -> Iterator[Item]:

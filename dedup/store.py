@@ -10,6 +10,7 @@ Layout under the key prefix P (ids are integers, so bucket sets stay compact int
     P:s:<block>:<value>  hash  id -> full 64-bit SimHash, for ids with this 16-bit block
 """
 
+import json
 import threading
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import redis
+from redis.typing import EncodableT
 
 from dedup.article import Article
 from dedup.errors import IndexMismatch, StoreUnavailable
@@ -269,3 +271,259 @@ class Store:
     def count(self) -> int:
         """How many articles are stored."""
         return int(self._run([("hlen", (self.keys.urls,))], atomic=False)[0])
+
+
+# Record one scanned line once: KEYS = results hash, scan hash; ARGV = line, payload, outcome
+# counter ('stored' or 'failed'), 1 when the article was already stored, 1 when it has copies.
+# A retried chunk finds the line recorded and changes nothing, so counters always add up.
+_RECORD_RESULT = """
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('HINCRBY', KEYS[2], 'processed', 1)
+redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+if ARGV[4] == '1' then redis.call('HINCRBY', KEYS[2], 'already_stored', 1) end
+if ARGV[5] == '1' then redis.call('HINCRBY', KEYS[2], 'duplicates_found', 1) end
+return 1
+"""
+# Close a chunk (ARGV[1], or '' for none) and, when the upload is sealed and every chunk is
+# done, finish the scan. KEYS = scan hash, done set; ARGV = chunk, finished_at.
+_FINISH_CHUNK = """
+if ARGV[1] ~= '' then redis.call('SADD', KEYS[2], ARGV[1]) end
+local scan = redis.call('HMGET', KEYS[1], 'status', 'sealed', 'chunks')
+local all_done = redis.call('SCARD', KEYS[2]) >= tonumber(scan[3])
+if (scan[1] == 'running' or scan[1] == 'queued') and scan[2] == '1' and all_done then
+  redis.call('HSET', KEYS[1], 'status', 'done', 'finished_at', ARGV[2])
+end
+return redis.call('HGET', KEYS[1], 'status')
+"""
+SCAN_FIELDS = (
+    "status", "total", "processed", "stored", "already_stored", "duplicates_found", "failed",
+    "chunks", "sealed", "last_line", "created_at", "started_at", "finished_at", "error",
+)  # fmt: skip
+SCAN_COUNTERS = ("total", "processed", "stored", "already_stored", "duplicates_found", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class ScanLine:
+    """One input line of a scan: its number, its text, or why it could not be read."""
+
+    line: int
+    text: str
+    error: str | None = None
+
+
+class ScanKeys:
+    """The keys of one scan, under the index prefix."""
+
+    def __init__(self, prefix: str, scan_id: str) -> None:
+        base = f"{prefix}:scan:{scan_id}"
+        self.scan = base
+        self.results = f"{base}:results"
+        self.done = f"{base}:done"
+        self.attempts = f"{base}:attempts"
+        self._base = base
+
+    def chunk(self, number: int) -> str:
+        return f"{self._base}:chunk:{number}"
+
+    def lease(self, number: int) -> str:
+        return f"{self._base}:lease:{number}"
+
+
+class ScanStore:
+    """Batch scans: their state, their input chunks and their per-line results."""
+
+    def __init__(self, client: redis.Redis, prefix: str, ttl_seconds: int) -> None:
+        self._redis = client
+        self.prefix = prefix
+        self.index = f"{prefix}:scans"  # zset: scan id -> created time
+        self.ttl_seconds = ttl_seconds
+        self._record = client.register_script(_RECORD_RESULT)
+        self._finish = client.register_script(_FINISH_CHUNK)
+
+    def keys(self, scan_id: str) -> ScanKeys:
+        return ScanKeys(self.prefix, scan_id)
+
+    def _call(self, action: Any) -> Any:
+        try:
+            return action()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
+
+    def create(self, scan_id: str, created_at: datetime) -> None:
+        keys = self.keys(scan_id)
+        fields: dict[EncodableT, EncodableT] = {name: 0 for name in SCAN_COUNTERS}
+        fields.update(
+            status="queued", chunks=0, sealed=0, last_line=0, created_at=created_at.isoformat()
+        )
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.scan, mapping=fields)
+            pipe.expire(keys.scan, self.ttl_seconds)
+            pipe.zadd(self.index, {scan_id: created_at.timestamp()})
+            self._call(pipe.execute)
+
+    def add_chunk(self, scan_id: str, number: int, items: list[ScanLine]) -> None:
+        """Store one chunk of lines and count them in the total."""
+        keys = self.keys(scan_id)
+        rows = [(item.line, item.text, item.error) for item in items]
+        blob = zlib.compress(json.dumps(rows).encode(), 6)
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(keys.chunk(number), blob, ex=self.ttl_seconds)
+            pipe.hincrby(keys.scan, "total", len(items))
+            pipe.hincrby(keys.scan, "chunks", 1)
+            self._call(pipe.execute)
+
+    def seal(self, scan_id: str, last_line: int, finished_at: datetime) -> str:
+        """Mark the upload complete; a scan whose chunks are all done (or that has none)
+        finishes now. Returns the status."""
+        keys = self.keys(scan_id)
+        self._call(
+            lambda: self._redis.hset(keys.scan, mapping={"sealed": 1, "last_line": last_line})
+        )
+        return self._close(scan_id, "", finished_at)
+
+    def _close(self, scan_id: str, chunk: str, finished_at: datetime) -> str:
+        keys = self.keys(scan_id)
+        args = [chunk, finished_at.isoformat()]
+        status = self._call(lambda: self._finish(keys=[keys.scan, keys.done], args=args))
+        if status == b"done":
+            self.expire(scan_id)
+        return status.decode() if status else "missing"
+
+    def chunk_items(self, scan_id: str, number: int) -> list[ScanLine] | None:
+        blob = self._call(lambda: self._redis.get(self.keys(scan_id).chunk(number)))
+        if blob is None:
+            return None
+        return [
+            ScanLine(int(n), text, error) for n, text, error in json.loads(zlib.decompress(blob))
+        ]
+
+    def start(self, scan_id: str, started_at: datetime) -> str:
+        """Move a queued scan to running (first chunk started); returns the current status."""
+        keys = self.keys(scan_id)
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hsetnx(keys.scan, "started_at", started_at.isoformat())
+            pipe.hget(keys.scan, "status")
+            _, status = self._call(pipe.execute)
+        if status == b"queued":
+            self._call(lambda: self._redis.hset(keys.scan, "status", "running"))
+            return "running"
+        return status.decode() if status else "missing"
+
+    def recorded_lines(self, scan_id: str, lines: Sequence[int]) -> set[int]:
+        """Which of these lines already have a result (a retried chunk skips them)."""
+        if not lines:
+            return set()
+        values = self._call(lambda: self._redis.hmget(self.keys(scan_id).results, list(lines)))
+        return {line for line, value in zip(lines, values, strict=True) if value is not None}
+
+    def record(self, scan_id: str, line: int, payload: dict[str, Any], *, ok: bool,
+               already_stored: bool, has_copies: bool) -> bool:  # fmt: skip
+        """Record a line's result once; False when it was recorded before."""
+        keys = self.keys(scan_id)
+        args: list[EncodableT] = [
+            line, json.dumps(payload, separators=(",", ":")), "stored" if ok else "failed",
+            int(already_stored), int(has_copies),
+        ]  # fmt: skip
+        return bool(self._call(lambda: self._record(keys=[keys.results, keys.scan], args=args)))
+
+    def finish_chunk(self, scan_id: str, number: int, finished_at: datetime) -> str:
+        """Mark a chunk done; returns the scan's status ('done' after its last chunk)."""
+        return self._close(scan_id, str(number), finished_at)
+
+    def expire(self, scan_id: str) -> None:
+        """Give every key of a finished scan the retention TTL; chunks are no longer needed."""
+        keys = self.keys(scan_id)
+        chunks = int(self._call(lambda: self._redis.hget(keys.scan, "chunks")) or 0)
+        with self._redis.pipeline(transaction=False) as pipe:
+            for key in (keys.scan, keys.results, keys.done, keys.attempts):
+                pipe.expire(key, self.ttl_seconds)
+            for number in range(chunks):
+                pipe.delete(keys.chunk(number))
+            self._call(pipe.execute)
+
+    def get(self, scan_id: str) -> dict[str, str] | None:
+        raw = self._call(lambda: self._redis.hmget(self.keys(scan_id).scan, list(SCAN_FIELDS)))
+        if raw[0] is None:
+            return None
+        return {name: (value or b"").decode() for name, value in zip(SCAN_FIELDS, raw, strict=True)}
+
+    def cancel(self, scan_id: str, finished_at: datetime) -> str:
+        keys = self.keys(scan_id)
+        status = self._call(lambda: self._redis.hget(keys.scan, "status"))
+        if status in (b"queued", b"running"):
+            cancelled: dict[EncodableT, EncodableT] = {
+                "status": "cancelled",
+                "finished_at": finished_at.isoformat(),
+            }
+            self._call(lambda: self._redis.hset(keys.scan, mapping=cancelled))
+            self.expire(scan_id)
+            return "cancelled"
+        return status.decode() if status else "missing"
+
+    def status(self, scan_id: str) -> str:
+        status = self._call(lambda: self._redis.hget(self.keys(scan_id).scan, "status"))
+        return status.decode() if status else "missing"
+
+    def results(
+        self, scan_id: str, after_line: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """Up to `limit` results in line order after a line number, and the next cursor
+        (None when no line after the page exists)."""
+        keys = self.keys(scan_id)
+        last_line = int(self._call(lambda: self._redis.hget(keys.scan, "last_line")) or 0)
+        found: list[dict[str, Any]] = []
+        cursor = after_line
+        while len(found) < limit and cursor < last_line:
+            window = list(range(cursor + 1, min(cursor + 1 + limit, last_line + 1)))
+            values = self._call(lambda w=window: self._redis.hmget(keys.results, w))
+            for line, value in zip(window, values, strict=True):
+                cursor = line
+                if value is not None:
+                    found.append(json.loads(value))
+                    if len(found) == limit:
+                        break
+        return found, (cursor if cursor < last_line else None)
+
+    def recent(self, limit: int) -> list[str]:
+        ids = self._call(lambda: self._redis.zrevrange(self.index, 0, limit - 1))
+        return [i.decode() for i in ids]
+
+    def hold_lease(self, scan_id: str, number: int, owner: str, seconds: int) -> None:
+        self._call(lambda: self._redis.set(self.keys(scan_id).lease(number), owner, ex=seconds))
+
+    def release_lease(self, scan_id: str, number: int) -> None:
+        self._call(lambda: self._redis.delete(self.keys(scan_id).lease(number)))
+
+    def open_chunks(self, scan_id: str) -> list[tuple[int, bool]]:
+        """(chunk, leased) for each chunk of a running scan that is not done."""
+        keys = self.keys(scan_id)
+        chunks = int(self._call(lambda: self._redis.hget(keys.scan, "chunks")) or 0)
+        done = {int(n) for n in self._call(lambda: self._redis.smembers(keys.done))}
+        open_ = [n for n in range(chunks) if n not in done]
+        if not open_:
+            return []
+        leased = self._call(lambda: self._redis.mget([keys.lease(n) for n in open_]))
+        return [(n, lease is not None) for n, lease in zip(open_, leased, strict=True)]
+
+    def attempt(self, scan_id: str, number: int) -> int:
+        value = self._call(lambda: self._redis.hget(self.keys(scan_id).attempts, str(number)))
+        return int(value or 0)
+
+    def fail(self, scan_id: str, reason: str, finished_at: datetime) -> None:
+        failed: dict[EncodableT, EncodableT] = {
+            "status": "failed",
+            "error": reason,
+            "finished_at": finished_at.isoformat(),
+        }
+        self._call(lambda: self._redis.hset(self.keys(scan_id).scan, mapping=failed))
+        self.expire(scan_id)
+
+    def next_attempt(self, scan_id: str, number: int) -> int:
+        return int(
+            self._call(lambda: self._redis.hincrby(self.keys(scan_id).attempts, str(number), 1))
+        )
+
+    def running(self) -> list[str]:
+        """Ids of recent scans still queued or running (for the reaper)."""
+        ids = self.recent(200)
+        return [i for i in ids if self.status(i) in ("queued", "running")]
