@@ -10,11 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.routes import articles, check, health
+from api.routes import articles, check, health, scans
 from dedup import __version__
 from dedup.config import Settings, get_settings
 from dedup.errors import STATUS_FOR, DedupError
-from dedup.input import describe
+from dedup.input import describe, is_ndjson
 from dedup.runtime import open_runtime
 
 log = logging.getLogger("dedup.api")
@@ -44,8 +44,11 @@ class BodyGuard:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
-        limit = self.max_body_bytes
         headers = dict(scope.get("headers", []))
+        if scope["path"] == "/v1/scans" and is_ndjson(headers.get(b"content-type", b"")):
+            await self.app(scope, receive, send)  # streamed line by line by the route itself
+            return
+        limit = self.max_body_bytes
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._reject_size(int(declared), scope, receive, send)
@@ -106,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with open_runtime(settings) as runtime:
             app.state.detector = runtime.detector
             app.state.embedded = runtime.embedded
+            app.state.runtime = runtime
             log.info("dedup %s ready on Redis %s (prefix %r)", __version__,
                      runtime.redis_url, settings.key_prefix)  # fmt: skip
             yield
@@ -142,5 +146,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(articles.router)
     app.include_router(check.router)
+    app.include_router(scans.router)
     app.include_router(health.router)
     return app

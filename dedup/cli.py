@@ -182,3 +182,7 @@ def check(file: Path, url: str | None, site: str | None, as_json: bool, passages
         )
     else:
         click.echo("\n".join(describe_result(result, file.name, passages)))
+
+
+if __name__ == "__main__":
+    main()

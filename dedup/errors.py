@@ -25,6 +25,14 @@ class StoreUnavailable(DedupError):
     """Redis did not answer; nothing was written (API 503, CLI exit 3)."""
 
 
+class ScanNotFound(DedupError):
+    """No scan has this id (API 404, CLI exit 1)."""
+
+
+class ScanTooLarge(DedupError):
+    """A scan upload is over DEDUP_MAX_SCAN_BYTES (API 413)."""
+
+
 class IndexMismatch(DedupError):
     """The index was built with other fingerprint parameters (API 500, CLI exit 4)."""
 
@@ -35,6 +43,8 @@ STATUS_FOR: dict[type[DedupError], int] = {
     UrlConflict: 409,
     StoreUnavailable: 503,
     IndexMismatch: 500,
+    ScanNotFound: 404,
+    ScanTooLarge: 413,
 }
 
 EXIT_CODES: dict[type[DedupError], int] = {
@@ -43,4 +53,6 @@ EXIT_CODES: dict[type[DedupError], int] = {
     UrlConflict: 1,
     StoreUnavailable: 3,
     IndexMismatch: 4,
+    ScanNotFound: 1,
+    ScanTooLarge: 2,
 }

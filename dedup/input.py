@@ -75,6 +75,16 @@ class ArticleIn(BaseModel):
         )
 
 
+def is_ndjson(content_type: bytes) -> bool:
+    """Whether a content type announces one JSON document per line.
+
+    >>> is_ndjson(b"application/x-ndjson; charset=utf-8"), is_ndjson(b"application/json")
+    (True, False)
+    """
+    kind = content_type.split(b";")[0].strip().lower()
+    return kind in (b"application/x-ndjson", b"application/ndjson", b"application/jsonl")
+
+
 def describe(errors: Sequence[Mapping[str, Any]]) -> str:
     """Validation errors as one line: 'field: message; field: message'."""
     parts = []

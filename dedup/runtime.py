@@ -13,7 +13,7 @@ from dedup.config import Settings
 from dedup.detector import Detector
 from dedup.embedded import EmbeddedRedis, process_client_name
 from dedup.extract import HtmlExtractor
-from dedup.store import Store
+from dedup.store import ScanStore, Store
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ class Runtime:
     settings: Settings
     client: redis.Redis
     detector: Detector
+    scans: ScanStore
     embedded: EmbeddedRedis | None
     redis_url: str
 
@@ -56,7 +57,8 @@ def open_runtime(settings: Settings) -> Iterator[Runtime]:
     extractor = HtmlExtractor(settings.html_timeout_seconds)
     try:
         detector = Detector(Store(client, settings.key_prefix), settings, extractor)
-        yield Runtime(settings, client, detector, embedded, url)
+        scans = ScanStore(client, settings.key_prefix, settings.scan_ttl_seconds)
+        yield Runtime(settings, client, detector, scans, embedded, url)
     finally:
         extractor.close()
         client.close()

@@ -42,7 +42,7 @@ def work(redis_url: str, burst: bool = False) -> None:
     queue = Queue(queue_name(settings), connection=connection)
     name = f"dedup-{socket.gethostname()}-{os.getpid()}"
     SimpleWorker([queue], connection=connection, name=name).work(
-        burst=burst, with_scheduler=True, logging_level=settings.log_level.upper()
+        burst=burst, with_scheduler=False, logging_level=settings.log_level.upper()
     )
 
 

@@ -36,7 +36,10 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 STORE_RETRY_SECONDS = (0.5, 1.0, 2.0, 4.0)  # transient Redis errors inside a job
-JOB_RETRY = Retry(max=3, interval=[2, 10, 30])  # a job that fails as a whole (RQ's scheduler)
+# A job that fails as a whole is retried at once (backoff for Redis blips happens inside the
+# job): delayed retries would need RQ's scheduler, a process of its own that a SIGKILLed
+# worker leaves orphaned.
+JOB_RETRY = Retry(max=3)
 MAX_ATTEMPTS = 6  # a chunk queued this often (kills, failures) fails its scan
 
 
@@ -218,6 +221,48 @@ def reap(queue: Queue, scans: ScanStore, settings: Settings) -> int:
     return queued
 
 
+class ScanWriter:
+    """Builds a scan from its input lines: each chunk is stored and queued as soon as it is
+    full, so workers start before a long upload ends. Blank lines are skipped (their numbers
+    are kept); a line that is not UTF-8 becomes a failed item with that reason."""
+
+    def __init__(self, queue: Queue, scans: ScanStore, settings: Settings, scan_id: str) -> None:
+        self.queue, self.scans, self.settings, self.scan_id = queue, scans, settings, scan_id
+        self.last_line = 0
+        self._chunk: list[ScanLine] = []
+        self._number = 0
+        scans.create(scan_id, _now())
+
+    def add(self, line: int, raw: bytes | str) -> bool:
+        """Buffer one line; True when a chunk is full and `flush` should be called."""
+        self.last_line = line
+        error = None
+        try:
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError as exc:
+            text, error = "", f"line is not valid UTF-8 (byte offset {exc.start})"
+        if error is None and not text.strip():
+            return False
+        self._chunk.append(ScanLine(line, text, error))
+        return len(self._chunk) >= self.settings.scan_chunk_size
+
+    def flush(self) -> None:
+        """Store and queue the buffered chunk."""
+        if not self._chunk:
+            return
+        self.scans.add_chunk(self.scan_id, self._number, self._chunk)
+        enqueue_chunk(self.queue, self.scans, self.settings, self.scan_id, self._number)
+        self._number, self._chunk = self._number + 1, []
+
+    def close(self) -> dict[str, str]:
+        """Flush the rest and seal the scan; returns its state."""
+        self.flush()
+        self.scans.seal(self.scan_id, self.last_line, _now())
+        state = self.scans.get(self.scan_id)
+        assert state is not None
+        return state
+
+
 def submit(
     lines: Iterator[tuple[int, bytes | str]],
     queue: Queue,
@@ -225,34 +270,9 @@ def submit(
     settings: Settings,
     scan_id: str,
 ) -> dict[str, str]:
-    """Create a scan from (line number, raw line) pairs: each chunk is stored and queued as
-    soon as it is full, so workers start before a long upload ends. Blank lines are skipped
-    (their numbers are kept). Returns the scan's state."""
-    scans.create(scan_id, _now())
-    chunk: list[ScanLine] = []
-    number = last_line = 0
-
-    def flush() -> None:
-        nonlocal number, chunk
-        scans.add_chunk(scan_id, number, chunk)
-        enqueue_chunk(queue, scans, settings, scan_id, number)
-        number, chunk = number + 1, []
-
+    """Create a scan from (line number, raw line) pairs; returns its state."""
+    writer = ScanWriter(queue, scans, settings, scan_id)
     for line, raw in lines:
-        last_line = line
-        try:
-            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-            error = None
-        except UnicodeDecodeError as exc:
-            text, error = "", f"line is not valid UTF-8 (byte offset {exc.start})"
-        if error is None and not text.strip():
-            continue
-        chunk.append(ScanLine(line, text, error))
-        if len(chunk) >= settings.scan_chunk_size:
-            flush()
-    if chunk:
-        flush()
-    scans.seal(scan_id, last_line, _now())
-    state = scans.get(scan_id)
-    assert state is not None
-    return state
+        if writer.add(line, raw):
+            writer.flush()
+    return writer.close()

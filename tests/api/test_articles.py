@@ -198,5 +198,8 @@ def test_openapi_documents_every_route(api: TestClient) -> None:
         "/v1/articles/{article_id}",
         "/v1/articles/{article_id}/matches",
         "/v1/check",
+        "/v1/scans",
+        "/v1/scans/{scan_id}",
+        "/v1/scans/{scan_id}/results",
         "/healthz",
     }

@@ -1,0 +1,89 @@
+"""A worker SIGKILLed in the middle of a chunk loses and doubles nothing."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+import redis
+from rq import Queue
+
+from dedup.config import Settings
+from dedup.store import ScanStore
+from tests.conftest import REPO
+from workers.tasks import queue_name, submit
+
+ARTICLES = 400
+HANG_GUARD_SECONDS = 180  # a bound so a broken recovery fails instead of hanging CI
+
+
+def wait_for(condition: Any, what: str) -> Any:
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
+    while time.monotonic() < deadline:
+        if found := condition():
+            return found
+        time.sleep(0.02)
+    pytest.fail(f"gave up waiting for {what}")
+
+
+def test_killing_a_worker_mid_chunk_loses_and_doubles_nothing(
+    redis_url: str, prefix: str, client_redis: "redis.Redis[bytes]", bbc: list[dict[str, Any]]
+) -> None:
+    settings = Settings(redis_url=redis_url, key_prefix=prefix, scan_chunk_size=20, lease_seconds=3)
+    scans = ScanStore(client_redis, prefix, settings.scan_ttl_seconds)
+    lines = [
+        json.dumps({"url": f"https://www.bbc.co.uk/c/{i}", "text": bbc[i]["text"]})
+        for i in range(ARTICLES)
+    ]
+    submit(
+        iter(enumerate(lines, 1)),
+        Queue(queue_name(settings), connection=client_redis),
+        scans,
+        settings,
+        "crash1",
+    )
+
+    env = {
+        **os.environ,
+        "DEDUP_REDIS_URL": redis_url,
+        "DEDUP_KEY_PREFIX": prefix,
+        "DEDUP_SCAN_CHUNK_SIZE": "20",
+        "DEDUP_LEASE_SECONDS": "3",
+        "DEDUP_LOG_LEVEL": "WARNING",
+    }
+    pool = subprocess.Popen(
+        [sys.executable, "-m", "dedup.cli", "worker", "--processes", "2"], env=env, cwd=REPO
+    )
+    try:
+
+        def a_held_lease() -> tuple[int, int] | None:
+            for key in client_redis.scan_iter(match=f"{prefix}:scan:crash1:lease:*"):
+                owner = client_redis.get(key)
+                if owner:
+                    return int(key.rsplit(b":", 1)[1]), int(owner.rsplit(b":", 1)[1])
+            return None
+
+        chunk, victim = wait_for(a_held_lease, "a worker to take a chunk")
+        os.kill(victim, signal.SIGKILL)
+
+        state = wait_for(
+            lambda: (s := scans.get("crash1")) and s["status"] == "done" and s, "the scan to finish"
+        )
+    finally:
+        pool.send_signal(signal.SIGTERM)
+        pool.wait(60)
+
+    assert scans.attempt("crash1", chunk) >= 2  # the killed worker's chunk was queued again
+    counters = {k: int(state[k]) for k in ("total", "processed", "stored", "failed")}
+    assert counters == {"total": ARTICLES, "processed": ARTICLES, "stored": ARTICLES, "failed": 0}
+    assert client_redis.hlen(f"{prefix}:urls") == ARTICLES  # each article stored exactly once
+    records = sum(1 for _ in client_redis.scan_iter(match=f"{prefix}:a:*", count=1000))
+    assert records == ARTICLES
+    results, cursor = scans.results("crash1", 0, 1000)
+    assert [r["line"] for r in results] == list(range(1, ARTICLES + 1))
+    assert cursor is None
+    assert pool.returncode == 0
