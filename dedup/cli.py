@@ -4,6 +4,7 @@ import json
 import logging
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -16,9 +17,10 @@ from dedup import __version__
 from dedup.config import Settings
 from dedup.detector import ArticleInput, Detector
 from dedup.errors import EXIT_CODES, DedupError
-from dedup.input import HTML_SUFFIXES, count_items, find_files, read_items
+from dedup.input import HTML_SUFFIXES, count_items, find_files, local_url, read_items
 from dedup.report import Scanned, describe_result, scan_report
-from dedup.runtime import open_runtime
+from dedup.runtime import Runtime, open_runtime
+from dedup.store import ScanStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_FAILED_ITEMS = 1
@@ -33,14 +35,21 @@ def _settings() -> Settings:
 
 
 @contextmanager
-def _detector(settings: Settings) -> Iterator[Detector]:
-    """The detector on the configured Redis; DedupErrors become 'Error: ...' and an exit code."""
+def _runtime(settings: Settings) -> Iterator[Runtime]:
+    """Redis, detector and scans of the configured index; DedupErrors become
+    'Error: ...' and an exit code."""
     try:
         with open_runtime(settings) as runtime:
-            yield runtime.detector
+            yield runtime
     except DedupError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(EXIT_CODES.get(type(exc), 1))
+
+
+@contextmanager
+def _detector(settings: Settings) -> Iterator[Detector]:
+    with _runtime(settings) as runtime:
+        yield runtime.detector
 
 
 @click.group()
@@ -83,12 +92,17 @@ def serve(host: str | None, port: int | None) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--passages", default=1, show_default=True, type=click.IntRange(0, 50),
               help="Shared passages to show per match.")  # fmt: skip
-def scan(paths: tuple[Path, ...], passages: int) -> None:
+@click.option("--queue", "queued", is_flag=True,
+              help="Run the scan on the worker queue (workers: `dedup worker`).")  # fmt: skip
+def scan(paths: tuple[Path, ...], passages: int, queued: bool) -> None:
     """Store articles from files and folders in the index, then report copies and originals.
 
     Reads .txt and .html/.htm files (one article each; a manifest.json beside them may give
     url, site, title, published_at per file name) and .jsonl/.ndjson files (one article per
     line, shaped like the POST /v1/articles body). Exit code 1 when any article failed.
+
+    With --queue the articles go to the worker queue as one scan, which the command follows
+    with a progress bar (articles/s, ETA) before printing the same report.
 
     Example: dedup scan seeds/
     """
@@ -98,6 +112,9 @@ def scan(paths: tuple[Path, ...], passages: int) -> None:
             "Error: no .txt, .html, .htm, .jsonl or .ndjson files in the given paths", err=True
         )
         sys.exit(EXIT_USAGE)
+    if queued:
+        _scan_on_queue(files, passages)
+        return
     total = count_items(files)
     scanned: list[Scanned] = []
     started = time.perf_counter()
@@ -123,6 +140,93 @@ def scan(paths: tuple[Path, ...], passages: int) -> None:
         sys.exit(EXIT_FAILED_ITEMS)
 
 
+def _article_line(article: ArticleInput) -> str:
+    """An article as a JSONL line shaped like the POST /v1/articles body."""
+    body: dict[str, str] = {"url": article.url, "site": article.site or "local"}
+    if article.text is not None:
+        body["text"] = article.text
+    if article.html is not None:
+        body["html"] = article.html
+    if article.title:
+        body["title"] = article.title
+    if article.published_at:
+        body["published_at"] = article.published_at.isoformat()
+    return json.dumps(body)
+
+
+def _scan_on_queue(files: list[Path], passages: int) -> None:
+    """Queue the files as one scan, follow it until it ends, then report like a local scan."""
+    from rq import Queue, Worker
+
+    from workers.tasks import ScanWriter, queue_name
+
+    settings = _settings()
+    started = time.perf_counter()
+    with _runtime(settings) as runtime:
+        detector, scans = runtime.detector, runtime.scans
+        queue = Queue(queue_name(settings), connection=runtime.client)
+        if not Worker.all(queue=queue):
+            click.echo(f"Note: no worker listens on queue {queue.name!r} yet; start one with "
+                       "`dedup worker` (same DEDUP_* settings).", err=True)  # fmt: skip
+        scan_id = uuid.uuid4().hex[:16]
+        writer = ScanWriter(queue, scans, settings, scan_id)
+        names: dict[int, tuple[str, str]] = {}
+        for line, item in enumerate(read_items(files), 1):
+            names[line] = (item.origin, item.name)
+            full = (
+                writer.add(line, _article_line(item.article))
+                if item.article is not None
+                else writer.add_failed(line, item.error or "unreadable")
+            )
+            if full:
+                writer.flush()
+        state = writer.close()
+        click.echo(
+            f"Scan {scan_id}: {state['total']} article(s) queued on {queue.name!r}", err=True
+        )
+        state = _follow(scans, scan_id, int(state["total"]))
+        results: list[dict[str, Any]] = []
+        after: int | None = 0
+        while after is not None:
+            page, after = scans.results(scan_id, after, 500)
+            results += page
+        scanned = []
+        for result in results:
+            fallback = f"line {result['line']}"
+            origin, name = names.get(result["line"], (fallback, fallback))
+            if result.get("error"):
+                scanned.append(Scanned(origin, name, None, result["error"]))
+            else:
+                explained = replace(detector.matches(result["id"]), created=result["created"])
+                scanned.append(Scanned(origin, name, explained))
+    click.echo(scan_report(scanned, time.perf_counter() - started))
+    if state["status"] != "done":
+        reason = state.get("error") or "see `dedup scan-status`"
+        click.echo(f"Error: scan {scan_id} ended {state['status']}: {reason}", err=True)
+        sys.exit(EXIT_FAILED_ITEMS)
+    if any(s.result is None for s in scanned):
+        sys.exit(EXIT_FAILED_ITEMS)
+
+
+def _follow(scans: "ScanStore", scan_id: str, total: int) -> dict[str, str]:
+    """Show a progress bar (articles/s, ETA) until the scan is done, failed or cancelled."""
+    seen, started = 0, time.monotonic()
+    with click.progressbar(length=max(total, 1), label="Scanning", show_eta=True,
+                           show_pos=True, file=sys.stderr) as bar:  # fmt: skip
+        while True:
+            state = scans.get(scan_id)
+            if state is None:
+                raise click.ClickException(f"scan {scan_id} disappeared")
+            processed = int(state["processed"])
+            rate = processed / max(time.monotonic() - started, 1e-6)
+            bar.label = f"Scanning ({rate:.0f} articles/s)"
+            bar.update(processed - seen)
+            seen = processed
+            if state["status"] in ("done", "failed", "cancelled"):
+                return state
+            time.sleep(0.5)
+
+
 def _reexplained(detector: Detector, item: Scanned, paired: set[int]) -> Scanned:
     """The item explained against the index as it is after the scan, when it takes part in a
     copy pair: an article scanned early then also lists the copies scanned after it."""
@@ -130,6 +234,46 @@ def _reexplained(detector: Detector, item: Scanned, paired: set[int]) -> Scanned
         return item
     now = detector.matches(str(item.result.article.id))
     return replace(item, result=replace(now, created=item.result.created))
+
+
+@main.command()
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 200))
+def scans(limit: int) -> None:
+    """List recent scans, newest first.
+
+    Example: dedup scans --limit 5
+    """
+    settings = _settings()
+    with _runtime(settings) as runtime:
+        rows = [(scan_id, runtime.scans.get(scan_id)) for scan_id in runtime.scans.recent(limit)]
+    click.echo(f"{'id':16}  {'status':9}  {'processed':>15}  {'stored':>7}  {'copies':>7}  "
+               f"{'failed':>7}  created")  # fmt: skip
+    for scan_id, state in rows:
+        if state is None:
+            continue
+        progress = f"{state['processed']}/{state['total']}"
+        counts = f"{state['stored']:>7}  {state['duplicates_found']:>7}  {state['failed']:>7}"
+        click.echo(f"{scan_id:16}  {state['status']:9}  {progress:>15}  {counts}  "
+                   f"{state['created_at'][:19]}")  # fmt: skip
+
+
+@main.command("scan-status")
+@click.argument("scan_id")
+def scan_status(scan_id: str) -> None:
+    """Show one scan's status and counters (exit 1 if unknown).
+
+    Example: dedup scan-status 3f9c2a1b7d4e5f60
+    """
+    settings = _settings()
+    with _runtime(settings) as runtime:
+        state = runtime.scans.get(scan_id) if scan_id.isalnum() else None
+    if state is None:
+        click.echo(f"Error: no scan with id {scan_id!r}", err=True)
+        sys.exit(1)
+    for name in ("status", "total", "processed", "stored", "already_stored", "duplicates_found",
+                 "failed", "created_at", "started_at", "finished_at", "error"):  # fmt: skip
+        if state.get(name):
+            click.echo(f"{name:17} {state[name]}")
 
 
 @main.command()
@@ -167,7 +311,7 @@ def check(file: Path, url: str | None, site: str | None, as_json: bool, passages
         sys.exit(EXIT_USAGE)
     is_html = file.suffix.lower() in HTML_SUFFIXES
     article = ArticleInput(
-        url=url or file.resolve().as_uri(),
+        url=url or local_url(file),
         text=None if is_html else content,
         html=content if is_html else None,
         site=site or ("local" if url is None else None),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -104,6 +104,18 @@ class Item:
     error: str | None = None
 
 
+LOCAL_HOST = "local.invalid"  # RFC 2606: a name that can never be a real site
+
+
+def local_url(path: Path) -> str:
+    """The url a local file without a known url goes by, valid wherever an article url is.
+
+    >>> local_url(Path("/data/dump/a.txt"))
+    'https://local.invalid/data/dump/a.txt'
+    """
+    return f"https://{LOCAL_HOST}{quote(path.resolve().as_posix())}"
+
+
 def find_files(paths: list[Path]) -> list[Path]:
     """The .txt, .html/.htm and .jsonl/.ndjson files among paths and under folders, sorted."""
     suffixes = TEXT_SUFFIXES + HTML_SUFFIXES + JSONL_SUFFIXES
@@ -156,7 +168,7 @@ def _from_file(file: Path, manifest: dict[str, dict[str, object]]) -> Item:
     except ValueError as exc:
         return Item(origin, file.name, None, f"{MANIFEST}: published_at: {exc}")
     article = ArticleInput(
-        url=str(entry.get("url") or file.resolve().as_uri()),
+        url=str(entry.get("url") or local_url(file)),
         text=None if is_html else content,
         html=content if is_html else None,
         title=str(entry["title"]) if entry.get("title") else None,

@@ -246,6 +246,12 @@ class ScanWriter:
         self._chunk.append(ScanLine(line, text, error))
         return len(self._chunk) >= self.settings.scan_chunk_size
 
+    def add_failed(self, line: int, reason: str) -> bool:
+        """Buffer a line that could not be read at all, to be recorded as failed."""
+        self.last_line = line
+        self._chunk.append(ScanLine(line, "", reason))
+        return len(self._chunk) >= self.settings.scan_chunk_size
+
     def flush(self) -> None:
         """Store and queue the buffered chunk."""
         if not self._chunk:

@@ -1,0 +1,74 @@
+"""dedup scan --queue, dedup scans and dedup scan-status with a real worker process."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from click.testing import CliRunner
+from rq import Queue, Worker
+
+from dedup.cli import main
+from tests.conftest import REPO, SEEDS
+
+
+@pytest.fixture
+def env(redis_url: str, prefix: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        "DEDUP_REDIS_URL": redis_url,
+        "DEDUP_KEY_PREFIX": prefix,
+        "DEDUP_DATA_DIR": str(tmp_path),
+        "DEDUP_LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.fixture
+def worker(env: dict[str, str], client_redis: "redis.Redis[bytes]") -> Iterator[None]:
+    """A real `dedup worker` process, yielded once its RQ worker listens on the queue."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dedup.cli", "worker"], env={**os.environ, **env}, cwd=REPO
+    )
+    queue = Queue(f"dedup:{env['DEDUP_KEY_PREFIX']}", connection=client_redis)
+    deadline = time.monotonic() + 120  # a hang guard, not a speed limit
+    while not Worker.all(queue=queue):
+        assert process.poll() is None, "dedup worker exited during start-up"
+        assert time.monotonic() < deadline, "dedup worker never started listening"
+        time.sleep(0.1)
+    yield
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(60) == 0
+
+
+def test_a_queued_scan_of_the_seeds_reports_like_a_local_one(
+    env: dict[str, str], worker: None
+) -> None:
+    queued = CliRunner().invoke(
+        main, ["scan", "--queue", str(SEEDS)], env=env, catch_exceptions=False
+    )
+    assert queued.exit_code == 0, queued.output
+    assert "5 stored, 0 already stored, 0 failed." in queued.output
+    assert "translator credit: “Переведено сервисом «Яндекс Переводчик»”" in queued.output
+    assert queued.output.rstrip().endswith("no pair passed the verification bar.")
+
+    listed = CliRunner().invoke(main, ["scans"], env=env)
+    assert listed.exit_code == 0
+    header, row = listed.output.splitlines()[:2]
+    assert header.split() == ["id", "status", "processed", "stored", "copies", "failed", "created"]
+    scan_id, status, progress, stored, copies, failed = row.split()[:6]
+    assert (status, progress, stored, copies, failed) == ("done", "5/5", "5", "0", "0")
+
+    shown = CliRunner().invoke(main, ["scan-status", scan_id], env=env)
+    assert shown.exit_code == 0
+    assert "status            done" in shown.output
+    assert "processed         5" in shown.output
+
+
+def test_scan_status_of_an_unknown_scan_exits_1(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(main, ["scan-status", "nosuchscan"], env=env)
+    assert result.exit_code == 1
+    assert "Error: no scan with id 'nosuchscan'" in result.output
