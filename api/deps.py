@@ -3,8 +3,11 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
+from rq import Queue
 
 from dedup.detector import Detector
+from dedup.runtime import Runtime
+from workers.tasks import queue_name
 
 
 def get_detector(request: Request) -> Detector:
@@ -13,3 +16,12 @@ def get_detector(request: Request) -> Detector:
 
 
 DetectorDep = Annotated[Detector, Depends(get_detector)]
+
+
+def get_queue(request: Request) -> Queue:
+    """The index's worker queue (follow-up jobs, scans)."""
+    runtime: Runtime = request.app.state.runtime
+    return Queue(queue_name(runtime.settings), connection=runtime.client)
+
+
+QueueDep = Annotated[Queue, Depends(get_queue)]

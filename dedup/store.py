@@ -527,3 +527,79 @@ class ScanStore:
         """Ids of recent scans still queued or running (for the reaper)."""
         ids = self.recent(200)
         return [i for i in ids if self.status(i) in ("queued", "running")]
+
+
+# Count one article into its site's figures once: KEYS = done set, site hash, source edges
+# zset (this site -> sources), copier edges zset (source -> copiers); ARGV = article id,
+# 1 if it copies another site's article, 1 if the copy credits its source, source site.
+_COUNT_ARTICLE = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HINCRBY', KEYS[2], 'articles', 1)
+if ARGV[2] == '1' then
+  redis.call('HINCRBY', KEYS[2], 'copies', 1)
+  if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[2], 'credited_copies', 1) end
+  redis.call('ZINCRBY', KEYS[3], 1, ARGV[4])
+  redis.call('ZINCRBY', KEYS[4], 1, ARGV[5])
+end
+return 1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteFigures:
+    """What the follow-up jobs have counted for a site so far."""
+
+    site: str
+    articles: int
+    copies: int  # articles whose likely original is another site's
+    credited_copies: int  # of those, the ones that credit another outlet
+    sources: dict[str, int]  # site it copied from -> copies
+    copiers: dict[str, int]  # site that copied it -> copies
+
+
+class SiteStore:
+    """Per-site figures and the copy graph, filled by follow-up jobs after ingest."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self._redis = client
+        self.prefix = prefix
+        self._count = client.register_script(_COUNT_ARTICLE)
+
+    def _site(self, site: str) -> str:
+        return f"{self.prefix}:site:{site}"
+
+    def count_article(
+        self, article_id: int, site: str, source_site: str | None, credited: bool
+    ) -> bool:
+        """Count an article into its site's figures (and an edge to its source) once."""
+        keys = [
+            f"{self.prefix}:sites:counted",
+            self._site(site),
+            f"{self._site(site)}:sources",
+            f"{self._site(source_site or site)}:copiers",
+        ]
+        args: list[EncodableT] = [
+            article_id, int(source_site is not None), int(credited), source_site or "", site,
+        ]  # fmt: skip
+        try:
+            return bool(self._count(keys=keys, args=args))
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
+
+    def figures(self, site: str) -> SiteFigures:
+        try:
+            with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hgetall(self._site(site))
+                pipe.zrevrange(f"{self._site(site)}:sources", 0, -1, withscores=True)
+                pipe.zrevrange(f"{self._site(site)}:copiers", 0, -1, withscores=True)
+                counts, sources, copiers = pipe.execute()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
+        return SiteFigures(
+            site=site,
+            articles=int(counts.get(b"articles", 0)),
+            copies=int(counts.get(b"copies", 0)),
+            credited_copies=int(counts.get(b"credited_copies", 0)),
+            sources={k.decode(): int(v) for k, v in sources},
+            copiers={k.decode(): int(v) for k, v in copiers},
+        )

@@ -25,12 +25,13 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from dedup.config import Settings, get_settings
-from dedup.detector import Detector
+from dedup.detector import Detector, Result
 from dedup.errors import DedupError, StoreUnavailable
 from dedup.extract import HtmlExtractor
 from dedup.input import parse_line
+from dedup.markers import credits_other_outlet
 from dedup.runtime import connect
-from dedup.store import ScanLine, ScanStore, Store
+from dedup.store import ScanLine, ScanStore, SiteStore, Store
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class Worker:
     client: redis.Redis
     detector: Detector
     scans: ScanStore
+    sites: SiteStore
 
 
 @lru_cache(maxsize=1)
@@ -71,7 +73,7 @@ def worker_state() -> Worker:
     extractor = HtmlExtractor(settings.html_timeout_seconds)
     detector = Detector(Store(client, settings.key_prefix), settings, extractor)
     scans = ScanStore(client, settings.key_prefix, settings.scan_ttl_seconds)
-    return Worker(settings, client, detector, scans)
+    return Worker(settings, client, detector, scans, SiteStore(client, settings.key_prefix))
 
 
 def _now() -> datetime:
@@ -114,7 +116,9 @@ def lease(scans: ScanStore, scan_id: str, chunk: int, seconds: int) -> Iterator[
             scans.release_lease(scan_id, chunk)
 
 
-def _process(detector: Detector, entry: ScanLine) -> tuple[dict[str, Any], bool, bool, bool]:
+def _process(
+    detector: Detector, sites: SiteStore, entry: ScanLine
+) -> tuple[dict[str, Any], bool, bool, bool]:
     """Ingest one line: (payload, ok, already_stored, has_copies)."""
     from api.schemas import CheckOut  # the same shape as the ingest response
 
@@ -130,6 +134,7 @@ def _process(detector: Detector, entry: ScanLine) -> tuple[dict[str, Any], bool,
         raise  # the job fails and RQ retries the chunk later
     except DedupError as exc:
         return {"line": line, "error": str(exc)}, False, False, False
+    with_store_retries(lambda: count_followup(sites, result))  # a worker: no need to queue it
     body = CheckOut.of(result).model_dump(mode="json")
     payload = {"line": line, "error": None, "created": result.created, **body}
     return payload, True, not result.created, bool(result.matches)
@@ -153,7 +158,7 @@ def scan_chunk(scan_id: str, chunk: int) -> dict[str, int]:
                 continue
             if position % 25 == 0 and scans.status(scan_id) == "cancelled":
                 return counts
-            payload, ok, already, copies = _process(detector, entry)
+            payload, ok, already, copies = _process(detector, state.sites, entry)
             record = partial(
                 scans.record, scan_id, entry.line, payload,
                 ok=ok, already_stored=already, has_copies=copies,
@@ -282,3 +287,33 @@ def submit(
         if writer.add(line, raw):
             writer.flush()
     return writer.close()
+
+
+def followup(article_id: str) -> dict[str, str | None]:
+    """The work after an ingest that does not belong on the request path: count the article
+    into its site's figures and, when its likely original is another site's article, add the
+    copy edge site -> source (with whether it credits the source). Runs once per article."""
+    state = worker_state()
+    result = state.detector.matches(article_id)
+    return count_followup(state.sites, result)
+
+
+def count_followup(sites: SiteStore, result: Result) -> dict[str, str | None]:
+    """Count a freshly explained article into the site figures (idempotent)."""
+    article = result.article
+    source = result.original_article()
+    copies_other_site = source.id != article.id and source.site != article.site
+    credited = any(
+        credits_other_outlet(m, article.site) for m in result.markers if m.kind == "credit"
+    )
+    sites.count_article(article.id, article.site, source.site if copies_other_site else None,
+                        credited and copies_other_site)  # fmt: skip
+    return {"site": article.site, "source_site": source.site if copies_other_site else None}
+
+
+def enqueue_followup(queue: Queue, article_id: int) -> None:
+    """Queue an article's follow-up job (at most once per article id)."""
+    queue.enqueue(
+        followup, str(article_id), job_id=f"followup-{article_id}", result_ttl=600,
+        failure_ttl=7 * 24 * 3600, retry=JOB_RETRY,
+    )  # fmt: skip

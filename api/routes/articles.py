@@ -4,9 +4,10 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import DetectorDep
+from api.deps import DetectorDep, QueueDep
 from api.schemas import ArticleIn, ArticleOut, CheckOut, ErrorOut
 from dedup.markers import find_markers
+from workers.tasks import enqueue_followup
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
@@ -28,11 +29,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         503: ERRORS[503],
     },
 )
-def store_article(article: ArticleIn, detector: DetectorDep, response: Response) -> CheckOut:
+def store_article(
+    article: ArticleIn, detector: DetectorDep, queue: QueueDep, response: Response
+) -> CheckOut:
     """Store an article and answer with its verified copies, its likely original and the
-    shared passages. Idempotent: the same url with the same text is stored once (200)."""
+    shared passages. Idempotent: the same url with the same text is stored once (200).
+    Site figures are updated afterwards by a worker job, off the request path."""
     result = detector.ingest(article.to_input())
-    if not result.created:
+    if result.created:
+        enqueue_followup(queue, result.article.id)
+    else:
         response.status_code = status.HTTP_200_OK
     return CheckOut.of(result)
 

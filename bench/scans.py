@@ -1,0 +1,134 @@
+"""Scan throughput: the worker queue with 1 and 2 worker processes against a local scan of
+the same articles, on the same Redis, in the same run.
+
+    python -m bench.scans                    # 10,000 articles
+    python -m bench.scans --articles 2000
+
+Each run gets its own key prefix (an empty index). The local figure is the ingest loop of
+`dedup scan` (validate each line, ingest) in this process. The queue figures time a scan from
+submission to done with the workers already listening, so process start-up is not counted.
+"""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from rq import Queue, Worker
+
+from bench.corpus import corpus_path, load_paragraphs, news_like_articles
+from bench.run import RESULTS, delete_keys
+from dedup.config import Settings
+from dedup.detector import Detector
+from dedup.embedded import EmbeddedRedis
+from dedup.input import parse_line
+from dedup.runtime import connect
+from dedup.store import ScanStore, Store
+from workers.tasks import queue_name, submit
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def local_scan(url: str, lines: list[str]) -> float:
+    """Articles per second of the local scan's loop: parse and validate, then ingest."""
+    prefix = f"dedup-bench-{uuid.uuid4().hex[:6]}"
+    client = connect(url)
+    detector = Detector(Store(client, prefix), Settings(redis_url=url, key_prefix=prefix))
+    started = time.perf_counter()
+    for number, line in enumerate(lines, 1):
+        item = parse_line(line, f"line {number}")
+        assert item.article is not None
+        detector.ingest(item.article)
+    rate = len(lines) / (time.perf_counter() - started)
+    delete_keys(client, f"{prefix}:*")
+    client.close()
+    return rate
+
+
+def queued_scan(url: str, lines: list[str], processes: int) -> float:
+    """Articles per second of a scan run by `dedup worker --processes N`."""
+    prefix = f"dedup-bench-{uuid.uuid4().hex[:6]}"
+    settings = Settings(redis_url=url, key_prefix=prefix)
+    client = connect(url)
+    queue = Queue(queue_name(settings), connection=client)
+    env = {**os.environ, "DEDUP_REDIS_URL": url, "DEDUP_KEY_PREFIX": prefix,
+           "DEDUP_LOG_LEVEL": "WARNING"}  # fmt: skip
+    pool = subprocess.Popen(
+        [sys.executable, "-m", "dedup.cli", "worker", "--processes", str(processes)],
+        env=env,
+        cwd=REPO,
+    )
+    try:
+        while len(Worker.all(queue=queue)) < processes:
+            time.sleep(0.1)
+        scans = ScanStore(client, prefix, settings.scan_ttl_seconds)
+        started = time.perf_counter()
+        submit(iter(enumerate(lines, 1)), queue, scans, settings, "bench")
+        while (state := scans.get("bench")) is not None and state["status"] != "done":
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        assert state is not None, "the scan disappeared"
+        assert int(state["processed"]) == len(lines), state
+    finally:
+        pool.send_signal(signal.SIGTERM)
+        pool.wait(60)
+    delete_keys(client, f"{prefix}:*")
+    client.close()
+    return len(lines) / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--out", type=Path, default=RESULTS / "scans.json")
+    args = parser.parse_args()
+    articles = news_like_articles(args.articles, load_paragraphs(corpus_path()))
+    lines = [json.dumps({"url": a.url, "text": a.text}) for a in articles]
+
+    embedded = None
+    url = os.environ.get("DEDUP_REDIS_URL")
+    if not url:
+        embedded = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="dedup-bench-")))
+        url = embedded.url
+    print(f"{len(lines)} articles, Redis at {url}", flush=True)
+    try:
+        figures: dict[str, Any] = {"articles": len(lines)}
+        figures["local_scan_per_second"] = local_scan(url, lines)
+        print(f"  local scan: {figures['local_scan_per_second']:.0f} articles/s", flush=True)
+        for processes in (1, 2):
+            rate = queued_scan(url, lines, processes)
+            figures[f"workers_{processes}_per_second"] = rate
+            print(f"  {processes} worker(s): {rate:.0f} articles/s", flush=True)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    figures["two_over_one (goal >= 1.8)"] = (
+        figures["workers_2_per_second"] / figures["workers_1_per_second"]
+    )
+    figures["one_over_local (goal >= 0.8)"] = (
+        figures["workers_1_per_second"] / figures["local_scan_per_second"]
+    )
+    print()
+    print(f"| scan of {len(lines)} articles | articles/s |")
+    print("|---|---|")
+    print(f"| local `dedup scan` loop | {figures['local_scan_per_second']:.0f} |")
+    print(f"| queue, 1 worker process | {figures['workers_1_per_second']:.0f} |")
+    print(f"| queue, 2 worker processes | {figures['workers_2_per_second']:.0f} |")
+    print()
+    print(f"2 workers / 1 worker: {figures['two_over_one (goal >= 1.8)']:.2f} (goal >= 1.8)")
+    print(f"1 worker / local scan: {figures['one_over_local (goal >= 0.8)']:.2f} (goal >= 0.8)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

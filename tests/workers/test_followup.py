@@ -1,0 +1,39 @@
+"""Follow-up jobs: queued by the API after an ingest, run by a worker, counted once."""
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from dedup.config import Settings
+from dedup.runtime import connect
+from dedup.store import SiteStore
+from workers.tasks import followup
+
+
+def test_ingest_queues_site_figures_and_the_copy_edge(
+    api: TestClient, run_workers: Any, settings: Settings, bbc: list[dict[str, Any]]
+) -> None:
+    text = bbc[140]["text"]
+    original = {
+        "url": "https://www.bbc.co.uk/f/1",
+        "text": text,
+        "published_at": "2005-01-01T08:00:00Z",
+    }
+    copy = {
+        "url": "https://farm.example/f/1",
+        "text": "MOSCOW (AP) — " + text,
+        "published_at": "2005-01-01T09:00:00Z",
+    }
+    assert api.post("/v1/articles", json=original).status_code == 201
+    copied = api.post("/v1/articles", json=copy).json()
+    assert api.post("/v1/articles", json=copy).status_code == 200  # nothing new to count
+    run_workers()
+
+    sites = SiteStore(connect(str(settings.redis_url)), settings.key_prefix)
+    farm, bbc_site = sites.figures("farm.example"), sites.figures("bbc.co.uk")
+    assert (farm.articles, farm.copies, farm.credited_copies) == (1, 1, 1)
+    assert farm.sources == {"bbc.co.uk": 1}
+    assert (bbc_site.articles, bbc_site.copies, bbc_site.copiers) == (1, 0, {"farm.example": 1})
+
+    followup(copied["id"])  # a retried job changes nothing
+    assert sites.figures("farm.example") == farm
