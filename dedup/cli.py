@@ -118,7 +118,10 @@ def scan(paths: tuple[Path, ...], passages: int, queued: bool) -> None:
     total = count_items(files)
     scanned: list[Scanned] = []
     started = time.perf_counter()
-    with _detector(_settings()) as detector:
+    from workers.tasks import count_followup
+
+    with _runtime(_settings()) as runtime:
+        detector = runtime.detector
         with click.progressbar(
             read_items(files), length=total, label=f"Scanning {total} article(s)",
             show_pos=True, show_eta=True, file=sys.stderr,
@@ -128,9 +131,12 @@ def scan(paths: tuple[Path, ...], passages: int, queued: bool) -> None:
                     scanned.append(Scanned(item.origin, item.name, None, item.error))
                     continue
                 try:
-                    scanned.append(Scanned(item.origin, item.name, detector.ingest(item.article)))
+                    result = detector.ingest(item.article)
                 except DedupError as exc:
                     scanned.append(Scanned(item.origin, item.name, None, str(exc)))
+                    continue
+                count_followup(runtime.sites, result)  # site figures, as the workers do
+                scanned.append(Scanned(item.origin, item.name, result))
         # Re-explain every article that takes part in a copy pair, so earlier articles also
         # list the copies stored after them.
         paired = {m.article.id for s in scanned if s.result for m in s.result.matches}

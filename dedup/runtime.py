@@ -13,7 +13,7 @@ from dedup.config import Settings
 from dedup.detector import Detector
 from dedup.embedded import EmbeddedRedis, process_client_name
 from dedup.extract import HtmlExtractor
-from dedup.store import ScanStore, Store
+from dedup.store import ScanStore, SiteStore, Store
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ class Runtime:
     client: redis.Redis
     detector: Detector
     scans: ScanStore
+    sites: SiteStore
     embedded: EmbeddedRedis | None
     redis_url: str
 
@@ -58,7 +59,8 @@ def open_runtime(settings: Settings) -> Iterator[Runtime]:
     try:
         detector = Detector(Store(client, settings.key_prefix), settings, extractor)
         scans = ScanStore(client, settings.key_prefix, settings.scan_ttl_seconds)
-        yield Runtime(settings, client, detector, scans, embedded, url)
+        sites = SiteStore(client, settings.key_prefix)
+        yield Runtime(settings, client, detector, scans, sites, embedded, url)
     finally:
         extractor.close()
         client.close()

@@ -42,6 +42,8 @@ STORE_RETRY_SECONDS = (0.5, 1.0, 2.0, 4.0)  # transient Redis errors inside a jo
 # worker leaves orphaned.
 JOB_RETRY = Retry(max=3)
 MAX_ATTEMPTS = 6  # a chunk queued this often (kills, failures) fails its scan
+# With no worker running, follow-up jobs are dropped after a week instead of piling up.
+FOLLOWUP_WAIT_SECONDS = 7 * 24 * 3600
 
 
 def queue_name(settings: Settings) -> str:
@@ -314,6 +316,11 @@ def count_followup(sites: SiteStore, result: Result) -> dict[str, str | None]:
 def enqueue_followup(queue: Queue, article_id: int) -> None:
     """Queue an article's follow-up job (at most once per article id)."""
     queue.enqueue(
-        followup, str(article_id), job_id=f"followup-{article_id}", result_ttl=600,
-        failure_ttl=7 * 24 * 3600, retry=JOB_RETRY,
-    )  # fmt: skip
+        followup,
+        str(article_id),
+        job_id=f"followup-{article_id}",
+        ttl=FOLLOWUP_WAIT_SECONDS,
+        result_ttl=600,
+        failure_ttl=7 * 24 * 3600,
+        retry=JOB_RETRY,
+    )

@@ -8,6 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from dedup.cli import main
+from dedup.runtime import connect
+from dedup.store import SiteStore
 from tests.conftest import SEEDS
 
 
@@ -75,6 +77,9 @@ def test_scan_reports_a_copy_pair_with_its_original(
     assert "near_duplicate of id 1 (bbc.co.uk)" in result.output
     assert "likely original: id 1 (bbc.co.uk), confidence 0.98" in result.output
     assert "Copy pairs: 1\n  id 1 (a.txt) ~ id 2 (b.txt)" in result.output
+    sites = SiteStore(connect(env["DEDUP_REDIS_URL"]), env["DEDUP_KEY_PREFIX"])
+    farm = sites.figures("farm.example")
+    assert (farm.articles, farm.copies, farm.sources) == (1, 1, {"bbc.co.uk": 1})
 
 
 def test_scan_records_bad_jsonl_lines_and_exits_1(
