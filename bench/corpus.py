@@ -8,8 +8,13 @@ the index holds duplicate clusters as a news feed does.
 import json
 import os
 import random
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from dedup.embedded import EmbeddedRedis
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "bbc.jsonl"
 CHROME = ("Sponsor: NEWS AI\nAdmin\n\n", "\n\nAdvertisement\n\nSource link")
@@ -19,6 +24,19 @@ CHROME = ("Sponsor: NEWS AI\nAdmin\n\n", "\n\nAdvertisement\n\nSource link")
 class BenchArticle:
     url: str
     text: str
+
+
+@contextmanager
+def bench_redis() -> Iterator[str]:
+    """DEDUP_REDIS_URL when set, else an embedded server in a temporary folder (stopped after)."""
+    if url := os.environ.get("DEDUP_REDIS_URL"):
+        yield url
+        return
+    embedded = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="dedup-bench-")))
+    try:
+        yield embedded.url
+    finally:
+        embedded.stop()
 
 
 def corpus_path() -> Path:

@@ -14,7 +14,6 @@ import gc
 import json
 import os
 import platform
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -27,10 +26,15 @@ from urllib.parse import urlsplit
 import redis
 from datasketch import MinHash, MinHashLSH
 
-from bench.corpus import BenchArticle, corpus_path, load_paragraphs, news_like_articles
+from bench.corpus import (
+    BenchArticle,
+    bench_redis,
+    corpus_path,
+    load_paragraphs,
+    news_like_articles,
+)
 from dedup.config import Settings
 from dedup.detector import ArticleInput, Detector
-from dedup.embedded import EmbeddedRedis
 from dedup.fingerprint import fingerprint
 from dedup.runtime import connect
 from dedup.store import Store
@@ -225,21 +229,13 @@ def main() -> None:
     articles = news_like_articles(args.articles, load_paragraphs(path))
     queries = articles[:: max(1, len(articles) // args.queries)][: args.queries]
 
-    embedded = None
-    url = os.environ.get("DEDUP_REDIS_URL")
-    if not url:
-        embedded = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="dedup-bench-")))
-        url = embedded.url
-    print(f"{len(articles)} articles, {len(queries)} queries, Redis at {url}", flush=True)
-    try:
+    with bench_redis() as url:
+        print(f"{len(articles)} articles, {len(queries)} queries, Redis at {url}", flush=True)
         gc.collect()
         baseline = run_datasketch(url, articles, queries)
         print(f"  datasketch done: {baseline.ingest_per_second:.0f} articles/s", flush=True)
         insert, full, check = run_dedup(url, articles, queries)
         print(f"  dedup done: {insert.ingest_per_second:.0f} articles/s", flush=True)
-    finally:
-        if embedded is not None:
-            embedded.stop()
 
     index_groups = ("lsh bands", "simhash blocks")
     report: dict[str, Any] = {

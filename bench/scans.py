@@ -15,7 +15,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -23,11 +22,10 @@ from typing import Any
 
 from rq import Queue, Worker
 
-from bench.corpus import corpus_path, load_paragraphs, news_like_articles
+from bench.corpus import bench_redis, corpus_path, load_paragraphs, news_like_articles
 from bench.run import RESULTS, delete_keys
 from dedup.config import Settings
 from dedup.detector import Detector
-from dedup.embedded import EmbeddedRedis
 from dedup.input import parse_line
 from dedup.runtime import connect
 from dedup.store import ScanStore, Store
@@ -94,13 +92,8 @@ def main() -> None:
     articles = news_like_articles(args.articles, load_paragraphs(corpus_path()))
     lines = [json.dumps({"url": a.url, "text": a.text}) for a in articles]
 
-    embedded = None
-    url = os.environ.get("DEDUP_REDIS_URL")
-    if not url:
-        embedded = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="dedup-bench-")))
-        url = embedded.url
-    print(f"{len(lines)} articles, Redis at {url}", flush=True)
-    try:
+    with bench_redis() as url:
+        print(f"{len(lines)} articles, Redis at {url}", flush=True)
         figures: dict[str, Any] = {"articles": len(lines)}
         figures["local_scan_per_second"] = local_scan(url, lines)
         print(f"  local scan: {figures['local_scan_per_second']:.0f} articles/s", flush=True)
@@ -108,9 +101,6 @@ def main() -> None:
             rate = queued_scan(url, lines, processes)
             figures[f"workers_{processes}_per_second"] = rate
             print(f"  {processes} worker(s): {rate:.0f} articles/s", flush=True)
-    finally:
-        if embedded is not None:
-            embedded.stop()
     figures["two_over_one (goal >= 1.8)"] = (
         figures["workers_2_per_second"] / figures["workers_1_per_second"]
     )

@@ -4,23 +4,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 
 from dedup.cli import main
 from dedup.runtime import connect
 from dedup.store import SiteStore
 from tests.conftest import SEEDS
-
-
-@pytest.fixture
-def env(redis_url: str, prefix: str, tmp_path: Path) -> dict[str, str]:
-    return {
-        "DEDUP_REDIS_URL": redis_url,
-        "DEDUP_KEY_PREFIX": prefix,
-        "DEDUP_DATA_DIR": str(tmp_path),
-        "DEDUP_LOG_LEVEL": "WARNING",
-    }
 
 
 def run(env: dict[str, str], *args: str) -> Any:

@@ -6,7 +6,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
@@ -15,16 +14,6 @@ from rq import Queue, Worker
 
 from dedup.cli import main
 from tests.conftest import REPO, SEEDS
-
-
-@pytest.fixture
-def env(redis_url: str, prefix: str, tmp_path: Path) -> dict[str, str]:
-    return {
-        "DEDUP_REDIS_URL": redis_url,
-        "DEDUP_KEY_PREFIX": prefix,
-        "DEDUP_DATA_DIR": str(tmp_path),
-        "DEDUP_LOG_LEVEL": "WARNING",
-    }
 
 
 @pytest.fixture

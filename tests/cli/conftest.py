@@ -1,0 +1,16 @@
+"""Fixtures for the CLI tests."""
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def env(redis_url: str, prefix: str, tmp_path: Path) -> dict[str, str]:
+    """The environment a `dedup` command runs with: this test's Redis, prefix and folder."""
+    return {
+        "DEDUP_REDIS_URL": redis_url,
+        "DEDUP_KEY_PREFIX": prefix,
+        "DEDUP_DATA_DIR": str(tmp_path),
+        "DEDUP_LOG_LEVEL": "WARNING",
+    }
