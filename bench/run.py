@@ -165,7 +165,13 @@ def run_datasketch(url: str, articles: list[BenchArticle], queries: list[BenchAr
 def _group(key: bytes) -> str:
     """The part of dedup's index a key belongs to (bench prefixes hold no colon)."""
     kind = key.split(b":")[1]
-    groups = {b"l": "lsh bands", b"s": "simhash blocks", b"a": "records", b"urls": "url map"}
+    groups = {
+        b"l": "lsh bands",
+        b"s": "simhash blocks",
+        b"x": "anchors",
+        b"a": "records",
+        b"urls": "url map",
+    }
     return groups.get(kind, "other")
 
 
@@ -237,7 +243,7 @@ def main() -> None:
         insert, full, check = run_dedup(url, articles, queries)
         print(f"  dedup done: {insert.ingest_per_second:.0f} articles/s", flush=True)
 
-    index_groups = ("lsh bands", "simhash blocks")
+    index_groups = ("lsh bands", "simhash blocks", "anchors")
     report: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
@@ -291,7 +297,8 @@ def main() -> None:
             "Redis bytes per article, index",
             f"{theirs['redis_bytes_per_article']:.0f}",
             f"{ours['index_bytes_per_article']:.0f} (LSH {per_article.get('lsh bands', 0):.0f}"
-            f" + SimHash {per_article.get('simhash blocks', 0):.0f})",
+            f" + SimHash {per_article.get('simhash blocks', 0):.0f}"
+            f" + anchors {per_article.get('anchors', 0):.0f})",
         ),
         (
             "Redis bytes per article, records",

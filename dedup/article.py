@@ -19,3 +19,4 @@ class Article:
     digest: bytes
     simhash: int
     buckets: tuple[bytes, ...]
+    anchors: tuple[int, ...] = ()

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     lsh_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
     shingle_size: int = Field(default=5, ge=1, le=12)
     min_words: int = Field(default=20, ge=1)
+    anchor_modulus: int = Field(default=24, ge=0, le=4096)  # chosen on the dev split
+    anchor_cap: int = Field(default=64, ge=1)
+    min_anchor_hits: int = Field(default=1, ge=1)
     max_candidates: int = Field(default=100, ge=1, le=10_000)
     min_containment: float = Field(default=0.5, gt=0.0, le=1.0)
     near_duplicate_size_ratio: float = Field(default=0.8, gt=0.0, le=1.0)

@@ -25,6 +25,10 @@ from dedup.store import Lookup, Store
 log = logging.getLogger(__name__)
 
 UNSTORED_ID = ""  # the id a checked (never stored) article goes by in the attribution
+# Anchor-only candidates whose estimated containment (shared anchors / anchors) is under this
+# both ways are not verified: well under the 0.5 bar, to leave room for sampling noise.
+ANCHOR_PREFILTER = 0.25
+ANCHOR_ESTIMATE_MIN = 3  # with this few anchors the estimate is too noisy to drop anything
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +100,7 @@ class Detector:
                 num_perm=settings.num_perm,
                 lsh_threshold=settings.lsh_threshold,
                 min_words=settings.min_words,
+                anchor_modulus=settings.anchor_modulus,
             ),
             thresholds=Thresholds(
                 min_containment=settings.min_containment,
@@ -117,6 +122,7 @@ class Detector:
                 "bands": str(lsh.bands),
                 "rows": str(lsh.rows),
                 "shingle_size": str(self.settings.shingle_size),
+                "anchor_modulus": str(self.settings.anchor_modulus),
             }
         )
         self._index_checked = True
@@ -154,6 +160,7 @@ class Detector:
             digest=found.digest,
             simhash=found.simhash,
             buckets=found.buckets,
+            anchors=found.anchors,
         )
         return article, found
 
@@ -163,7 +170,7 @@ class Detector:
         """Matches and likely original of an article, storing nothing."""
         article, found = self.prepare(given, self._clock())
         self._ensure_index()
-        lookup = self.store.lookup(None, found.buckets, found.simhash)
+        lookup = self.store.lookup(None, found.buckets, found.simhash, found.anchors)
         return self._explain(article, found, lookup, stored=False, created=False)
 
     def ingest(self, given: ArticleInput) -> Result:
@@ -175,7 +182,7 @@ class Detector:
         started = time.perf_counter()
         article, found = self.prepare(given, self._clock())
         self._ensure_index()
-        lookup = self.store.lookup(article.url, found.buckets, found.simhash)
+        lookup = self.store.lookup(article.url, found.buckets, found.simhash, found.anchors)
         if lookup.url_id is not None:
             existing = self._existing(lookup.url_id, article)
             if existing is not None:
@@ -220,7 +227,7 @@ class Detector:
         """A stored article explained against the index as it is now."""
         stored = self.get(doc_id)
         found = fingerprint(stored.text, self.params.fingerprint)
-        lookup = self.store.lookup(None, found.buckets, found.simhash)
+        lookup = self.store.lookup(None, found.buckets, found.simhash, found.anchors)
         return self._explain(stored, found, lookup, stored=True, created=False)
 
     def delete(self, doc_id: str) -> None:
@@ -235,19 +242,41 @@ class Detector:
 
     # -- verification ----------------------------------------------------------------------
 
-    def _candidates(self, lookup: Lookup, exclude: int) -> list[int]:
-        """Candidate ids to verify, capped at max_candidates: SimHash-nearest first, then the
-        oldest (lowest id) first, so that in a cluster of hundreds of copies of one wire
-        story the earliest articles, where the original is, are verified."""
-        ids = lookup.band_ids | set(lookup.simhash_hits)
+    @staticmethod
+    def _may_contain(hits: int, query_anchors: int, their_anchors: int) -> bool:
+        """Whether shared anchors leave room for either text to be mostly inside the other.
+
+        Anchors are a uniform sample of shingles, so hits / anchors estimates containment in
+        each direction; a candidate far below the bar both ways is not worth fetching. With
+        few anchors the estimate says little, and the candidate is kept.
+        """
+        fewest = min(query_anchors, their_anchors)
+        if fewest <= ANCHOR_ESTIMATE_MIN:
+            return True
+        return max(hits / query_anchors, hits / max(their_anchors, 1)) >= ANCHOR_PREFILTER
+
+    def _candidates(self, lookup: Lookup, exclude: int, query_anchors: int) -> list[int]:
+        """Candidate ids to verify, capped at max_candidates: SimHash-nearest first, then most
+        anchors shared, then the oldest (lowest id) first, so that in a cluster of hundreds of
+        copies of one wire story the earliest articles, where the original is, are verified."""
+        anchored = {
+            i
+            for i, hits in lookup.anchor_hits.items()
+            if hits >= self.settings.min_anchor_hits
+            and self._may_contain(hits, query_anchors, lookup.anchor_counts.get(i, 0))
+        }
+        ids = lookup.band_ids | set(lookup.simhash_hits) | anchored
         ids.discard(exclude)
-        ranked = sorted(ids, key=lambda i: (lookup.simhash_hits.get(i, 64), i))
+        ranked = sorted(
+            ids,
+            key=lambda i: (lookup.simhash_hits.get(i, 64), -lookup.anchor_hits.get(i, 0), i),
+        )
         return ranked[: self.settings.max_candidates]
 
     def _explain(
         self, article: Article, found: Fingerprint, lookup: Lookup, *, stored: bool, created: bool
     ) -> Result:
-        candidate_ids = self._candidates(lookup, exclude=article.id)
+        candidate_ids = self._candidates(lookup, article.id, len(found.anchors))
         candidates = [a for a in self.store.fetch(candidate_ids) if a is not None]
         matches = verify(article.text, found, candidates, self.params)
         markers = tuple(find_markers(article.text))

@@ -98,7 +98,8 @@ def run(
 ) -> Report:
     """Ingest the items through the detector (a fresh key prefix) and score them."""
     prefix = f"{settings.key_prefix}-eval-{uuid.uuid4().hex[:8]}"
-    detector = Detector(Store(client, prefix), settings.model_copy(update={"key_prefix": prefix}))
+    store = Store(client, prefix, settings.anchor_cap)
+    detector = Detector(store, settings.model_copy(update={"key_prefix": prefix}))
     baseline = MinHashLSH(threshold=0.5, num_perm=128)
     report = Report()
     group_of: dict[int, str] = {}  # stored id -> story group

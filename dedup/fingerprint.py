@@ -19,6 +19,7 @@ class FingerprintParams:
     num_perm: int = 128
     lsh_threshold: float = 0.5
     min_words: int = 20
+    anchor_modulus: int = 0  # keep shingles whose hash is 0 mod this as anchors; 0: none
 
     @property
     def lsh(self) -> LshParams:
@@ -33,6 +34,7 @@ class Fingerprint:
     shingles: Hashes  # in text order, one per position (alignment seeds)
     shingle_set: Hashes  # sorted distinct (Jaccard and containment)
     buckets: tuple[bytes, ...]  # one LSH bucket per band
+    anchors: tuple[int, ...]  # shingle hashes indexed for the containment path
     simhash: int
     digest: bytes  # of the normalised text: equal digests mean a duplicate
 
@@ -66,9 +68,26 @@ def fingerprint(text: str, params: FingerprintParams) -> Fingerprint:
         shingles=shingles,
         shingle_set=distinct,
         buckets=tuple(band_buckets(minhash(distinct, params.num_perm), params.lsh)),
+        anchors=anchors_of(distinct, params.anchor_modulus),
         simhash=simhash_of_shingles(distinct, counts),
         digest=text_digest(found),
     )
+
+
+def anchors_of(distinct: Hashes, modulus: int) -> tuple[int, ...]:
+    """The shingles kept as anchors: those whose hash is 0 mod `modulus` (none for 0).
+
+    Anchors are chosen by the shingle alone, so an excerpt and its source agree on them: an
+    excerpt of n shingles shares about n / modulus anchors with its source, however short
+    it is next to it (LSH sees only their Jaccard similarity).
+
+    >>> import numpy as np
+    >>> anchors_of(np.array([16, 17, 32, 40], dtype=np.uint64), 16)
+    (16, 32)
+    """
+    if modulus <= 0:
+        return ()
+    return tuple(int(h) for h in distinct[distinct % np.uint64(modulus) == 0].tolist())
 
 
 def stored_fingerprint(text: str, simhash: int, digest: bytes, shingle_size: int) -> Fingerprint:
@@ -76,4 +95,4 @@ def stored_fingerprint(text: str, simhash: int, digest: bytes, shingle_size: int
     its record already holds (no signatures are recomputed)."""
     found = tuple(words(text))
     shingles = shingle_hashes(word_hashes(found), shingle_size)
-    return Fingerprint(found, shingles, shingle_set(shingles), (), simhash, digest)
+    return Fingerprint(found, shingles, shingle_set(shingles), (), (), simhash, digest)

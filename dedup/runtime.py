@@ -57,7 +57,9 @@ def open_runtime(settings: Settings) -> Iterator[Runtime]:
     client = connect(url)
     extractor = HtmlExtractor(settings.html_timeout_seconds)
     try:
-        detector = Detector(Store(client, settings.key_prefix), settings, extractor)
+        detector = Detector(
+            Store(client, settings.key_prefix, settings.anchor_cap), settings, extractor
+        )
         scans = ScanStore(client, settings.key_prefix, settings.scan_ttl_seconds)
         sites = SiteStore(client, settings.key_prefix)
         yield Runtime(settings, client, detector, scans, sites, embedded, url)

@@ -8,11 +8,13 @@ Layout under the key prefix P (ids are integers, so bucket sets stay compact int
     P:a:<id>             hash  the article record (metadata, zlib display text, digest, ...)
     P:l:<band>:<bucket>  set   ids whose MinHash band <band> hashes to <bucket> (LSH)
     P:s:<block>:<value>  hash  id -> full 64-bit SimHash, for ids with this 16-bit block
+    P:x:<shingle>        hash  id -> anchor count, for ids holding this anchor shingle
 """
 
 import json
 import threading
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,15 +28,21 @@ from dedup.errors import IndexMismatch, StoreUnavailable
 from dedup.signatures import simhash_blocks, simhash_distance
 
 # Store an article atomically, once per url: KEYS = urls, record, band sets..., SimHash
-# hashes...; ARGV = url, id, band count, SimHash bytes, record field/value pairs...
+# hashes..., anchor hashes...; ARGV = url, id, band count, SimHash bytes, SimHash block count,
+# anchor cap, record field/value pairs... An anchor hash maps id -> that article's anchor
+# count; one that already holds `cap` ids is a boilerplate phrase and is left as it is.
 # Answers {1, id} when stored, {0, existing id} when the url is stored already.
 _ADD_ARTICLE = """
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
 if existing then return {0, existing} end
-local bands = tonumber(ARGV[3])
+local bands, blocks, cap = tonumber(ARGV[3]), tonumber(ARGV[5]), tonumber(ARGV[6])
 for i = 3, 2 + bands do redis.call('SADD', KEYS[i], ARGV[2]) end
-for i = 3 + bands, #KEYS do redis.call('HSET', KEYS[i], ARGV[2], ARGV[4]) end
-redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+for i = 3 + bands, 2 + bands + blocks do redis.call('HSET', KEYS[i], ARGV[2], ARGV[4]) end
+local anchors = #KEYS - 2 - bands - blocks
+for i = 3 + bands + blocks, #KEYS do
+  if redis.call('HLEN', KEYS[i]) < cap then redis.call('HSET', KEYS[i], ARGV[2], anchors) end
+end
+redis.call('HSET', KEYS[2], unpack(ARGV, 7))
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return {1, ARGV[2]}
 """
@@ -48,7 +56,7 @@ return 0
 """
 _RECORD_FIELDS = (
     "url", "site", "title", "published_at", "first_seen_at", "canonical_url",
-    "text", "digest", "simhash", "buckets",
+    "text", "digest", "simhash", "buckets", "anchors",
 )  # fmt: skip
 
 
@@ -70,6 +78,9 @@ class Keys:
     def simhash_block(self, block: int, value: int) -> str:
         return f"{self.prefix}:s:{block}:{value:04x}"
 
+    def anchor(self, shingle: int) -> str:
+        return f"{self.prefix}:x:{shingle:016x}"
+
     def pattern(self) -> str:
         """A SCAN pattern matching every key of this index."""
         return f"{self.prefix}:*"
@@ -82,6 +93,13 @@ class Lookup:
     url_id: int | None
     band_ids: set[int]  # ids sharing at least one LSH band bucket with the query
     simhash_hits: dict[int, int]  # id -> SimHash distance, only ids within the bound
+    anchor_hits: Counter[int]  # id -> how many of the query's anchors it holds
+    anchor_counts: dict[int, int]  # id -> how many anchors that article has
+
+
+def _unpack_anchors(packed: bytes | None) -> tuple[int, ...]:
+    raw = packed or b""
+    return tuple(int.from_bytes(raw[i : i + 8], "big") for i in range(0, len(raw), 8))
 
 
 def _bucket_width(buckets: Sequence[bytes]) -> int:
@@ -99,9 +117,10 @@ def _time_or_none(value: bytes | None) -> datetime | None:
 class Store:
     """The index and the article records of one key prefix on one Redis."""
 
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
+    def __init__(self, client: redis.Redis, prefix: str, anchor_cap: int = 64) -> None:
         self._redis = client
         self.keys = Keys(prefix)
+        self.anchor_cap = anchor_cap
         self._add_article = client.register_script(_ADD_ARTICLE)
         self._forget_url = client.register_script(_FORGET_URL)
         self._ids: Iterator[int] = iter(())
@@ -144,12 +163,13 @@ class Store:
                 "set them back, or use a new DEDUP_KEY_PREFIX for a new index"
             )
 
-    def lookup(self, url: str | None, buckets: Sequence[bytes], simhash: int) -> Lookup:
-        """Candidates from LSH bands and SimHash blocks, and the url's id: one round trip.
-
-        One SUNION over the band buckets (one reply instead of one per band), one HGETALL per
-        SimHash block; SimHash candidates are kept only within the Hamming bound.
-        """
+    def lookup(
+        self, url: str | None, buckets: Sequence[bytes], simhash: int, anchors: Sequence[int] = ()
+    ) -> Lookup:
+        """Candidates from LSH bands, SimHash blocks and anchors, and the url's id: one round
+        trip. One SUNION over the band buckets, one HGETALL per SimHash block (candidates
+        beyond the Hamming bound are dropped here), one HGETALL per anchor (hits counted,
+        with each candidate's own anchor count)."""
         commands: list[tuple[str, tuple[Any, ...]]] = []
         if buckets:
             keys = [self.keys.band(band, bucket) for band, bucket in enumerate(buckets)]
@@ -158,6 +178,7 @@ class Store:
         commands += [
             ("hgetall", (self.keys.simhash_block(i, value),)) for i, value in enumerate(blocks)
         ]
+        commands += [("hgetall", (self.keys.anchor(shingle),)) for shingle in anchors]
         if url is not None:
             commands.append(("hget", (self.keys.urls, url)))
         replies = self._run(commands, atomic=False)
@@ -169,8 +190,17 @@ class Store:
                 distance = simhash_distance(simhash, int.from_bytes(value, "big"))
                 if distance <= len(blocks) - 1:
                     simhash_hits[int(doc_id)] = distance
+        anchor_hits: Counter[int] = Counter()
+        anchor_counts: dict[int, int] = {}
+        first_anchor = first_block + len(blocks)
+        for entries in replies[first_anchor : first_anchor + len(anchors)]:
+            for doc_id, count in entries.items():
+                anchor_hits[int(doc_id)] += 1
+                anchor_counts[int(doc_id)] = int(count)
         url_id = replies[-1] if url is not None else None
-        return Lookup(int(url_id) if url_id else None, band_ids, simhash_hits)
+        return Lookup(
+            int(url_id) if url_id else None, band_ids, simhash_hits, anchor_hits, anchor_counts
+        )
 
     def fetch(self, doc_ids: Sequence[int]) -> list[Article | None]:
         """The records of these ids (None where gone): one round trip."""
@@ -199,6 +229,7 @@ class Store:
             digest=fields["digest"] or b"",
             simhash=int.from_bytes(fields["simhash"] or b"", "big"),
             buckets=buckets,
+            anchors=_unpack_anchors(fields["anchors"]),
         )
 
     def _next_id(self) -> int:
@@ -230,15 +261,16 @@ class Store:
             "digest": article.digest,
             "simhash": article.simhash.to_bytes(8, "big"),
             "buckets": bytes([width]) + b"".join(article.buckets),
+            "anchors": b"".join(a.to_bytes(8, "big") for a in article.anchors),
         }
         keys = [self.keys.urls, self.keys.article(doc_id)]
         keys += [self.keys.band(band, bucket) for band, bucket in enumerate(article.buckets)]
-        keys += [
-            self.keys.simhash_block(block, value)
-            for block, value in enumerate(simhash_blocks(article.simhash))
-        ]
+        blocks = simhash_blocks(article.simhash)
+        keys += [self.keys.simhash_block(block, value) for block, value in enumerate(blocks)]
+        keys += [self.keys.anchor(shingle) for shingle in article.anchors]
         args: list[bytes | str | int] = [
-            article.url, doc_id, len(article.buckets), fields["simhash"],
+            article.url, doc_id, len(article.buckets), fields["simhash"], len(blocks),
+            self.anchor_cap,
         ]  # fmt: skip
         for name, value in fields.items():
             args += [name, value]
@@ -258,6 +290,9 @@ class Store:
         commands += [
             ("hdel", (self.keys.simhash_block(block, value), str(record.id)))
             for block, value in enumerate(simhash_blocks(record.simhash))
+        ]
+        commands += [
+            ("hdel", (self.keys.anchor(shingle), str(record.id))) for shingle in record.anchors
         ]
         try:
             with self._redis.pipeline(transaction=True) as pipe:

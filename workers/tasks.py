@@ -73,7 +73,9 @@ def worker_state() -> Worker:
         )
     client = connect(settings.redis_url)
     extractor = HtmlExtractor(settings.html_timeout_seconds)
-    detector = Detector(Store(client, settings.key_prefix), settings, extractor)
+    detector = Detector(
+        Store(client, settings.key_prefix, settings.anchor_cap), settings, extractor
+    )
     scans = ScanStore(client, settings.key_prefix, settings.scan_ttl_seconds)
     return Worker(settings, client, detector, scans, SiteStore(client, settings.key_prefix))
 

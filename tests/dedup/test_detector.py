@@ -196,3 +196,20 @@ def test_candidates_below_the_bar_are_dropped(bbc: list[dict[str, Any]]) -> None
     assert normalize(base[passage.start : passage.end]) == normalize(
         half_shared[passage.match_start : passage.match_end]
     )
+
+
+def test_a_short_excerpt_is_found_through_the_anchor_path(
+    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+) -> None:
+    text = max(bbc[200:260], key=lambda r: len(r["text"]))["text"]  # a long article
+    cut = " ".join(text.split(" ")[: len(text.split(" ")) // 4])  # its first quarter
+    found = {}
+    for modulus in (24, 0):
+        prefix = f"{settings.key_prefix}:m{modulus}"
+        tuned = settings.model_copy(update={"anchor_modulus": modulus, "key_prefix": prefix})
+        detector = Detector(Store(client_redis, prefix), tuned)
+        source = detector.ingest(ArticleInput(url="https://www.bbc.co.uk/long", text=text))
+        result = detector.check(ArticleInput(url="https://quotes.example/q", text=cut))
+        found[modulus] = [(m.article.id, m.relation) for m in result.matches]
+    assert found[24] == [(source.article.id, "excerpt")]
+    assert found[0] == []  # LSH alone does not see a 25% excerpt
