@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from dedup.align import Passage
 from dedup.article import Article
+from dedup.copytype import CopyType
 from dedup.detector import UNSTORED_ID, Result
 from dedup.input import ArticleIn as ArticleIn
 from dedup.markers import Marker
@@ -72,6 +73,9 @@ class MatchOut(BaseModel):
     published_at: datetime | None
     first_seen_at: datetime
     relation: Literal["duplicate", "near_duplicate", "excerpt", "contains"]
+    copy_type: CopyType | None = Field(
+        description="The kind of copy of the pair's copy (the side that is not the original)."
+    )
     scores: ScoresOut
     evidence: EvidenceOut
     markers: list[MarkerOut]
@@ -83,6 +87,7 @@ class MatchOut(BaseModel):
             id=str(article.id), url=article.url, site=article.site, title=article.title,
             published_at=article.published_at, first_seen_at=article.first_seen_at,
             relation=match.relation,
+            copy_type=match.copy_type,
             scores=ScoresOut(
                 jaccard=scores.jaccard, containment=scores.containment,
                 contained_by=scores.contained_by, simhash_distance=scores.simhash_distance,

@@ -18,7 +18,7 @@ from dedup.errors import ArticleNotFound, InvalidArticle, UrlConflict
 from dedup.extract import HtmlExtractor, extract_html
 from dedup.fingerprint import Fingerprint, FingerprintParams, fingerprint
 from dedup.markers import Marker, find_markers
-from dedup.matching import Match, MatchParams, attribute, verify
+from dedup.matching import Match, MatchParams, attribute, label_copies, verify
 from dedup.score import Thresholds
 from dedup.store import Lookup, Store
 
@@ -288,4 +288,7 @@ class Detector:
             markers=markers,
         )
         original = attribute(this, matches)
-        return Result(article, stored, created, found.word_count, markers, tuple(matches), original)
+        labelled = label_copies(this, matches, original, self.params.thresholds)
+        return Result(
+            article, stored, created, found.word_count, markers, tuple(labelled), original
+        )

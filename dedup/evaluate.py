@@ -27,6 +27,18 @@ from dedup.input import ArticleIn
 from dedup.store import Store
 from dedup.text import words
 
+# The copy type each of the builder's transformations should be labelled with: an HTML page
+# and homoglyph tricks are disguises of a scraped copy.
+EXPECTED_TYPE = {
+    "scraped": "scraped",
+    "syndicated": "syndicated",
+    "excerpt": "excerpt",
+    "spun": "spun",
+    "paraphrased": "paraphrased",
+    "html": "scraped",
+    "homoglyph": "scraped",
+}
+
 
 @dataclass
 class TypeScore:
@@ -37,6 +49,7 @@ class TypeScore:
     matches: int = 0
     correct_matches: int = 0
     original_right: int = 0
+    type_right: int = 0
     baseline_found: int = 0
     baseline_candidates: int = 0
     baseline_correct: int = 0
@@ -50,7 +63,7 @@ class TypeScore:
             "recall": share(self.found, self.copies),
             "precision": share(self.correct_matches, self.matches),
             "original_accuracy": share(self.original_right, self.copies),
-            "copy_type_accuracy": None,
+            "copy_type_accuracy": share(self.type_right, self.copies),
             "baseline_recall": share(self.baseline_found, self.copies),
             "baseline_precision": share(self.baseline_correct, self.baseline_candidates),
         }
@@ -149,6 +162,10 @@ def run(
                 score.matches += len(kept)
                 score.correct_matches += kept.count(group)
                 score.original_right += result.original.id in {str(source_id[g]) for g in versions}
+                score.type_right += any(
+                    m.article.id == source and m.copy_type == EXPECTED_TYPE[kind]
+                    for m in result.matches
+                )
                 score.baseline_found += str(source) in candidates
                 score.baseline_candidates += len(baseline_kept)
                 score.baseline_correct += baseline_kept.count(group)

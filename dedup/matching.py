@@ -1,11 +1,12 @@
 """Verify candidates, align the shared passages, and attribute the original (pure)."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dedup.align import Alignment, align
 from dedup.article import Article
 from dedup.attribution import Original, Party, likely_original
+from dedup.copytype import CopyType, copy_type
 from dedup.fingerprint import Fingerprint, FingerprintParams, stored_fingerprint
 from dedup.markers import Marker, Rules, find_markers
 from dedup.score import Relation, Scores, Thresholds, compare, is_copy, relation
@@ -21,6 +22,7 @@ class Match:
     scores: Scores
     alignment: Alignment
     markers: tuple[Marker, ...]
+    copy_type: CopyType | None = None  # of whichever of the pair is not the likely original
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,3 +102,38 @@ def attribute(this: Party, matches: Sequence[Match], rules: Rules | None = None)
         for m in matches
     ]
     return likely_original(parties, rules)
+
+
+def label_copies(
+    this: Party,
+    matches: Sequence[Match],
+    original: Original,
+    thresholds: Thresholds,
+    rules: Rules | None = None,
+) -> list[Match]:
+    """Each match with the type of its copy: the side of the pair that is not the likely
+    original (when the original is a third article, the later of the two)."""
+    labelled = []
+    for match in matches:
+        scores = match.scores
+        larger = max(scores.containment, scores.contained_by)
+        size_ratio = min(scores.containment, scores.contained_by) / larger if larger else 0.0
+        match_is_copy = original.id == this.id or (
+            original.id != str(match.article.id) and _later(match, this)
+        )
+        if match_is_copy:
+            markers, site, inside = match.markers, match.article.site, scores.contained_by
+        else:
+            markers, site, inside = this.markers, this.site, scores.containment
+        kind = copy_type(
+            markers, site, inside, size_ratio, thresholds.near_duplicate_size_ratio,
+            len(match.alignment.passages), match.alignment.shared_words, rules,
+        )  # fmt: skip
+        labelled.append(replace(match, copy_type=kind))
+    return labelled
+
+
+def _later(match: Match, this: Party) -> bool:
+    """Whether the matched article came after the query."""
+    when = match.article.published_at or match.article.first_seen_at
+    return when > this.when

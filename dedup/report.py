@@ -70,7 +70,7 @@ def describe_result(result: Result, name: str, passages: int = 1) -> list[str]:
     for match in result.matches:
         other, scores = match.article, match.scores
         lines.append(
-            f"  {match.relation} of id {other.id} ({other.site}): "
+            f"  {match.relation} of id {other.id} ({other.site}), copy type {match.copy_type}: "
             f"containment {scores.containment:.2f}, contained_by {scores.contained_by:.2f}, "
             f"jaccard {scores.jaccard:.2f}, simhash distance {scores.simhash_distance}, "
             f"{match.alignment.shared_words} shared words in "

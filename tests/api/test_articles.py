@@ -65,11 +65,13 @@ def test_a_copy_gets_its_original_and_passages_with_offsets_into_both_texts(
         "published_at",
         "first_seen_at",
         "relation",
+        "copy_type",
         "scores",
         "evidence",
         "markers",
     }
     assert (match["id"], match["relation"]) == (original["id"], "near_duplicate")
+    assert match["copy_type"] == "scraped"  # chrome-wrapped, no credit
     assert set(match["scores"]) == {"jaccard", "containment", "contained_by", "simhash_distance"}
     assert body["original"]["id"] == original["id"]
     assert body["original"]["site"] == "bbc.co.uk"

@@ -125,7 +125,8 @@ def test_check_shows_the_match_and_side_by_side_passages(
     lines = result.output.splitlines()
     assert lines[0].startswith("suspect.txt  (farm.example, not stored, ")
     assert any(
-        line.startswith("  near_duplicate of id 1 (local): containment 1.00") for line in lines
+        line.startswith("  near_duplicate of id 1 (local), copy type scraped: containment 1.00")
+        for line in lines
     )
     assert any(line.startswith("    this  [7:") for line in lines)
     assert any(line.startswith("    match [0:") for line in lines)
