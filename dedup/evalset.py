@@ -53,15 +53,18 @@ def _paragraphs(text: str) -> list[str]:
     return [p for p in text.split("\n\n") if p.strip()]
 
 
-def spin(text: str, share: float, rng: random.Random) -> str:
-    """Swap `share` of the words that have a synonym (keeping capitals and punctuation)."""
+def spin(text: str, share: float, rng: random.Random) -> tuple[str, float]:
+    """Swap `share` of all the words for synonyms (as many as the table allows; capitals
+    kept), and say which share of the words was actually swapped."""
     words, _ = _synonyms()
     tokens = re.split(r"(\W+)", text)
-    swappable = [i for i, t in enumerate(tokens) if t.lower() in words]
-    for i in rng.sample(swappable, int(len(swappable) * share)):
+    word_positions = [i for i, t in enumerate(tokens) if t and t[0].isalnum()]
+    swappable = [i for i in word_positions if tokens[i].lower() in words]
+    chosen = rng.sample(swappable, min(len(swappable), round(len(word_positions) * share)))
+    for i in chosen:
         swapped = words[tokens[i].lower()]
         tokens[i] = swapped.capitalize() if tokens[i][:1].isupper() else swapped
-    return "".join(tokens)
+    return "".join(tokens), len(chosen) / max(len(word_positions), 1)
 
 
 def paraphrase(text: str, rng: random.Random) -> str:
@@ -77,7 +80,7 @@ def paraphrase(text: str, rng: random.Random) -> str:
         kept = [s for s in sentences if rng.random() > 0.1] or sentences[:1]
         if rng.random() < 0.3:
             kept[0] = f"{rng.choice(fillers).capitalize()}, {kept[0][:1].lower()}{kept[0][1:]}"
-        out.append(spin(" ".join(kept), 0.15, rng))
+        out.append(spin(" ".join(kept), 0.15, rng)[0])
     return "\n\n".join(out)
 
 
@@ -152,7 +155,8 @@ def _copy(kind: str, original: dict[str, Any], rng: random.Random) -> tuple[dict
         return {"text": excerpt(text, share)}, f"{share:.0%}"
     if kind == "spun":
         share = rng.choice(SPIN_SHARES)
-        return {"text": spin(text, share, rng)}, f"{share:.0%} of swappable words"
+        spun, achieved = spin(text, share, rng)
+        return {"text": spun, "spun_share": round(achieved, 3)}, f"{share:.0%} of words"
     if kind == "paraphrased":
         return {"text": paraphrase(text, rng)}, "sentences reordered and reworded"
     if kind == "html":
@@ -181,6 +185,7 @@ def build(
     for row in chosen:
         for kind in rng.sample(COPY_TYPES, rng.choice((1, 2))):
             fields, variant = _copy(kind, row, rng)
+            details = {"spun_share": fields.pop("spun_share")} if "spun_share" in fields else {}
             lag = timedelta(hours=rng.randint(1, 48))
             number = len(items)
             items.append({
@@ -189,7 +194,7 @@ def build(
                 **fields,
                 "published_at": (published[row["id"]] + lag).isoformat(),
                 "label": {"role": "copy", "group": row["id"], "copy_type": kind, "variant": variant,
-                          "category": row["meta"]["category"]},
+                          "category": row["meta"]["category"], **details},
             })  # fmt: skip
     return items
 

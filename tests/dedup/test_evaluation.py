@@ -39,7 +39,9 @@ def test_transformations_change_what_they_claim(bbc: list[dict[str, Any]]) -> No
     assert normalize(excerpt(text, 0.3)) == " ".join(
         normalize(text).split()[: len(normalize(excerpt(text, 0.3)).split())]
     )
-    assert spin(text, 0.3, rng) != text
+    spun, achieved = spin(text, 0.3, rng)
+    assert spun != text
+    assert 0.15 < achieved <= 0.3
     tricked = homoglyphs(text, rng)
     assert tricked != text
     assert normalize(tricked) == normalize(text)  # zero-width and look-alikes fold away
