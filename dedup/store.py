@@ -16,6 +16,7 @@ import threading
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -97,6 +98,15 @@ class Lookup:
     anchor_counts: dict[int, int]  # id -> how many anchors that article has
 
 
+@contextmanager
+def unavailable_on_failure() -> Iterator[None]:
+    """Turn Redis connection failures into StoreUnavailable (nothing was written)."""
+    try:
+        yield
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
+
+
 def _unpack_anchors(packed: bytes | None) -> tuple[int, ...]:
     raw = packed or b""
     return tuple(int.from_bytes(raw[i : i + 8], "big") for i in range(0, len(raw), 8))
@@ -129,12 +139,10 @@ class Store:
     def _run(self, commands: Iterable[tuple[str, tuple[Any, ...]]], *, atomic: bool) -> list[Any]:
         """Send commands in one pipeline (MULTI/EXEC when atomic); map Redis failures."""
         try:
-            with self._redis.pipeline(transaction=atomic) as pipe:
+            with unavailable_on_failure(), self._redis.pipeline(transaction=atomic) as pipe:
                 for name, args in commands:
                     getattr(pipe, name)(*args)
                 return pipe.execute()
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
         except redis.ResponseError as exc:
             raise StoreUnavailable(f"Redis refused the command: {exc}") from exc
 
@@ -146,7 +154,7 @@ class Store:
             return False
 
     def ensure_params(self, params: dict[str, str]) -> None:
-        """Article the index parameters, or fail if the index was built with others.
+        """Record the index parameters, or fail if the index was built with others.
 
         Signatures made with other parameters never match: mixing them silently loses recall.
         """
@@ -274,10 +282,8 @@ class Store:
         ]  # fmt: skip
         for name, value in fields.items():
             args += [name, value]
-        try:
+        with unavailable_on_failure():
             created, stored_id = self._add_article(keys=keys, args=args)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
         return int(stored_id), bool(created)
 
     def delete(self, record: Article) -> None:
@@ -294,14 +300,11 @@ class Store:
         commands += [
             ("hdel", (self.keys.anchor(shingle), str(record.id))) for shingle in record.anchors
         ]
-        try:
-            with self._redis.pipeline(transaction=True) as pipe:
-                for name, args in commands:
-                    getattr(pipe, name)(*args)
-                self._forget_url(keys=[self.keys.urls], args=[record.url, record.id], client=pipe)
-                pipe.execute()
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
+        with unavailable_on_failure(), self._redis.pipeline(transaction=True) as pipe:
+            for name, args in commands:
+                getattr(pipe, name)(*args)
+            self._forget_url(keys=[self.keys.urls], args=[record.url, record.id], client=pipe)
+            pipe.execute()
 
     def count(self) -> int:
         """How many articles are stored."""
@@ -379,10 +382,8 @@ class ScanStore:
         return ScanKeys(self.prefix, scan_id)
 
     def _call(self, action: Any) -> Any:
-        try:
+        with unavailable_on_failure():
             return action()
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
 
     def create(self, scan_id: str, created_at: datetime) -> None:
         keys = self.keys(scan_id)
@@ -561,7 +562,11 @@ class ScanStore:
     def running(self) -> list[str]:
         """Ids of recent scans still queued or running (for the reaper)."""
         ids = self.recent(200)
-        return [i for i in ids if self.status(i) in ("queued", "running")]
+        with unavailable_on_failure(), self._redis.pipeline(transaction=False) as pipe:
+            for scan_id in ids:
+                pipe.hget(self.keys(scan_id).scan, "status")
+            statuses = pipe.execute()
+        return [i for i, s in zip(ids, statuses, strict=True) if s in (b"queued", b"running")]
 
 
 # Count one article into its site's figures once: KEYS = done set, site hash, source edges
@@ -616,20 +621,15 @@ class SiteStore:
         args: list[EncodableT] = [
             article_id, int(source_site is not None), int(credited), source_site or "", site,
         ]  # fmt: skip
-        try:
+        with unavailable_on_failure():
             return bool(self._count(keys=keys, args=args))
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
 
     def figures(self, site: str) -> SiteFigures:
-        try:
-            with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hgetall(self._site(site))
-                pipe.zrevrange(f"{self._site(site)}:sources", 0, -1, withscores=True)
-                pipe.zrevrange(f"{self._site(site)}:copiers", 0, -1, withscores=True)
-                counts, sources, copiers = pipe.execute()
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
+        with unavailable_on_failure(), self._redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self._site(site))
+            pipe.zrevrange(f"{self._site(site)}:sources", 0, -1, withscores=True)
+            pipe.zrevrange(f"{self._site(site)}:copiers", 0, -1, withscores=True)
+            counts, sources, copiers = pipe.execute()
         return SiteFigures(
             site=site,
             articles=int(counts.get(b"articles", 0)),
