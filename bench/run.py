@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import redis
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHashLSH
 
 from bench.corpus import (
     BenchArticle,
@@ -35,10 +35,10 @@ from bench.corpus import (
 )
 from dedup.config import Settings
 from dedup.detector import ArticleInput, Detector
+from dedup.evaluate import baseline_minhash
 from dedup.fingerprint import fingerprint
 from dedup.runtime import connect
 from dedup.store import Store
-from dedup.text import words
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -64,18 +64,6 @@ class Figures:
     def bytes_per_article(self, *groups: str) -> float:
         chosen = groups or tuple(self.redis_bytes)
         return sum(self.redis_bytes.get(g, 0) for g in chosen) / max(self.articles, 1)
-
-
-def word_shingles(text: str, size: int = 5) -> list[bytes]:
-    """datasketch's usual input: word 5-grams as UTF-8 bytes (same words as dedup's)."""
-    found = words(text)
-    return [" ".join(found[i : i + size]).encode() for i in range(len(found) - size + 1)]
-
-
-def datasketch_minhash(text: str) -> MinHash:
-    sketch = MinHash(num_perm=128)  # default SHA-1 hash, as documented
-    sketch.update_batch(word_shingles(text))
-    return sketch
 
 
 def redis_kwargs(url: str) -> dict[str, Any]:
@@ -146,10 +134,10 @@ def run_datasketch(url: str, articles: list[BenchArticle], queries: list[BenchAr
     )
     started = time.perf_counter()
     for article in articles:
-        lsh.insert(article.url, datasketch_minhash(article.text))
+        lsh.insert(article.url, baseline_minhash(article.text))
     figures.ingest_seconds = time.perf_counter() - started
     figures.articles = len(articles)
-    sketches = [datasketch_minhash(q.text) for q in queries]
+    sketches = [baseline_minhash(q.text) for q in queries]
     figures.query_ms = timed_each(sketches, lsh.query)
     client = redis.Redis(**redis_kwargs(url))
     figures.redis_bytes = memory_by_group(client, basename.decode() + "*", lambda _key: "index")

@@ -94,7 +94,9 @@ class Report:
         }
 
 
-def _baseline_minhash(text: str) -> MinHash:
+def baseline_minhash(text: str) -> MinHash:
+    """datasketch's usual pipeline: a SHA-1 MinHash (128 permutations) of the word 5-grams
+    (the same words dedup sees), as the baseline of the evaluation and the benchmark."""
     found = words(text)
     sketch = MinHash(num_perm=128)
     sketch.update_batch(
@@ -131,7 +133,7 @@ def run(
             doc_id = result.article.id
             group_of[doc_id] = label["group"]
             text = item.get("text") or result.article.text
-            sketch = _baseline_minhash(text)
+            sketch = baseline_minhash(text)
             candidates = baseline.query(sketch)
             baseline.insert(str(doc_id), sketch)
             if label["role"] == "original":
