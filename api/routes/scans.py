@@ -16,7 +16,7 @@ from api.schemas import ErrorOut
 from dedup.errors import InvalidArticle, ScanNotFound, ScanTooLarge
 from dedup.input import is_ndjson
 from dedup.runtime import Runtime
-from workers.tasks import ScanWriter, queue_name
+from workers.tasks import ScanWriter, queue_name, submit
 
 router = APIRouter(prefix="/v1/scans", tags=["scans"])
 
@@ -144,18 +144,8 @@ async def create_scan(request: Request, runtime: RuntimeDep) -> ScanCreated:
                 f'expected {{"articles": [...]}} or an NDJSON upload: {exc}'
             ) from exc
 
-        def lines() -> Iterator[tuple[int, str]]:
-            for number, article in enumerate(body.articles, 1):
-                yield number, json.dumps(article)
-
-        def build() -> dict[str, str]:
-            writer = ScanWriter(queue, runtime.scans, settings, scan_id)
-            for number, raw in lines():
-                if writer.add(number, raw):
-                    writer.flush()
-            return writer.close()
-
-        state = await run_in_threadpool(build)
+        lines = ((n, json.dumps(article)) for n, article in enumerate(body.articles, 1))
+        state = await run_in_threadpool(submit, lines, queue, runtime.scans, settings, scan_id)
     return ScanCreated(
         id=scan_id,
         status_url=f"/v1/scans/{scan_id}",
