@@ -12,6 +12,7 @@ from dedup.detector import UNSTORED_ID, Result
 from dedup.input import ArticleIn as ArticleIn
 from dedup.markers import Marker
 from dedup.matching import Match
+from dedup.rewrite import SentencePair
 
 
 class MarkerOut(BaseModel):
@@ -53,9 +54,33 @@ class PassageOut(BaseModel):
         )  # fmt: skip
 
 
+class SentencePairOut(BaseModel):
+    """A sentence of this article (`text`) and the match's sentence most like it
+    (`match_start`..`match_end` of the match's text): the evidence of a rewrite."""
+
+    text: str
+    similarity: float = Field(description="Dice similarity of the two sentences' word sets.")
+    start: int
+    end: int
+    match_start: int
+    match_end: int
+
+    @classmethod
+    def of(cls, pair: SentencePair, text: str) -> "SentencePairOut":
+        return cls(
+            text=text[pair.start : pair.end], similarity=pair.similarity,
+            start=pair.start, end=pair.end,
+            match_start=pair.match_start, match_end=pair.match_end,
+        )  # fmt: skip
+
+
 class EvidenceOut(BaseModel):
     shared_words: int = Field(description="Words of this article inside the shared passages.")
     passages: list[PassageOut] = Field(description="Longest first.")
+    sentence_pairs: list[SentencePairOut] = Field(
+        description="Sentences paired with their most similar sentence of the match, in this "
+        "article's order (empty for identical texts)."
+    )
 
 
 class ScoresOut(BaseModel):
@@ -63,6 +88,18 @@ class ScoresOut(BaseModel):
     containment: float = Field(description="Share of this article's shingles found in the match.")
     contained_by: float = Field(description="Share of the match's shingles found in this article.")
     simhash_distance: int
+    skeleton_overlap: float = Field(
+        description="Share of the shorter text's names-and-numbers 3-grams found in the other."
+    )
+    sentences_explained: float = Field(
+        description="Share of this article's words inside sentences paired with the match."
+    )
+    sentences_explained_by: float = Field(
+        description="Share of the match's words inside sentences paired with this article."
+    )
+    sentence_order: float = Field(
+        description="Share of the sentence pairs in one run keeping both articles' order."
+    )
 
 
 class MatchOut(BaseModel):
@@ -72,9 +109,17 @@ class MatchOut(BaseModel):
     title: str | None
     published_at: datetime | None
     first_seen_at: datetime
-    relation: Literal["duplicate", "near_duplicate", "excerpt", "contains"]
+    relation: Literal["duplicate", "near_duplicate", "excerpt", "contains", "related"] = Field(
+        description="'related' (only with include_related=true): not a copy, but the two "
+        "share names in order or a sentence, as independent reports of one event do."
+    )
+    verified_by: Literal["shingles", "sentences", "none"] = Field(
+        description="What passed the bar: shared word 5-grams, or paired sentences (a "
+        "rewrite); 'none' for related articles."
+    )
     copy_type: CopyType | None = Field(
-        description="The kind of copy of the pair's copy (the side that is not the original)."
+        description="The kind of copy of the pair's copy (the side that is not the original); "
+        "null for related articles."
     )
     scores: ScoresOut
     evidence: EvidenceOut
@@ -82,19 +127,27 @@ class MatchOut(BaseModel):
 
     @classmethod
     def of(cls, match: Match, text: str) -> "MatchOut":
-        article, scores = match.article, match.scores
+        article, scores, sentences = match.article, match.scores, match.sentences
         return cls(
             id=str(article.id), url=article.url, site=article.site, title=article.title,
             published_at=article.published_at, first_seen_at=article.first_seen_at,
             relation=match.relation,
+            verified_by=match.verified_by,
             copy_type=match.copy_type,
             scores=ScoresOut(
                 jaccard=scores.jaccard, containment=scores.containment,
                 contained_by=scores.contained_by, simhash_distance=scores.simhash_distance,
+                skeleton_overlap=scores.skeleton_overlap,
+                sentences_explained=sentences.explained if sentences else 1.0,
+                sentences_explained_by=sentences.explained_by if sentences else 1.0,
+                sentence_order=sentences.order if sentences else 1.0,
             ),
             evidence=EvidenceOut(
                 shared_words=match.alignment.shared_words,
                 passages=[PassageOut.of(p, text) for p in match.alignment.passages],
+                sentence_pairs=[
+                    SentencePairOut.of(p, text) for p in (sentences.pairs if sentences else ())
+                ],
             ),
             markers=[MarkerOut.of(m) for m in match.markers],
         )  # fmt: skip

@@ -20,3 +20,4 @@ class Article:
     simhash: int
     buckets: tuple[bytes, ...]
     anchors: tuple[int, ...] = ()
+    skeleton: tuple[int, ...] = ()  # skeleton anchors (names-and-numbers 3-grams)

@@ -3,27 +3,26 @@
 The copy is the article of the pair that is not the likely original. The rules, first match
 wins: a translator credit makes it `translated`; a credit line naming another outlet,
 `syndicated`; spun phrases, `spun`; being mostly inside a much larger original, `excerpt`.
-A same-size copy is then told by how fragmented the shared text is (passages per 100 shared
-words): a scraped copy keeps the article in one or a few long runs; a spinner's word swaps
-break it into runs of tens of words; a rewrite of whole sentences breaks it further and loses
-more of it. Thresholds were chosen on the evaluation's dev split (scraped: 90% at or below
-0.6; spun 0.8-2.7; paraphrased 2.4-4.6 with containment around 0.85).
+A same-size copy is then told by its sentence pairs: a scraped copy's sentences are the
+original's (mean similarity near 1); a spinner swaps words inside sentences it keeps in
+place, one for one and in order; a paraphrase also reorders, drops or merges sentences, so
+its pairs leave the original's order or part of the original unpaired. Thresholds were
+chosen on the evaluation's dev split (`python -m bench.thresholds`).
 """
 
 from collections.abc import Sequence
 from typing import Literal
 
 from dedup.markers import Marker, Rules, credits_other_outlet
+from dedup.rewrite import Rewrite
 
 CopyType = Literal["syndicated", "scraped", "excerpt", "spun", "paraphrased", "translated"]
 COPY_TYPES: tuple[CopyType, ...] = (
     "syndicated", "scraped", "excerpt", "spun", "paraphrased", "translated",
 )  # fmt: skip
 
-SCRAPED_MAX_FRAGMENTATION = 0.75  # passages per 100 shared words
-REWRITE_MIN_FRAGMENTATION = 2.5
-REWRITE_CONTAINMENT = 0.8  # a same-size copy keeping less of the original was rewritten
-SCRAPED_MAX_PASSAGES = 2  # chrome splits a scraped article at most around a header or two
+SCRAPED_MIN_SIMILARITY = 0.95  # mean similarity of the sentence pairs of a verbatim copy
+SPUN_MIN_COVERAGE = 0.9  # share of the original's words a spun copy keeps paired
 
 
 def copy_type(
@@ -32,23 +31,25 @@ def copy_type(
     copy_in_original: float,
     size_ratio: float,
     near_duplicate_size_ratio: float,
-    passages: int,
-    shared_words: int,
+    sentences: Rewrite | None,
+    original_paired: float,
     rules: Rules | None = None,
 ) -> CopyType:
     """Name the copy.
 
-    `copy_in_original` is the share of the copy's shingles found in the original;
-    `size_ratio` the smaller shingle set over the larger; `passages` and `shared_words`
-    describe the aligned evidence.
+    `copy_in_original` is the share of the copy found in the original; `size_ratio` the
+    smaller text over the larger (shingle sets); `sentences` the pairs of the two texts'
+    sentences (None for identical texts), `original_paired` the share of the original's
+    words in them.
 
-    >>> copy_type([], "farm.example", 1.0, 0.4, 0.8, 1, 120)
+    >>> from dedup.rewrite import Rewrite
+    >>> copy_type([], "farm.example", 1.0, 0.4, 0.8, None, 0.4)
     'excerpt'
-    >>> copy_type([], "farm.example", 0.99, 0.97, 0.8, 3, 900)
+    >>> copy_type([], "farm.example", 0.99, 0.97, 0.8, Rewrite((), 1.0, 1.0, 1.0, 0.99), 1.0)
     'scraped'
-    >>> copy_type([], "farm.example", 0.92, 0.95, 0.8, 8, 500)
+    >>> copy_type([], "farm.example", 0.3, 0.95, 0.8, Rewrite((), 1.0, 1.0, 1.0, 0.75), 0.98)
     'spun'
-    >>> copy_type([], "farm.example", 0.85, 0.95, 0.8, 16, 450)
+    >>> copy_type([], "farm.example", 0.4, 0.9, 0.8, Rewrite((), 1.0, 0.8, 0.7, 0.8), 0.8)
     'paraphrased'
     """
     kinds = {m.kind for m in markers}
@@ -60,9 +61,8 @@ def copy_type(
         return "spun"
     if size_ratio < near_duplicate_size_ratio and copy_in_original >= size_ratio:
         return "excerpt"
-    fragmentation = 100 * passages / shared_words if shared_words else 0.0
-    if passages <= SCRAPED_MAX_PASSAGES or fragmentation < SCRAPED_MAX_FRAGMENTATION:
+    if sentences is None or sentences.similarity >= SCRAPED_MIN_SIMILARITY:
         return "scraped"
-    if fragmentation >= REWRITE_MIN_FRAGMENTATION or copy_in_original < REWRITE_CONTAINMENT:
+    if sentences.order < 1.0 or original_paired < SPUN_MIN_COVERAGE:
         return "paraphrased"
     return "spun"

@@ -19,6 +19,7 @@ from dedup.extract import HtmlExtractor, extract_html
 from dedup.fingerprint import Fingerprint, FingerprintParams, fingerprint
 from dedup.markers import Marker, find_markers
 from dedup.matching import Match, MatchParams, attribute, label_copies, verify
+from dedup.rewrite import RewriteRule
 from dedup.score import Thresholds
 from dedup.store import Lookup, Store
 
@@ -101,12 +102,20 @@ class Detector:
                 lsh_threshold=settings.lsh_threshold,
                 min_words=settings.min_words,
                 anchor_modulus=settings.anchor_modulus,
+                skeleton_modulus=settings.skeleton_modulus,
             ),
             thresholds=Thresholds(
                 min_containment=settings.min_containment,
                 near_duplicate_size_ratio=settings.near_duplicate_size_ratio,
             ),
             min_passage_words=settings.min_passage_words,
+            rewrite=RewriteRule(
+                min_similarity=settings.rewrite_min_similarity,
+                min_explained=settings.rewrite_min_explained,
+                min_order=settings.rewrite_min_order,
+            )
+            if settings.rewrite_verification
+            else None,
         )
         self._index_checked = False
 
@@ -123,6 +132,7 @@ class Detector:
                 "rows": str(lsh.rows),
                 "shingle_size": str(self.settings.shingle_size),
                 "anchor_modulus": str(self.settings.anchor_modulus),
+                "skeleton_modulus": str(self.settings.skeleton_modulus),
             }
         )
         self._index_checked = True
@@ -161,19 +171,24 @@ class Detector:
             simhash=found.simhash,
             buckets=found.buckets,
             anchors=found.anchors,
+            skeleton=found.skeleton,
         )
         return article, found
 
     # -- the use cases ---------------------------------------------------------------------
 
-    def check(self, given: ArticleInput) -> Result:
-        """Matches and likely original of an article, storing nothing."""
+    def _lookup(self, url: str | None, found: Fingerprint) -> Lookup:
+        return self.store.lookup(url, found.buckets, found.simhash, found.anchors, found.skeleton)
+
+    def check(self, given: ArticleInput, *, related: bool = False) -> Result:
+        """Matches and likely original of an article, storing nothing. With `related`,
+        articles that share names or sentences without being copies are listed too."""
         article, found = self.prepare(given, self._clock())
         self._ensure_index()
-        lookup = self.store.lookup(None, found.buckets, found.simhash, found.anchors)
-        return self._explain(article, found, lookup, stored=False, created=False)
+        lookup = self._lookup(None, found)
+        return self._explain(article, found, lookup, stored=False, created=False, related=related)
 
-    def ingest(self, given: ArticleInput) -> Result:
+    def ingest(self, given: ArticleInput, *, related: bool = False) -> Result:
         """Store an article (once per url and text) and explain it.
 
         The same url with the same text answers with the stored article (created=False);
@@ -182,19 +197,25 @@ class Detector:
         started = time.perf_counter()
         article, found = self.prepare(given, self._clock())
         self._ensure_index()
-        lookup = self.store.lookup(article.url, found.buckets, found.simhash, found.anchors)
+        lookup = self._lookup(article.url, found)
         if lookup.url_id is not None:
             existing = self._existing(lookup.url_id, article)
             if existing is not None:
-                return self._explain(existing, found, lookup, stored=True, created=False)
+                return self._explain(
+                    existing, found, lookup, stored=True, created=False, related=related
+                )
         doc_id, created = self.store.add(article)
         if not created:  # stored meanwhile by a concurrent request for the same url
             existing = self._existing(doc_id, article)
             if existing is not None:
-                return self._explain(existing, found, lookup, stored=True, created=False)
+                return self._explain(
+                    existing, found, lookup, stored=True, created=False, related=related
+                )
             doc_id, created = self.store.add(article)  # ... and deleted again since
         article = replace(article, id=doc_id)
-        result = self._explain(article, found, lookup, stored=True, created=created)
+        result = self._explain(
+            article, found, lookup, stored=True, created=created, related=related
+        )
         log.debug(
             "stored article %d from %s: %d match(es), original %s, %.1f ms",
             doc_id, article.site, len(result.matches), result.original.id,
@@ -223,12 +244,12 @@ class Detector:
             raise ArticleNotFound(f"no article with id {doc_id!r}")
         return stored
 
-    def matches(self, doc_id: str) -> Result:
+    def matches(self, doc_id: str, *, related: bool = False) -> Result:
         """A stored article explained against the index as it is now."""
         stored = self.get(doc_id)
         found = fingerprint(stored.text, self.params.fingerprint)
-        lookup = self.store.lookup(None, found.buckets, found.simhash, found.anchors)
-        return self._explain(stored, found, lookup, stored=True, created=False)
+        lookup = self._lookup(None, found)
+        return self._explain(stored, found, lookup, stored=True, created=False, related=related)
 
     def delete(self, doc_id: str) -> None:
         """Remove an article from the record and every index."""
@@ -243,8 +264,9 @@ class Detector:
     # -- verification ----------------------------------------------------------------------
 
     @staticmethod
-    def _may_contain(hits: int, query_anchors: int, their_anchors: int) -> bool:
-        """Whether shared anchors leave room for either text to be mostly inside the other.
+    def _may_share(hits: int, query_anchors: int, their_anchors: int) -> bool:
+        """Whether shared anchors (or skeleton anchors) leave room for either text to be
+        mostly inside the other.
 
         Anchors are a uniform sample of shingles, so hits / anchors estimates containment in
         each direction; a candidate far below the bar both ways is not worth fetching. With
@@ -255,7 +277,9 @@ class Detector:
             return True
         return max(hits / query_anchors, hits / max(their_anchors, 1)) >= ANCHOR_PREFILTER
 
-    def _candidates(self, lookup: Lookup, exclude: int, query_anchors: int) -> list[int]:
+    def _candidates(
+        self, lookup: Lookup, exclude: int, query_anchors: int, query_skeleton: int
+    ) -> list[int]:
         """Candidate ids to verify, capped at max_candidates: SimHash-nearest first, then most
         anchors shared, then the oldest (lowest id) first, so that in a cluster of hundreds of
         copies of one wire story the earliest articles, where the original is, are verified."""
@@ -263,22 +287,41 @@ class Detector:
             i
             for i, hits in lookup.anchor_hits.items()
             if hits >= self.settings.min_anchor_hits
-            and self._may_contain(hits, query_anchors, lookup.anchor_counts.get(i, 0))
+            and self._may_share(hits, query_anchors, lookup.anchor_counts.get(i, 0))
         }
-        ids = lookup.band_ids | set(lookup.simhash_hits) | anchored
+        skeletal = {
+            i
+            for i, hits in lookup.skeleton_hits.items()
+            if hits >= self.settings.min_skeleton_hits
+            and self._may_share(hits, query_skeleton, lookup.skeleton_counts.get(i, 0))
+        }
+        ids = lookup.band_ids | set(lookup.simhash_hits) | anchored | skeletal
         ids.discard(exclude)
         ranked = sorted(
             ids,
-            key=lambda i: (lookup.simhash_hits.get(i, 64), -lookup.anchor_hits.get(i, 0), i),
+            key=lambda i: (
+                lookup.simhash_hits.get(i, 64),
+                -lookup.anchor_hits.get(i, 0) - lookup.skeleton_hits.get(i, 0),
+                i,
+            ),
         )
         return ranked[: self.settings.max_candidates]
 
     def _explain(
-        self, article: Article, found: Fingerprint, lookup: Lookup, *, stored: bool, created: bool
+        self,
+        article: Article,
+        found: Fingerprint,
+        lookup: Lookup,
+        *,
+        stored: bool,
+        created: bool,
+        related: bool = False,
     ) -> Result:
-        candidate_ids = self._candidates(lookup, article.id, len(found.anchors))
+        candidate_ids = self._candidates(
+            lookup, article.id, len(found.anchors), len(found.skeleton)
+        )
         candidates = [a for a in self.store.fetch(candidate_ids) if a is not None]
-        matches = verify(article.text, found, candidates, self.params)
+        matches = verify(article.text, found, candidates, self.params, related=related)
         markers = tuple(find_markers(article.text))
         this = Party(
             id=str(article.id) if stored else UNSTORED_ID,

@@ -31,6 +31,8 @@ RELATED = "\n\nRelated stories:\n- Markets rally again\n- Weather warning issued
 _CYRILLIC = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і"}
 _ZERO_WIDTH = "\u200b"
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
+_QUOTE = re.compile("[\"\u201c\u201d\u2018]|(?:^|\\s)'")
+REUSE_MIN_WORDS = 10  # a verbatim sentence this long, outside quotes, is reused text
 
 
 @lru_cache(maxsize=1)
@@ -51,6 +53,36 @@ def split_of(article_id: str) -> str:
 
 def _paragraphs(text: str) -> list[str]:
     return [p for p in text.split("\n\n") if p.strip()]
+
+
+def reused_text(rows: Sequence[dict[str, Any]]) -> dict[str, set[str]]:
+    """id -> ids of the other articles with which it shares a verbatim sentence of at least
+    REUSE_MIN_WORDS words outside quotation marks.
+
+    The corpus holds updated versions of some stories (the outlet reusing its own
+    paragraphs); such pairs are text reuse, not the independent coverage the false-copy rate
+    must be measured on. Shared quotes do not count: independent reports quote the same
+    people word for word.
+
+    >>> body = "The court in Washington found the case could not be brought under the law."
+    >>> rows = [{"id": "a", "text": body + " More."}, {"id": "b", "text": "So. " + body},
+    ...         {"id": "c", "text": '"' + body + '"'}]
+    >>> found = reused_text(rows)
+    >>> sorted(found.items())
+    [('a', {'b'}), ('b', {'a'})]
+    """
+    holders: dict[str, set[str]] = {}
+    for row in rows:
+        for sentence in re.split(r"(?<=[.!?])\s+|\n+", row["text"]):
+            found = re.findall(r"\w+", sentence.lower())
+            if len(found) >= REUSE_MIN_WORDS and not _QUOTE.search(sentence):
+                holders.setdefault(" ".join(found), set()).add(row["id"])
+    reuse: dict[str, set[str]] = {}
+    for ids in holders.values():
+        for one in ids:
+            if len(ids) > 1:
+                reuse.setdefault(one, set()).update(ids - {one})
+    return reuse
 
 
 def spin(text: str, share: float, rng: random.Random) -> tuple[str, float]:
@@ -171,6 +203,7 @@ def build(
     its copies (dated later). Each item is a POST /v1/articles body plus a `label`."""
     rng = random.Random(f"{seed}:{split}")
     chosen = [r for r in originals if split_of(r["id"]) == split]
+    reuse = reused_text(chosen)
     items: list[dict[str, Any]] = []
     published: dict[str, datetime] = {}
     for index, row in enumerate(chosen):
@@ -180,7 +213,8 @@ def build(
             "url": f"https://www.bbc.co.uk/news/{row['id'].split(':')[1]}",
             "site": "bbc.co.uk", "title": row["title"], "text": row["text"],
             "published_at": when.isoformat(),
-            "label": {"role": "original", "group": row["id"], "category": row["meta"]["category"]},
+            "label": {"role": "original", "group": row["id"], "category": row["meta"]["category"],
+                      "reuses": sorted(reuse.get(row["id"], ()))},
         })  # fmt: skip
     for row in chosen:
         for kind in rng.sample(COPY_TYPES, rng.choice((1, 2))):

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from dedup.errors import InvalidArticle
+from dedup.rewrite import skeleton_grams
 from dedup.shingles import Hashes, shingle_hashes, shingle_set, word_hashes
 from dedup.signatures import LshParams, band_buckets, lsh_params, minhash, simhash_of_shingles
-from dedup.text import words
+from dedup.text import skeleton, words
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,7 @@ class FingerprintParams:
     lsh_threshold: float = 0.5
     min_words: int = 20
     anchor_modulus: int = 0  # keep shingles whose hash is 0 mod this as anchors; 0: none
+    skeleton_modulus: int = 0  # the same for skeleton 3-grams (names and numbers); 0: none
 
     @property
     def lsh(self) -> LshParams:
@@ -35,6 +37,8 @@ class Fingerprint:
     shingle_set: Hashes  # sorted distinct (Jaccard and containment)
     buckets: tuple[bytes, ...]  # one LSH bucket per band
     anchors: tuple[int, ...]  # shingle hashes indexed for the containment path
+    skeleton_set: Hashes  # sorted distinct skeleton 3-grams (the rewrite path's gate)
+    skeleton: tuple[int, ...]  # skeleton 3-grams indexed for the rewrite path
     simhash: int
     digest: bytes  # of the normalised text: equal digests mean a duplicate
 
@@ -63,19 +67,22 @@ def fingerprint(text: str, params: FingerprintParams) -> Fingerprint:
         )
     shingles = shingle_hashes(word_hashes(found), params.shingle_size)
     distinct, counts = np.unique(shingles, return_counts=True)
+    grams = skeleton_grams(skeleton(text))
     return Fingerprint(
         words=found,
         shingles=shingles,
         shingle_set=distinct,
         buckets=tuple(band_buckets(minhash(distinct, params.num_perm), params.lsh)),
         anchors=anchors_of(distinct, params.anchor_modulus),
+        skeleton_set=grams,
+        skeleton=anchors_of(grams, params.skeleton_modulus),
         simhash=simhash_of_shingles(distinct, counts),
         digest=text_digest(found),
     )
 
 
 def anchors_of(distinct: Hashes, modulus: int) -> tuple[int, ...]:
-    """The shingles kept as anchors: those whose hash is 0 mod `modulus` (none for 0).
+    """The hashes kept as anchors: those that are 0 mod `modulus` (none for 0).
 
     Anchors are chosen by the shingle alone, so an excerpt and its source agree on them: an
     excerpt of n shingles shares about n / modulus anchors with its source, however short
@@ -95,4 +102,5 @@ def stored_fingerprint(text: str, simhash: int, digest: bytes, shingle_size: int
     its record already holds (no signatures are recomputed)."""
     found = tuple(words(text))
     shingles = shingle_hashes(word_hashes(found), shingle_size)
-    return Fingerprint(found, shingles, shingle_set(shingles), (), (), simhash, digest)
+    grams = skeleton_grams(skeleton(text))
+    return Fingerprint(found, shingles, shingle_set(shingles), (), (), grams, (), simhash, digest)

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from dedup.align import Alignment, align
 from dedup.article import Article
@@ -9,20 +10,37 @@ from dedup.attribution import Original, Party, likely_original
 from dedup.copytype import CopyType, copy_type
 from dedup.fingerprint import Fingerprint, FingerprintParams, stored_fingerprint
 from dedup.markers import Marker, Rules, find_markers
-from dedup.score import Relation, Scores, Thresholds, compare, is_copy, relation
-from dedup.text import tokenize
+from dedup.rewrite import Rewrite, RewriteRule, align_sentences, is_rewrite
+from dedup.score import Relation, Scores, Thresholds, compare, is_copy, relation, relation_of
+from dedup.text import Tokens, tokenize
+
+# A pair is aligned sentence by sentence only when this share of either text's shingles, or of
+# the shorter skeleton, is shared: rewrites share 0.4 and more of their skeleton, independent
+# articles of one category under 0.16 (dev split).
+REWRITE_GATE = 0.25
+RELATED_GATE = 0.1  # ... and, when related articles are asked for, from this share on
+DEFAULT_REWRITE = RewriteRule()
+
+VerifiedBy = Literal["shingles", "sentences", "none"]
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """A verified copy relation between the query and a stored article, with evidence."""
+    """A verified copy relation between the query and a stored article, with evidence
+    (or, for relation "related", what two articles that are not copies share)."""
 
     article: Article
     relation: Relation
     scores: Scores
     alignment: Alignment
     markers: tuple[Marker, ...]
+    sentences: Rewrite | None = None  # sentence pairs (None for identical texts)
+    verified_by: VerifiedBy = "shingles"
     copy_type: CopyType | None = None  # of whichever of the pair is not the likely original
+
+    @property
+    def is_copy(self) -> bool:
+        return self.relation != "related"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +50,7 @@ class MatchParams:
     fingerprint: FingerprintParams
     thresholds: Thresholds
     min_passage_words: int = 5
+    rewrite: RewriteRule | None = DEFAULT_REWRITE  # None: shingle containment alone decides
 
 
 def verify(
@@ -40,25 +59,52 @@ def verify(
     candidates: Sequence[Article],
     params: MatchParams,
     rules: Rules | None = None,
+    *,
+    related: bool = False,
 ) -> list[Match]:
     """The candidates that pass the verification bar, most similar first, with evidence.
 
-    Candidates below the bar are dropped: no unverified pair is ever reported.
+    A pair passes when either text is mostly inside the other by shingles (scraped, excerpt,
+    lightly spun) or, failing that, by sentences (`rewrite.is_rewrite`: spun, paraphrased).
+    Candidates below both bars are dropped, so no unverified pair is reported as a copy;
+    with `related`, those that still share names in order or a sentence come back with
+    relation "related".
     """
-    this_tokens = None
+    this_tokens: Tokens | None = None
     matches: list[Match] = []
     for candidate in candidates:
         other = stored_fingerprint(
             candidate.text, candidate.simhash, candidate.digest, params.fingerprint.shingle_size
         )
         scores = compare(this, other)
-        if not is_copy(scores, params.thresholds):
+        by_shingles = is_copy(scores, params.thresholds)
+        shared = max(scores.containment, scores.contained_by, scores.skeleton_overlap)
+        gate = RELATED_GATE if related else REWRITE_GATE
+        if not by_shingles and ((params.rewrite is None and not related) or shared < gate):
             continue
         this_tokens = this_tokens or tokenize(text)
+        match_tokens = tokenize(candidate.text)
+        sentences = None
+        if not scores.same_text:
+            sentences = align_sentences(
+                text, this_tokens, candidate.text, match_tokens,
+                (params.rewrite or DEFAULT_REWRITE).min_similarity,
+            )  # fmt: skip
+        kind: Relation
+        verified_by: VerifiedBy
+        if by_shingles:
+            kind, verified_by = relation(scores, params.thresholds), "shingles"
+        elif params.rewrite and sentences and is_rewrite(sentences, params.rewrite):
+            kind = relation_of(sentences.explained, sentences.explained_by, params.thresholds)
+            verified_by = "sentences"
+        elif related and sentences is not None:
+            kind, verified_by = "related", "none"
+        else:
+            continue
         alignment = align(
             this_tokens,
             this.shingles,
-            tokenize(candidate.text),
+            match_tokens,
             other.shingles,
             shingle_size=params.fingerprint.shingle_size,
             min_words=params.min_passage_words,
@@ -66,20 +112,29 @@ def verify(
         matches.append(
             Match(
                 article=candidate,
-                relation=relation(scores, params.thresholds),
+                relation=kind,
                 scores=scores,
                 alignment=alignment,
                 markers=tuple(find_markers(candidate.text, rules)),
+                sentences=sentences,
+                verified_by=verified_by,
             )
         )
-    matches.sort(
-        key=lambda m: (-max(m.scores.containment, m.scores.contained_by), -m.scores.jaccard)
-    )
+    matches.sort(key=lambda m: (not m.is_copy, -_strength(m), -m.scores.jaccard))
     return matches
 
 
+def _strength(match: Match) -> float:
+    """How much of either text the evidence that verified the pair explains."""
+    if match.verified_by == "sentences" and match.sentences is not None:
+        return max(match.sentences.explained, match.sentences.explained_by)
+    return max(match.scores.containment, match.scores.contained_by)
+
+
 def attribute(this: Party, matches: Sequence[Match], rules: Rules | None = None) -> Original:
-    """The likely original among the query and its verified matches."""
+    """The likely original among the query and its verified matches (related articles,
+    which are not copies, take no part)."""
+    matches = [m for m in matches if m.is_copy]
     parties = [
         Party(
             id=this.id,
@@ -115,19 +170,29 @@ def label_copies(
     original (when the original is a third article, the later of the two)."""
     labelled = []
     for match in matches:
+        if not match.is_copy:
+            labelled.append(match)
+            continue
         scores = match.scores
         larger = max(scores.containment, scores.contained_by)
         size_ratio = min(scores.containment, scores.contained_by) / larger if larger else 0.0
         match_is_copy = original.id == this.id or (
             original.id != str(match.article.id) and _later(match, this)
         )
+        sentences = match.sentences
         if match_is_copy:
             markers, site, inside = match.markers, match.article.site, scores.contained_by
+            original_paired = sentences.explained if sentences else 1.0
+            if match.verified_by == "sentences" and sentences:
+                inside = sentences.explained_by
         else:
             markers, site, inside = this.markers, this.site, scores.containment
+            original_paired = sentences.explained_by if sentences else 1.0
+            if match.verified_by == "sentences" and sentences:
+                inside = sentences.explained
         kind = copy_type(
             markers, site, inside, size_ratio, thresholds.near_duplicate_size_ratio,
-            len(match.alignment.passages), match.alignment.shared_words, rules,
+            sentences, original_paired, rules,
         )  # fmt: skip
         labelled.append(replace(match, copy_type=kind))
     return labelled

@@ -7,7 +7,8 @@ from dedup.fingerprint import Fingerprint
 from dedup.shingles import overlap
 from dedup.signatures import simhash_distance
 
-Relation = Literal["duplicate", "near_duplicate", "excerpt", "contains"]
+Relation = Literal["duplicate", "near_duplicate", "excerpt", "contains", "related"]
+# "related": not a copy, but the two share names in order or a sentence (same-event coverage)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,7 @@ class Scores:
     contained_by: float  # share of the match's shingles found in this article
     simhash_distance: int
     same_text: bool
+    skeleton_overlap: float = 0.0  # share of the shorter skeleton's 3-grams in the other's
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +55,15 @@ def compare(this: Fingerprint, match: Fingerprint) -> Scores:
     """Exact scores of this article against a candidate match."""
     shared = overlap(this.shingle_set, match.shingle_set)
     this_size, match_size = len(this.shingle_set), len(match.shingle_set)
+    skeleton_shared = overlap(this.skeleton_set, match.skeleton_set)
+    skeleton_size = min(len(this.skeleton_set), len(match.skeleton_set))
     return Scores(
         jaccard=round(jaccard(shared, this_size, match_size), 4),
         containment=round(containment(shared, this_size), 4),
         contained_by=round(containment(shared, match_size), 4),
         simhash_distance=simhash_distance(this.simhash, match.simhash),
         same_text=this.digest == match.digest,
+        skeleton_overlap=round(containment(skeleton_shared, skeleton_size), 4),
     )
 
 
@@ -87,8 +92,17 @@ def relation(scores: Scores, thresholds: Thresholds) -> Relation:
     """
     if scores.same_text:
         return "duplicate"
-    smaller, larger = sorted((scores.containment, scores.contained_by))
     # contained_by / containment is the ratio of the two shingle-set sizes
+    return relation_of(scores.containment, scores.contained_by, thresholds)
+
+
+def relation_of(this_share: float, match_share: float, thresholds: Thresholds) -> Relation:
+    """The relation of a verified pair from the share of each text found in the other.
+
+    >>> relation_of(1.0, 0.3, Thresholds()), relation_of(0.9, 0.95, Thresholds())
+    ('excerpt', 'near_duplicate')
+    """
+    smaller, larger = sorted((this_share, match_share))
     if larger and smaller / larger >= thresholds.near_duplicate_size_ratio:
         return "near_duplicate"
-    return "excerpt" if scores.containment > scores.contained_by else "contains"
+    return "excerpt" if this_share > match_share else "contains"

@@ -9,6 +9,7 @@ Layout under the key prefix P (ids are integers, so bucket sets stay compact int
     P:l:<band>:<bucket>  set   ids whose MinHash band <band> hashes to <bucket> (LSH)
     P:s:<block>:<value>  hash  id -> full 64-bit SimHash, for ids with this 16-bit block
     P:x:<shingle>        hash  id -> anchor count, for ids holding this anchor shingle
+    P:k:<gram>           hash  id -> skeleton anchor count, for ids holding this skeleton 3-gram
 """
 
 import json
@@ -29,9 +30,10 @@ from dedup.errors import IndexMismatch, StoreUnavailable
 from dedup.signatures import simhash_blocks, simhash_distance
 
 # Store an article atomically, once per url: KEYS = urls, record, band sets..., SimHash
-# hashes..., anchor hashes...; ARGV = url, id, band count, SimHash bytes, SimHash block count,
-# anchor cap, record field/value pairs... An anchor hash maps id -> that article's anchor
-# count; one that already holds `cap` ids is a boilerplate phrase and is left as it is.
+# hashes..., anchor hashes..., skeleton hashes...; ARGV = url, id, band count, SimHash bytes,
+# SimHash block count, anchor cap, anchor count, skeleton count, record field/value pairs...
+# An anchor (or skeleton) hash maps id -> that article's anchor (skeleton) count; one that
+# already holds `cap` ids is a boilerplate phrase and is left as it is.
 # Answers {1, id} when stored, {0, existing id} when the url is stored already.
 _ADD_ARTICLE = """
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
@@ -39,11 +41,14 @@ if existing then return {0, existing} end
 local bands, blocks, cap = tonumber(ARGV[3]), tonumber(ARGV[5]), tonumber(ARGV[6])
 for i = 3, 2 + bands do redis.call('SADD', KEYS[i], ARGV[2]) end
 for i = 3 + bands, 2 + bands + blocks do redis.call('HSET', KEYS[i], ARGV[2], ARGV[4]) end
-local anchors = #KEYS - 2 - bands - blocks
-for i = 3 + bands + blocks, #KEYS do
-  if redis.call('HLEN', KEYS[i]) < cap then redis.call('HSET', KEYS[i], ARGV[2], anchors) end
+local anchors, skeleton = tonumber(ARGV[7]), tonumber(ARGV[8])
+local first = 3 + bands + blocks
+for i = first, #KEYS do
+  local count = skeleton
+  if i < first + anchors then count = anchors end
+  if redis.call('HLEN', KEYS[i]) < cap then redis.call('HSET', KEYS[i], ARGV[2], count) end
 end
-redis.call('HSET', KEYS[2], unpack(ARGV, 7))
+redis.call('HSET', KEYS[2], unpack(ARGV, 9))
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return {1, ARGV[2]}
 """
@@ -57,7 +62,7 @@ return 0
 """
 _RECORD_FIELDS = (
     "url", "site", "title", "published_at", "first_seen_at", "canonical_url",
-    "text", "digest", "simhash", "buckets", "anchors",
+    "text", "digest", "simhash", "buckets", "anchors", "skeleton",
 )  # fmt: skip
 
 
@@ -82,6 +87,9 @@ class Keys:
     def anchor(self, shingle: int) -> str:
         return f"{self.prefix}:x:{shingle:016x}"
 
+    def skeleton(self, gram: int) -> str:
+        return f"{self.prefix}:k:{gram:016x}"
+
     def pattern(self) -> str:
         """A SCAN pattern matching every key of this index."""
         return f"{self.prefix}:*"
@@ -96,6 +104,8 @@ class Lookup:
     simhash_hits: dict[int, int]  # id -> SimHash distance, only ids within the bound
     anchor_hits: Counter[int]  # id -> how many of the query's anchors it holds
     anchor_counts: dict[int, int]  # id -> how many anchors that article has
+    skeleton_hits: Counter[int]  # id -> how many of the query's skeleton anchors it holds
+    skeleton_counts: dict[int, int]  # id -> how many skeleton anchors that article has
 
 
 @contextmanager
@@ -105,6 +115,17 @@ def unavailable_on_failure() -> Iterator[None]:
         yield
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
+
+
+def _count_hits(replies: Sequence[dict[bytes, bytes]]) -> tuple[Counter[int], dict[int, int]]:
+    """(id -> how many of these anchor hashes hold it, id -> its own anchor count)."""
+    hits: Counter[int] = Counter()
+    counts: dict[int, int] = {}
+    for entries in replies:
+        for doc_id, count in entries.items():
+            hits[int(doc_id)] += 1
+            counts[int(doc_id)] = int(count)
+    return hits, counts
 
 
 def _unpack_anchors(packed: bytes | None) -> tuple[int, ...]:
@@ -172,12 +193,17 @@ class Store:
             )
 
     def lookup(
-        self, url: str | None, buckets: Sequence[bytes], simhash: int, anchors: Sequence[int] = ()
+        self,
+        url: str | None,
+        buckets: Sequence[bytes],
+        simhash: int,
+        anchors: Sequence[int] = (),
+        skeleton: Sequence[int] = (),
     ) -> Lookup:
-        """Candidates from LSH bands, SimHash blocks and anchors, and the url's id: one round
-        trip. One SUNION over the band buckets, one HGETALL per SimHash block (candidates
-        beyond the Hamming bound are dropped here), one HGETALL per anchor (hits counted,
-        with each candidate's own anchor count)."""
+        """Candidates from LSH bands, SimHash blocks, anchors and skeleton anchors, and the
+        url's id: one round trip. One SUNION over the band buckets, one HGETALL per SimHash
+        block (candidates beyond the Hamming bound are dropped here), one HGETALL per anchor
+        and per skeleton anchor (hits counted, with each candidate's own count)."""
         commands: list[tuple[str, tuple[Any, ...]]] = []
         if buckets:
             keys = [self.keys.band(band, bucket) for band, bucket in enumerate(buckets)]
@@ -187,6 +213,7 @@ class Store:
             ("hgetall", (self.keys.simhash_block(i, value),)) for i, value in enumerate(blocks)
         ]
         commands += [("hgetall", (self.keys.anchor(shingle),)) for shingle in anchors]
+        commands += [("hgetall", (self.keys.skeleton(gram),)) for gram in skeleton]
         if url is not None:
             commands.append(("hget", (self.keys.urls, url)))
         replies = self._run(commands, atomic=False)
@@ -198,17 +225,16 @@ class Store:
                 distance = simhash_distance(simhash, int.from_bytes(value, "big"))
                 if distance <= len(blocks) - 1:
                     simhash_hits[int(doc_id)] = distance
-        anchor_hits: Counter[int] = Counter()
-        anchor_counts: dict[int, int] = {}
         first_anchor = first_block + len(blocks)
-        for entries in replies[first_anchor : first_anchor + len(anchors)]:
-            for doc_id, count in entries.items():
-                anchor_hits[int(doc_id)] += 1
-                anchor_counts[int(doc_id)] = int(count)
+        first_gram = first_anchor + len(anchors)
+        anchor_hits, anchor_counts = _count_hits(replies[first_anchor:first_gram])
+        last_gram = first_gram + len(skeleton)
+        skeleton_hits, skeleton_counts = _count_hits(replies[first_gram:last_gram])
         url_id = replies[-1] if url is not None else None
         return Lookup(
-            int(url_id) if url_id else None, band_ids, simhash_hits, anchor_hits, anchor_counts
-        )
+            int(url_id) if url_id else None, band_ids, simhash_hits,
+            anchor_hits, anchor_counts, skeleton_hits, skeleton_counts,
+        )  # fmt: skip
 
     def fetch(self, doc_ids: Sequence[int]) -> list[Article | None]:
         """The records of these ids (None where gone): one round trip."""
@@ -238,6 +264,7 @@ class Store:
             simhash=int.from_bytes(fields["simhash"] or b"", "big"),
             buckets=buckets,
             anchors=_unpack_anchors(fields["anchors"]),
+            skeleton=_unpack_anchors(fields["skeleton"]),
         )
 
     def _next_id(self) -> int:
@@ -270,15 +297,17 @@ class Store:
             "simhash": article.simhash.to_bytes(8, "big"),
             "buckets": bytes([width]) + b"".join(article.buckets),
             "anchors": b"".join(a.to_bytes(8, "big") for a in article.anchors),
+            "skeleton": b"".join(g.to_bytes(8, "big") for g in article.skeleton),
         }
         keys = [self.keys.urls, self.keys.article(doc_id)]
         keys += [self.keys.band(band, bucket) for band, bucket in enumerate(article.buckets)]
         blocks = simhash_blocks(article.simhash)
         keys += [self.keys.simhash_block(block, value) for block, value in enumerate(blocks)]
         keys += [self.keys.anchor(shingle) for shingle in article.anchors]
+        keys += [self.keys.skeleton(gram) for gram in article.skeleton]
         args: list[bytes | str | int] = [
             article.url, doc_id, len(article.buckets), fields["simhash"], len(blocks),
-            self.anchor_cap,
+            self.anchor_cap, len(article.anchors), len(article.skeleton),
         ]  # fmt: skip
         for name, value in fields.items():
             args += [name, value]
@@ -299,6 +328,9 @@ class Store:
         ]
         commands += [
             ("hdel", (self.keys.anchor(shingle), str(record.id))) for shingle in record.anchors
+        ]
+        commands += [
+            ("hdel", (self.keys.skeleton(gram), str(record.id))) for gram in record.skeleton
         ]
         with unavailable_on_failure(), self._redis.pipeline(transaction=True) as pipe:
             for name, args in commands:

@@ -17,6 +17,11 @@ _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\uf
 # Control characters other than tab and newlines read as a word break.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _WORD = re.compile(r"\w+")
+# What opens a sentence (or a quotation, or a heading) before a word: a capital after one of
+# these is a sentence's capital, not a name's.
+_OPENER = re.compile('[.!?:;\n"\u201c\u201d\u2018(\\[]')
+_DIGIT = re.compile(r"\d")
+_BREAK = re.compile("[.!?\n]")
 
 # Cyrillic and Greek letters that look like Latin ones (Unicode confusables), folded inside
 # tokens that also hold Latin letters: "Ukrаine" with a Cyrillic "а" reads as "ukraine".
@@ -149,3 +154,38 @@ def normalize(text: str) -> str:
     'it s the cold war again'
     """
     return " ".join(words(text))
+
+
+def skeleton(text: str) -> list[str]:
+    """The names and numbers of a text, in order, normalised: the words a spinner or a
+    paraphraser leaves alone. A name is a capitalised word that does not open a sentence
+    (or a quotation); a number is any word holding a digit.
+
+    >>> skeleton('Tony Blair met Mr Putin in 2005. He said: "Talks went well."')
+    ['blair', 'mr', 'putin', '2005']
+    """
+    clean, _ = _clean(text)
+    found: list[str] = []
+    previous_end = -1  # the first word opens a sentence
+    for match in _WORD.finditer(clean):
+        word, start = match.group(), match.start()
+        opens = previous_end < 0 or _OPENER.search(clean, previous_end, start) is not None
+        previous_end = match.end()
+        if _DIGIT.search(word) or (word[0].isupper() and not opens):
+            found.append(word.lower() if word.isascii() else fold_word(word))
+    return found
+
+
+def sentence_starts(text: str, tokens: Tokens) -> list[int]:
+    """The index of the first token of every sentence (a break is ., ! or ? or a new line
+    between two tokens).
+
+    >>> text = "One two. Three four!\\nFive"
+    >>> sentence_starts(text, tokenize(text))
+    [0, 2, 4]
+    """
+    starts = [0] if len(tokens) else []
+    for k in range(1, len(tokens)):
+        if _BREAK.search(text, tokens.ends[k - 1], tokens.starts[k]):
+            starts.append(k)
+    return starts

@@ -1,8 +1,8 @@
 """/v1/articles: store, read, explain and delete articles."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.deps import DetectorDep, QueueDep
 from api.schemas import ArticleIn, ArticleOut, CheckOut, ErrorOut
@@ -10,6 +10,14 @@ from dedup.markers import find_markers
 from workers.tasks import enqueue_followup
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
+
+IncludeRelated = Annotated[
+    bool,
+    Query(
+        description="Also list related articles: not copies, but sharing names in order or a "
+        "sentence with this one (relation 'related', never counted as copies)."
+    ),
+]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "No article with this id."},
@@ -30,12 +38,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
 )
 def store_article(
-    article: ArticleIn, detector: DetectorDep, queue: QueueDep, response: Response
+    article: ArticleIn,
+    detector: DetectorDep,
+    queue: QueueDep,
+    response: Response,
+    include_related: IncludeRelated = False,
 ) -> CheckOut:
     """Store an article and answer with its verified copies, its likely original and the
     shared passages. Idempotent: the same url with the same text is stored once (200).
     Site figures are updated afterwards by a worker job, off the request path."""
-    result = detector.ingest(article.to_input())
+    result = detector.ingest(article.to_input(), related=include_related)
     if result.created:
         enqueue_followup(queue, result.article.id)
     else:
@@ -51,9 +63,11 @@ def get_article(article_id: str, detector: DetectorDep) -> ArticleOut:
 
 
 @router.get("/{article_id}/matches", response_model=CheckOut, responses=ERRORS)
-def article_matches(article_id: str, detector: DetectorDep) -> CheckOut:
+def article_matches(
+    article_id: str, detector: DetectorDep, include_related: IncludeRelated = False
+) -> CheckOut:
     """A stored article's copies and original, recomputed against the index now."""
-    return CheckOut.of(detector.matches(article_id))
+    return CheckOut.of(detector.matches(article_id, related=include_related))
 
 
 @router.delete(

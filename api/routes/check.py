@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from api.deps import DetectorDep
-from api.routes.articles import ERRORS
+from api.routes.articles import ERRORS, IncludeRelated
 from api.schemas import ArticleIn, CheckOut, ErrorOut
 
 router = APIRouter(prefix="/v1", tags=["check"])
@@ -14,6 +14,8 @@ router = APIRouter(prefix="/v1", tags=["check"])
     response_model=CheckOut,
     responses={422: {"model": ErrorOut}, 413: {"model": ErrorOut}, 503: ERRORS[503]},
 )
-def check_article(article: ArticleIn, detector: DetectorDep) -> CheckOut:
+def check_article(
+    article: ArticleIn, detector: DetectorDep, include_related: IncludeRelated = False
+) -> CheckOut:
     """The article's verified copies, likely original and evidence; nothing is stored."""
-    return CheckOut.of(detector.check(article.to_input()))
+    return CheckOut.of(detector.check(article.to_input(), related=include_related))

@@ -65,6 +65,7 @@ def test_a_copy_gets_its_original_and_passages_with_offsets_into_both_texts(
         "published_at",
         "first_seen_at",
         "relation",
+        "verified_by",
         "copy_type",
         "scores",
         "evidence",
@@ -72,7 +73,11 @@ def test_a_copy_gets_its_original_and_passages_with_offsets_into_both_texts(
     }
     assert (match["id"], match["relation"]) == (original["id"], "near_duplicate")
     assert match["copy_type"] == "scraped"  # chrome-wrapped, no credit
-    assert set(match["scores"]) == {"jaccard", "containment", "contained_by", "simhash_distance"}
+    assert match["verified_by"] == "shingles"
+    assert set(match["scores"]) == {
+        "jaccard", "containment", "contained_by", "simhash_distance", "skeleton_overlap",
+        "sentences_explained", "sentences_explained_by", "sentence_order",
+    }  # fmt: skip
     assert body["original"]["id"] == original["id"]
     assert body["original"]["site"] == "bbc.co.uk"
     assert body["original"]["reasons"][0].startswith(
@@ -84,6 +89,12 @@ def test_a_copy_gets_its_original_and_passages_with_offsets_into_both_texts(
         assert copy_text[p["start"] : p["end"]] == p["text"]
         assert normalize(p["text"]) == normalize(original_text[p["match_start"] : p["match_end"]])
     assert [m["kind"] for m in body["markers"]] == ["chrome", "byline", "chrome", "chrome"]
+    pairs = match["evidence"]["sentence_pairs"]
+    assert len(pairs) >= 5
+    assert all(p["similarity"] >= 0.95 for p in pairs)
+    for p in pairs:
+        assert copy_text[p["start"] : p["end"]] == p["text"]
+        assert normalize(p["text"]) == normalize(original_text[p["match_start"] : p["match_end"]])
 
 
 def test_the_same_url_and_text_again_is_200_and_stores_nothing(
