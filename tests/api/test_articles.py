@@ -1,10 +1,12 @@
 """The REST contract on a real Redis."""
 
+import random
 from typing import Any
 
 import redis
 from fastapi.testclient import TestClient
 
+from dedup.evalset import spin
 from dedup.text import normalize
 from tests.conftest import prefix_keys
 
@@ -216,3 +218,30 @@ def test_openapi_documents_every_route(api: TestClient) -> None:
         "/v1/scans/{scan_id}/results",
         "/healthz",
     }
+
+
+def test_a_spun_copy_comes_with_sentence_pairs_and_related_articles_only_on_request(
+    api: TestClient, bbc: list[dict[str, Any]]
+) -> None:
+    text = bbc[33]["text"]
+    source = post(api, "https://www.bbc.co.uk/news/s", text).json()
+    spun, _ = spin(text, 0.3, random.Random(11))
+    body = api.post("/v1/check", json={"url": "https://spin.example/s", "text": spun}).json()
+    (match,) = body["matches"]
+    assert (match["id"], match["verified_by"], match["copy_type"]) == (
+        source["id"], "sentences", "spun",
+    )  # fmt: skip
+    assert match["scores"]["containment"] < 0.5 <= match["scores"]["sentences_explained"]
+    for pair in match["evidence"]["sentence_pairs"]:
+        assert spun[pair["start"] : pair["end"]] == pair["text"]
+
+    borrowed = bbc[301]["text"] + "\n\n" + "\n\n".join(text.split("\n\n")[:2])
+    item = {"url": "https://other.example/r", "text": borrowed}
+    assert api.post("/v1/check", json=item).json()["matches"] == []
+    related = api.post("/v1/check?include_related=true", json=item).json()["matches"]
+    assert [(m["id"], m["relation"], m["copy_type"]) for m in related] == [
+        (source["id"], "related", None)
+    ]
+    wrong = api.post("/v1/check?include_related=perhaps", json=item)
+    assert wrong.status_code == 422
+    assert "include_related" in wrong.text
