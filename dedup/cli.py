@@ -375,15 +375,23 @@ def eval_build(corpus: Path, out: Path, seed: int) -> None:
 @click.argument(
     "set_path", metavar="SET", type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the full report (with per-variant rows) as JSON here.")  # fmt: skip
-def eval_run(set_path: Path, json_path: Path | None) -> None:
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the full report (with per-variant rows) as JSON here.",
+)
+@click.option("--ablation", is_flag=True,
+              help="Run the set once per candidate generator switched off (five runs) and "
+                   "print recall per copy type for each.")  # fmt: skip
+def eval_run(set_path: Path, json_path: Path | None, ablation: bool) -> None:
     """Ingest a labeled set through the API's code path and print recall, precision,
     original-source accuracy per copy type, the false-copy rate, and a baseline row.
 
     Example: dedup eval run eval-data/dev.jsonl --json eval-dev.json
     """
-    from dedup.evaluate import markdown, run
+    from dedup import evaluate
 
     items = [json.loads(line) for line in set_path.open(encoding="utf-8") if line.strip()]
     if not items or "label" not in items[0]:
@@ -392,12 +400,17 @@ def eval_run(set_path: Path, json_path: Path | None) -> None:
         )
         sys.exit(EXIT_USAGE)
     settings = _settings()
-    bar = click.progressbar(length=len(items), label="Evaluating", file=sys.stderr)
+    runs = len(evaluate.ABLATIONS) if ablation else 1
+    bar = click.progressbar(length=len(items) * runs, label="Evaluating", file=sys.stderr)
     with _runtime(settings) as runtime, bar:
-        report = run(items, runtime.client, settings, progress=bar.update).as_dict()
-    click.echo(markdown(report))
+        if ablation:
+            results = evaluate.ablation(items, runtime.client, settings, progress=bar.update)
+        else:
+            report = evaluate.run(items, runtime.client, settings, progress=bar.update).as_dict()
+    output: Any = results if ablation else report
+    click.echo(evaluate.ablation_markdown(results) if ablation else evaluate.markdown(report))
     if json_path is not None:
-        json_path.write_text(json.dumps(report, indent=2))
+        json_path.write_text(json.dumps(output, indent=2))
 
 
 if __name__ == "__main__":

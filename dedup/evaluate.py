@@ -12,6 +12,7 @@ A baseline, plain word-5-gram MinHash LSH at 0.5 (datasketch, in memory), runs o
 items in the same run.
 """
 
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -195,6 +196,50 @@ def run(
         for start in range(0, len(batch), 1000):
             client.unlink(*batch[start : start + 1000])
     return report
+
+
+# Each candidate generator and the sentence verification switched off in turn (settings).
+ABLATIONS: dict[str, dict[str, Any]] = {
+    "all on (defaults)": {},
+    "without anchors (containment path)": {"anchor_modulus": 0},
+    "without the skeleton index": {"skeleton_modulus": 0},
+    "without sentence verification": {"rewrite_verification": False},
+    "LSH and SimHash alone": {
+        "anchor_modulus": 0, "skeleton_modulus": 0, "rewrite_verification": False,
+    },
+}  # fmt: skip
+
+
+def ablation(
+    items: Sequence[dict[str, Any]],
+    client: redis.Redis,
+    settings: Settings,
+    progress: Callable[[int], None] = lambda _n: None,
+) -> dict[str, dict[str, Any]]:
+    """The set run once per configuration of ABLATIONS: its report and ingest rate."""
+    results = {}
+    for name, changes in ABLATIONS.items():
+        started = time.perf_counter()
+        report = run(items, client, settings.model_copy(update=changes), progress).as_dict()
+        report["articles_per_second"] = round(len(items) / (time.perf_counter() - started), 1)
+        results[name] = report
+    return results
+
+
+def ablation_markdown(results: dict[str, dict[str, Any]]) -> str:
+    """Recall per copy type, false-copy rate and speed, one row per configuration."""
+    kinds = sorted(next(iter(results.values()))["copy_types"])
+    lines = [
+        "| configuration | " + " | ".join(kinds) + " | false-copy rate | articles/s |",
+        "|---|" + "---|" * (len(kinds) + 2),
+    ]
+    for name, report in results.items():
+        recalls = [report["copy_types"][k]["recall"] for k in kinds]
+        lines.append(
+            f"| {name} | " + " | ".join(f"{r:.3f}" for r in recalls)
+            + f" | {report['false_copy_rate']:.4f} | {report['articles_per_second']:.0f} |"
+        )  # fmt: skip
+    return "\n".join(lines)
 
 
 def markdown(report: dict[str, Any]) -> str:
