@@ -79,7 +79,7 @@ class EvidenceOut(BaseModel):
     passages: list[PassageOut] = Field(description="Longest first.")
     sentence_pairs: list[SentencePairOut] = Field(
         description="Sentences paired with their most similar sentence of the match, in this "
-        "article's order (empty for identical texts)."
+        "article's order (empty for verbatim copies, whose passages say it all)."
     )
 
 

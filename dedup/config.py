@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     min_containment: float = Field(default=0.5, gt=0.0, le=1.0)
     near_duplicate_size_ratio: float = Field(default=0.8, gt=0.0, le=1.0)
     min_passage_words: int = Field(default=8, ge=1)
-    skeleton_modulus: int = Field(default=2, ge=0, le=4096)  # chosen on the dev split
+    skeleton_modulus: int = Field(default=3, ge=0, le=4096)  # chosen on the dev split
     min_skeleton_hits: int = Field(default=2, ge=1)
     rewrite_verification: bool = True
     rewrite_min_similarity: float = Field(default=0.5, gt=0.0, le=1.0)

@@ -67,7 +67,7 @@ def fingerprint(text: str, params: FingerprintParams) -> Fingerprint:
         )
     shingles = shingle_hashes(word_hashes(found), params.shingle_size)
     distinct, counts = np.unique(shingles, return_counts=True)
-    grams = skeleton_grams(skeleton(text))
+    grams = skeleton_set_of(text)
     return Fingerprint(
         words=found,
         shingles=shingles,
@@ -99,8 +99,14 @@ def anchors_of(distinct: Hashes, modulus: int) -> tuple[int, ...]:
 
 def stored_fingerprint(text: str, simhash: int, digest: bytes, shingle_size: int) -> Fingerprint:
     """What verification needs of a stored article: its shingles, plus the SimHash and digest
-    its record already holds (no signatures are recomputed)."""
+    its record already holds (no signatures are recomputed; the skeleton, needed only when the
+    shingles do not decide, is left empty: see `skeleton_set_of`)."""
     found = tuple(words(text))
     shingles = shingle_hashes(word_hashes(found), shingle_size)
-    grams = skeleton_grams(skeleton(text))
-    return Fingerprint(found, shingles, shingle_set(shingles), (), (), grams, (), simhash, digest)
+    empty = np.empty(0, dtype=np.uint64)
+    return Fingerprint(found, shingles, shingle_set(shingles), (), (), empty, (), simhash, digest)
+
+
+def skeleton_set_of(text: str) -> Hashes:
+    """The sorted distinct skeleton 3-grams of a display text."""
+    return skeleton_grams(skeleton(text))

@@ -8,10 +8,19 @@ from dedup.align import Alignment, align
 from dedup.article import Article
 from dedup.attribution import Original, Party, likely_original
 from dedup.copytype import CopyType, copy_type
-from dedup.fingerprint import Fingerprint, FingerprintParams, stored_fingerprint
+from dedup.fingerprint import Fingerprint, FingerprintParams, skeleton_set_of, stored_fingerprint
 from dedup.markers import Marker, Rules, find_markers
 from dedup.rewrite import Rewrite, RewriteRule, align_sentences, is_rewrite
-from dedup.score import Relation, Scores, Thresholds, compare, is_copy, relation, relation_of
+from dedup.score import (
+    Relation,
+    Scores,
+    Thresholds,
+    compare,
+    is_copy,
+    relation,
+    relation_of,
+    skeleton_overlap,
+)  # fmt: skip
 from dedup.text import Tokens, tokenize
 
 # A pair is aligned sentence by sentence only when this share of either text's shingles, or of
@@ -20,6 +29,9 @@ from dedup.text import Tokens, tokenize
 REWRITE_GATE = 0.25
 RELATED_GATE = 0.1  # ... and, when related articles are asked for, from this share on
 DEFAULT_REWRITE = RewriteRule()
+# A pair this much inside one another by shingles is a verbatim copy: its passages are the
+# evidence, and its sentences are not paired (they would all pair with similarity ~1).
+VERBATIM = 0.95
 
 VerifiedBy = Literal["shingles", "sentences", "none"]
 
@@ -34,7 +46,7 @@ class Match:
     scores: Scores
     alignment: Alignment
     markers: tuple[Marker, ...]
-    sentences: Rewrite | None = None  # sentence pairs (None for identical texts)
+    sentences: Rewrite | None = None  # sentence pairs (None for verbatim copies)
     verified_by: VerifiedBy = "shingles"
     copy_type: CopyType | None = None  # of whichever of the pair is not the likely original
 
@@ -78,14 +90,18 @@ def verify(
         )
         scores = compare(this, other)
         by_shingles = is_copy(scores, params.thresholds)
-        shared = max(scores.containment, scores.contained_by, scores.skeleton_overlap)
-        gate = RELATED_GATE if related else REWRITE_GATE
-        if not by_shingles and ((params.rewrite is None and not related) or shared < gate):
-            continue
+        if not by_shingles:
+            if params.rewrite is None and not related:
+                continue
+            names = skeleton_overlap(this.skeleton_set, skeleton_set_of(candidate.text))
+            scores = replace(scores, skeleton_overlap=names)
+            shared = max(scores.containment, scores.contained_by, names)
+            if shared < (RELATED_GATE if related else REWRITE_GATE):
+                continue
         this_tokens = this_tokens or tokenize(text)
         match_tokens = tokenize(candidate.text)
         sentences = None
-        if not scores.same_text:
+        if max(scores.containment, scores.contained_by) < VERBATIM:
             sentences = align_sentences(
                 text, this_tokens, candidate.text, match_tokens,
                 (params.rewrite or DEFAULT_REWRITE).min_similarity,

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from dedup.fingerprint import Fingerprint
-from dedup.shingles import overlap
+from dedup.shingles import Hashes, overlap
 from dedup.signatures import simhash_distance
 
 Relation = Literal["duplicate", "near_duplicate", "excerpt", "contains", "related"]
@@ -55,16 +55,24 @@ def compare(this: Fingerprint, match: Fingerprint) -> Scores:
     """Exact scores of this article against a candidate match."""
     shared = overlap(this.shingle_set, match.shingle_set)
     this_size, match_size = len(this.shingle_set), len(match.shingle_set)
-    skeleton_shared = overlap(this.skeleton_set, match.skeleton_set)
-    skeleton_size = min(len(this.skeleton_set), len(match.skeleton_set))
     return Scores(
         jaccard=round(jaccard(shared, this_size, match_size), 4),
         containment=round(containment(shared, this_size), 4),
         contained_by=round(containment(shared, match_size), 4),
         simhash_distance=simhash_distance(this.simhash, match.simhash),
         same_text=this.digest == match.digest,
-        skeleton_overlap=round(containment(skeleton_shared, skeleton_size), 4),
+        skeleton_overlap=skeleton_overlap(this.skeleton_set, match.skeleton_set),
     )
+
+
+def skeleton_overlap(first: Hashes, second: Hashes) -> float:
+    """Share of the smaller set of skeleton 3-grams found in the other (0.0 if either is empty).
+
+    >>> import numpy as np
+    >>> skeleton_overlap(np.array([1, 2], dtype=np.uint64), np.array([2, 3, 4], dtype=np.uint64))
+    0.5
+    """
+    return round(containment(overlap(first, second), min(len(first), len(second))), 4)
 
 
 def is_copy(scores: Scores, thresholds: Thresholds) -> bool:

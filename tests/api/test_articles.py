@@ -91,12 +91,7 @@ def test_a_copy_gets_its_original_and_passages_with_offsets_into_both_texts(
         assert copy_text[p["start"] : p["end"]] == p["text"]
         assert normalize(p["text"]) == normalize(original_text[p["match_start"] : p["match_end"]])
     assert [m["kind"] for m in body["markers"]] == ["chrome", "byline", "chrome", "chrome"]
-    pairs = match["evidence"]["sentence_pairs"]
-    assert len(pairs) >= 5
-    assert all(p["similarity"] >= 0.95 for p in pairs)
-    for p in pairs:
-        assert copy_text[p["start"] : p["end"]] == p["text"]
-        assert normalize(p["text"]) == normalize(original_text[p["match_start"] : p["match_end"]])
+    assert match["evidence"]["sentence_pairs"] == []  # verbatim: the passages say it all
 
 
 def test_the_same_url_and_text_again_is_200_and_stores_nothing(
