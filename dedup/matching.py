@@ -208,7 +208,7 @@ def label_copies(
                 inside = sentences.explained
         kind = copy_type(
             markers, site, inside, size_ratio, thresholds.near_duplicate_size_ratio,
-            sentences, original_paired, rules,
+            sentences, original_paired, rules, rewritten=match.verified_by == "sentences",
         )  # fmt: skip
         labelled.append(replace(match, copy_type=kind))
     return labelled
