@@ -34,8 +34,9 @@ class Settings(BaseSettings):
     skeleton_modulus: int = Field(default=3, ge=0, le=4096)  # chosen on the dev split
     min_skeleton_hits: int = Field(default=2, ge=1)
     rewrite_verification: bool = True
+    spin_normalisation: bool = True
     rewrite_min_similarity: float = Field(default=0.5, gt=0.0, le=1.0)
-    rewrite_min_explained: float = Field(default=0.5, gt=0.0, le=1.0)
+    rewrite_min_explained: float = Field(default=0.6, gt=0.0, le=1.0)
     rewrite_min_order: float = Field(default=0.5, ge=0.0, le=1.0)
 
     max_body_bytes: int = Field(default=2_000_000, ge=1_000)

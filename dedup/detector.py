@@ -103,6 +103,7 @@ class Detector:
                 min_words=settings.min_words,
                 anchor_modulus=settings.anchor_modulus,
                 skeleton_modulus=settings.skeleton_modulus,
+                unspin=settings.spin_normalisation,
             ),
             thresholds=Thresholds(
                 min_containment=settings.min_containment,
@@ -133,6 +134,7 @@ class Detector:
                 "shingle_size": str(self.settings.shingle_size),
                 "anchor_modulus": str(self.settings.anchor_modulus),
                 "skeleton_modulus": str(self.settings.skeleton_modulus),
+                "spin_normalisation": str(self.settings.spin_normalisation),
             }
         )
         self._index_checked = True

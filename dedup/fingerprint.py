@@ -10,6 +10,7 @@ from dedup.rewrite import skeleton_grams
 from dedup.shingles import Hashes, shingle_hashes, shingle_set, word_hashes
 from dedup.signatures import LshParams, band_buckets, lsh_params, minhash, simhash_of_shingles
 from dedup.text import skeleton, words
+from dedup.unspin import unspin_words
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,7 @@ class FingerprintParams:
     min_words: int = 20
     anchor_modulus: int = 0  # keep shingles whose hash is 0 mod this as anchors; 0: none
     skeleton_modulus: int = 0  # the same for skeleton 3-grams (names and numbers); 0: none
+    unspin: bool = False  # map known spun phrases back to their canonical words first
 
     @property
     def lsh(self) -> LshParams:
@@ -59,7 +61,7 @@ def fingerprint(text: str, params: FingerprintParams) -> Fingerprint:
     >>> fp.word_count, len(fp.buckets), len(fp.shingle_set)
     (30, 25, 1)
     """
-    found = tuple(words(text))
+    found = normalised_words(text, params.unspin)
     if len(found) < params.min_words:
         raise InvalidArticle(
             f"text has {len(found)} words after normalisation; at least {params.min_words} "
@@ -97,11 +99,23 @@ def anchors_of(distinct: Hashes, modulus: int) -> tuple[int, ...]:
     return tuple(int(h) for h in distinct[distinct % np.uint64(modulus) == 0].tolist())
 
 
-def stored_fingerprint(text: str, simhash: int, digest: bytes, shingle_size: int) -> Fingerprint:
+def normalised_words(text: str, unspin: bool) -> tuple[str, ...]:
+    """The words shingles are made of: normalised, and unspun when asked.
+
+    >>> normalised_words("The Chilly Battle ended", unspin=True)
+    ('the', 'cold', 'war', 'ended')
+    """
+    found = words(text)
+    return tuple(unspin_words(found) if unspin else found)
+
+
+def stored_fingerprint(
+    text: str, simhash: int, digest: bytes, shingle_size: int, *, unspin: bool = False
+) -> Fingerprint:
     """What verification needs of a stored article: its shingles, plus the SimHash and digest
     its record already holds (no signatures are recomputed; the skeleton, needed only when the
     shingles do not decide, is left empty: see `skeleton_set_of`)."""
-    found = tuple(words(text))
+    found = normalised_words(text, unspin)
     shingles = shingle_hashes(word_hashes(found), shingle_size)
     empty = np.empty(0, dtype=np.uint64)
     return Fingerprint(found, shingles, shingle_set(shingles), (), (), empty, (), simhash, digest)

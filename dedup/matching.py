@@ -22,6 +22,7 @@ from dedup.score import (
     skeleton_overlap,
 )  # fmt: skip
 from dedup.text import Tokens, tokenize
+from dedup.unspin import unspin_tokens
 
 # A pair is aligned sentence by sentence only when this share of either text's shingles, or of
 # the shorter skeleton, is shared: rewrites share 0.4 and more of their skeleton, independent
@@ -86,8 +87,9 @@ def verify(
     matches: list[Match] = []
     for candidate in candidates:
         other = stored_fingerprint(
-            candidate.text, candidate.simhash, candidate.digest, params.fingerprint.shingle_size
-        )
+            candidate.text, candidate.simhash, candidate.digest,
+            params.fingerprint.shingle_size, unspin=params.fingerprint.unspin,
+        )  # fmt: skip
         scores = compare(this, other)
         by_shingles = is_copy(scores, params.thresholds)
         if not by_shingles:
@@ -98,8 +100,8 @@ def verify(
             shared = max(scores.containment, scores.contained_by, names)
             if shared < (RELATED_GATE if related else REWRITE_GATE):
                 continue
-        this_tokens = this_tokens or tokenize(text)
-        match_tokens = tokenize(candidate.text)
+        this_tokens = this_tokens or _tokens(text, params)
+        match_tokens = _tokens(candidate.text, params)
         sentences = None
         if max(scores.containment, scores.contained_by) < VERBATIM:
             sentences = align_sentences(
@@ -138,6 +140,12 @@ def verify(
         )
     matches.sort(key=lambda m: (not m.is_copy, -_strength(m), -m.scores.jaccard))
     return matches
+
+
+def _tokens(text: str, params: MatchParams) -> Tokens:
+    """The tokens of a text as its shingles were made (unspun when the fingerprint is)."""
+    tokens = tokenize(text)
+    return unspin_tokens(tokens) if params.fingerprint.unspin else tokens
 
 
 def _strength(match: Match) -> float:

@@ -33,7 +33,7 @@ class RewriteRule:
     """When sentence alignment makes a pair a copy (thresholds chosen on the dev split)."""
 
     min_similarity: float = 0.5  # Dice of two sentences' word sets to pair them
-    min_explained: float = 0.5  # share of either text's words inside paired sentences
+    min_explained: float = 0.6  # share of either text's words inside paired sentences
     min_order: float = 0.6  # share of the pairs in one run keeping both texts' order
     min_pairs: int = 2
 

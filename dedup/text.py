@@ -166,13 +166,10 @@ def skeleton(text: str) -> list[str]:
     """
     clean, _ = _clean(text)
     found: list[str] = []
-    previous_end = -1  # the first word opens a sentence
-    for match in _WORD.finditer(clean):
-        word, start = match.group(), match.start()
-        opens = previous_end < 0 or _OPENER.search(clean, previous_end, start) is not None
-        previous_end = match.end()
-        if _DIGIT.search(word) or (word[0].isupper() and not opens):
-            found.append(word.lower() if word.isascii() else fold_word(word))
+    for segment in _OPENER.split(clean):  # the first word of each segment opens it
+        for k, word in enumerate(_WORD.findall(segment)):
+            if (k and word[0].isupper()) or (not word.isalpha() and _DIGIT.search(word)):
+                found.append(word.lower() if word.isascii() else fold_word(word))
     return found
 
 

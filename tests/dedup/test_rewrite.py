@@ -90,3 +90,27 @@ def test_sentence_pairs_point_into_both_display_texts() -> None:
     ]
     assert result.order == 0.5
     assert result.explained < 1.0  # "Bye now." is too short to pair
+
+
+def test_known_spun_phrases_are_unspun_before_shingling(
+    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+) -> None:
+    extra = "\n\nThe Cold War still shapes the Middle East, a White House adviser said on Monday."
+    original = bbc[43]["text"] + extra
+    spun = original.replace("Cold War", "Chilly Battle").replace("Middle East", "Center East")
+    spun = spun.replace("White House", "White Home")
+    found = {}
+    for switch in (True, False):
+        detector = detector_with(client_redis, settings, f"u{switch}", spin_normalisation=switch)
+        source = detector.ingest(ArticleInput(url="https://www.bbc.co.uk/u", text=original))
+        result = detector.check(ArticleInput(url="https://spinner.example/u", text=spun))
+        (match,) = result.matches
+        assert match.article.id == source.article.id
+        found[switch] = (match.relation, match.copy_type, match.scores.contained_by)
+        if switch:
+            assert [m.detail for m in result.markers] == ["Cold War", "Middle East", "White House"]
+            longest = match.alignment.passages[0]
+            assert "Chilly Battle" in spun[longest.start : longest.end]
+    assert found[True] == ("duplicate", "spun", 1.0)  # the same text once unspun
+    assert found[False][0] == "near_duplicate"
+    assert found[False][2] < 1.0
