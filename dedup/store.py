@@ -52,6 +52,41 @@ redis.call('HSET', KEYS[2], unpack(ARGV, 9))
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return {1, ARGV[2]}
 """
+# Probe the index in one script, so the reply is five values instead of one per key:
+# KEYS = band sets..., SimHash hashes..., anchor hashes..., skeleton hashes..., urls;
+# ARGV = band count, block count, anchor count, skeleton count, url ('' for none).
+# Answers {band ids, SimHash hash entries, anchor tally, skeleton tally, url id or nil}; a
+# tally is a flat list of (id, hits, that id's own count) triples.
+_LOOKUP = """
+local nb, ns, na, nk = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local bands = {}
+if nb > 0 then bands = redis.call('SUNION', unpack(KEYS, 1, nb)) end
+local blocks = {}
+for i = nb + 1, nb + ns do
+  local entries = redis.call('HGETALL', KEYS[i])
+  for j = 1, #entries do blocks[#blocks + 1] = entries[j] end
+end
+local function tally(first, last)
+  local hits, counts, out = {}, {}, {}
+  for i = first, last do
+    local entries = redis.call('HGETALL', KEYS[i])
+    for j = 1, #entries, 2 do
+      hits[entries[j]] = (hits[entries[j]] or 0) + 1
+      counts[entries[j]] = entries[j + 1]
+    end
+  end
+  for id, n in pairs(hits) do
+    out[#out + 1] = id; out[#out + 1] = n; out[#out + 1] = counts[id]
+  end
+  return out
+end
+local first = nb + ns + 1
+local anchors = tally(first, first + na - 1)
+local skeleton = tally(first + na, first + na + nk - 1)
+local url = false
+if ARGV[5] ~= '' then url = redis.call('HGET', KEYS[#KEYS], ARGV[5]) end
+return {bands, blocks, anchors, skeleton, url}
+"""
 ID_BLOCK = 64  # ids reserved per round trip; unused ones are skipped, so ids may have gaps
 # Forget a url only while it still points at the article being deleted.
 _FORGET_URL = """
@@ -117,14 +152,15 @@ def unavailable_on_failure() -> Iterator[None]:
         raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
 
 
-def _count_hits(replies: Sequence[dict[bytes, bytes]]) -> tuple[Counter[int], dict[int, int]]:
-    """(id -> how many of these anchor hashes hold it, id -> its own anchor count)."""
+def _tally(flat: Sequence[Any]) -> tuple[Counter[int], dict[int, int]]:
+    """(id -> how many of the probed anchor hashes hold it, id -> its own anchor count) from
+    the lookup script's flat (id, hits, count) triples."""
     hits: Counter[int] = Counter()
     counts: dict[int, int] = {}
-    for entries in replies:
-        for doc_id, count in entries.items():
-            hits[int(doc_id)] += 1
-            counts[int(doc_id)] = int(count)
+    for i in range(0, len(flat), 3):
+        doc_id = int(flat[i])
+        hits[doc_id] = int(flat[i + 1])
+        counts[doc_id] = int(flat[i + 2])
     return hits, counts
 
 
@@ -153,6 +189,7 @@ class Store:
         self.keys = Keys(prefix)
         self.anchor_cap = anchor_cap
         self._add_article = client.register_script(_ADD_ARTICLE)
+        self._lookup = client.register_script(_LOOKUP)
         self._forget_url = client.register_script(_FORGET_URL)
         self._ids: Iterator[int] = iter(())
         self._ids_lock = threading.Lock()
@@ -201,38 +238,32 @@ class Store:
         skeleton: Sequence[int] = (),
     ) -> Lookup:
         """Candidates from LSH bands, SimHash blocks, anchors and skeleton anchors, and the
-        url's id: one round trip. One SUNION over the band buckets, one HGETALL per SimHash
-        block (candidates beyond the Hamming bound are dropped here), one HGETALL per anchor
-        and per skeleton anchor (hits counted, with each candidate's own count)."""
-        commands: list[tuple[str, tuple[Any, ...]]] = []
-        if buckets:
-            keys = [self.keys.band(band, bucket) for band, bucket in enumerate(buckets)]
-            commands.append(("sunion", (keys,)))
+        url's id: one round trip (one script). It takes the SUNION of the band buckets, reads
+        each SimHash block (candidates beyond the Hamming bound are dropped here) and tallies
+        the ids of every anchor and skeleton anchor with each one's own count."""
         blocks = simhash_blocks(simhash)
-        commands += [
-            ("hgetall", (self.keys.simhash_block(i, value),)) for i, value in enumerate(blocks)
-        ]
-        commands += [("hgetall", (self.keys.anchor(shingle),)) for shingle in anchors]
-        commands += [("hgetall", (self.keys.skeleton(gram),)) for gram in skeleton]
-        if url is not None:
-            commands.append(("hget", (self.keys.urls, url)))
-        replies = self._run(commands, atomic=False)
-        first_block = 1 if buckets else 0  # the SUNION reply comes first
-        band_ids = {int(m) for m in replies[0]} if buckets else set()
+        keys = [self.keys.band(band, bucket) for band, bucket in enumerate(buckets)]
+        keys += [self.keys.simhash_block(i, value) for i, value in enumerate(blocks)]
+        keys += [self.keys.anchor(shingle) for shingle in anchors]
+        keys += [self.keys.skeleton(gram) for gram in skeleton]
+        keys.append(self.keys.urls)
+        args: list[EncodableT] = [len(buckets), len(blocks), len(anchors), len(skeleton), url or ""]
+        try:
+            with unavailable_on_failure():
+                band_ids, entries, anchor_tally, skeleton_tally, url_id = self._lookup(
+                    keys=keys, args=args
+                )
+        except redis.ResponseError as exc:
+            raise StoreUnavailable(f"Redis refused the command: {exc}") from exc
         simhash_hits: dict[int, int] = {}
-        for entries in replies[first_block : first_block + len(blocks)]:
-            for doc_id, value in entries.items():
-                distance = simhash_distance(simhash, int.from_bytes(value, "big"))
-                if distance <= len(blocks) - 1:
-                    simhash_hits[int(doc_id)] = distance
-        first_anchor = first_block + len(blocks)
-        first_gram = first_anchor + len(anchors)
-        anchor_hits, anchor_counts = _count_hits(replies[first_anchor:first_gram])
-        last_gram = first_gram + len(skeleton)
-        skeleton_hits, skeleton_counts = _count_hits(replies[first_gram:last_gram])
-        url_id = replies[-1] if url is not None else None
+        for i in range(0, len(entries), 2):
+            distance = simhash_distance(simhash, int.from_bytes(entries[i + 1], "big"))
+            if distance <= len(blocks) - 1:
+                simhash_hits[int(entries[i])] = distance
+        anchor_hits, anchor_counts = _tally(anchor_tally)
+        skeleton_hits, skeleton_counts = _tally(skeleton_tally)
         return Lookup(
-            int(url_id) if url_id else None, band_ids, simhash_hits,
+            int(url_id) if url_id else None, {int(m) for m in band_ids}, simhash_hits,
             anchor_hits, anchor_counts, skeleton_hits, skeleton_counts,
         )  # fmt: skip
 
