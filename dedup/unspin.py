@@ -38,16 +38,16 @@ def default_table() -> Table:
 
 def _replacements(found: Sequence[str], table: Table) -> list[tuple[int, int, tuple[str, ...]]]:
     """(start, length, canonical words) of every spun phrase in a word sequence."""
-    hits = []
-    i = 0
-    while i < len(found):
-        for spun, canonical in table.get(found[i], ()):
+    hits: list[tuple[int, int, tuple[str, ...]]] = []
+    end = 0  # words before this index are inside a replaced phrase
+    for i in [i for i, word in enumerate(found) if word in table]:  # few: skip the rest fast
+        if i < end:
+            continue
+        for spun, canonical in table[found[i]]:
             if tuple(found[i : i + len(spun)]) == spun:
                 hits.append((i, len(spun), canonical))
-                i += len(spun)
+                end = i + len(spun)
                 break
-        else:
-            i += 1
     return hits
 
 
