@@ -10,16 +10,29 @@ Layout under the key prefix P (ids are integers, so bucket sets stay compact int
     P:s:<block>:<value>  hash  id -> full 64-bit SimHash, for ids with this 16-bit block
     P:x:<shingle>        hash  id -> anchor count, for ids holding this anchor shingle
     P:k:<gram>           hash  id -> skeleton anchor count, for ids holding this skeleton 3-gram
+
+Sites (counted once per article by the follow-up jobs; see dedup/sites.py):
+
+    P:sites:counted      set   ids already counted
+    P:sites / :score     zset  site -> articles / stored farm score
+    P:site:<site>        hash  sums: articles, copies, credited_copies, fast_copies, copied,
+                               type:<copy type>, marker:<kind>, first_seen, last_seen, version
+    P:site:<site>:lags   zset  copy id -> lag behind its original, seconds
+    P:site:<site>:hours  hash  clock hour -> articles
+    P:site:<site>:sources / :copiers  zset  other site -> copies (the copy graph)
+    P:site:<site>:copied set   its article ids other sites copied
+    P:site:<site>:examples list  its latest copies with their originals (the dossier)
+    P:edge:<copier>|<source>  hash  copies, credited, lag_seconds (summed)
 """
 
 import json
 import threading
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -28,6 +41,7 @@ from redis.typing import EncodableT
 from dedup.article import Article
 from dedup.errors import IndexMismatch, StoreUnavailable
 from dedup.signatures import simhash_blocks, simhash_distance
+from dedup.sites import FAST_LAG_SECONDS, Observation, SiteFigures, hour_of, share
 
 # Store an article atomically, once per url: KEYS = urls, record, band sets..., SimHash
 # hashes..., anchor hashes..., skeleton hashes...; ARGV = url, id, band count, SimHash bytes,
@@ -635,69 +649,219 @@ class ScanStore:
 # Count one article into its site's figures once: KEYS = done set, site hash, source edges
 # zset (this site -> sources), copier edges zset (source -> copiers); ARGV = article id,
 # 1 if it copies another site's article, 1 if the copy credits its source, source site.
+# Count one observed article into its site's sums, once (KEYS[1] is the set of counted ids).
+# KEYS = counted, site hash, site sources, source copiers, site lags, site hours, source's
+# copied set, source hash, site examples, edge hash, sites by size, sites by score;
+# ARGV = id, is copy, credited, source site, site, lag, hour, copy type, marker kinds
+# (comma-separated), source id, epoch seconds, example, examples kept, fast lag.
 _COUNT_ARTICLE = """
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HINCRBY', KEYS[2], 'articles', 1)
+local site, when = KEYS[2], tonumber(ARGV[11])
+redis.call('HINCRBY', site, 'articles', 1)
+redis.call('HINCRBY', site, 'version', 1)
+local first = tonumber(redis.call('HGET', site, 'first_seen') or '')
+if not first or when < first then redis.call('HSET', site, 'first_seen', when) end
+local last = tonumber(redis.call('HGET', site, 'last_seen') or '')
+if not last or when > last then redis.call('HSET', site, 'last_seen', when) end
+redis.call('HINCRBY', KEYS[6], ARGV[7], 1)
+for kind in string.gmatch(ARGV[9], '[^,]+') do redis.call('HINCRBY', site, 'marker:' .. kind, 1) end
+redis.call('ZINCRBY', KEYS[11], 1, ARGV[5])
+redis.call('ZADD', KEYS[12], 'NX', 0, ARGV[5])
 if ARGV[2] == '1' then
-  redis.call('HINCRBY', KEYS[2], 'copies', 1)
-  if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[2], 'credited_copies', 1) end
+  local lag = tonumber(ARGV[6])
+  redis.call('HINCRBY', site, 'copies', 1)
+  if ARGV[3] == '1' then redis.call('HINCRBY', site, 'credited_copies', 1) end
+  if lag <= tonumber(ARGV[14]) then redis.call('HINCRBY', site, 'fast_copies', 1) end
+  if ARGV[8] ~= '' then redis.call('HINCRBY', site, 'type:' .. ARGV[8], 1) end
   redis.call('ZINCRBY', KEYS[3], 1, ARGV[4])
   redis.call('ZINCRBY', KEYS[4], 1, ARGV[5])
+  redis.call('ZADD', KEYS[5], lag, ARGV[1])
+  if redis.call('SADD', KEYS[7], ARGV[10]) == 1 then redis.call('HINCRBY', KEYS[8], 'copied', 1) end
+  redis.call('HINCRBY', KEYS[8], 'version', 1)
+  redis.call('LPUSH', KEYS[9], ARGV[12])
+  redis.call('LTRIM', KEYS[9], 0, tonumber(ARGV[13]) - 1)
+  redis.call('HINCRBY', KEYS[10], 'copies', 1)
+  redis.call('HINCRBY', KEYS[10], 'credited', tonumber(ARGV[3]))
+  redis.call('HINCRBY', KEYS[10], 'lag_seconds', lag)
 end
 return 1
 """
+# A site's sums in one reply: KEYS = site hash, lags, hours, sources, copiers.
+_SITE_FIGURES = """
+local n = redis.call('ZCARD', KEYS[2])
+local median, p90 = false, false
+local function at(q)
+  local rank = math.floor((n - 1) * q)
+  return redis.call('ZRANGE', KEYS[2], rank, rank, 'WITHSCORES')[2]
+end
+if n > 0 then median, p90 = at(0.5), at(0.9) end
+local hours, busiest = redis.call('HVALS', KEYS[3]), 0
+for _, v in ipairs(hours) do if tonumber(v) > busiest then busiest = tonumber(v) end end
+return {redis.call('HGETALL', KEYS[1]), median, p90, #hours, busiest,
+        redis.call('ZREVRANGE', KEYS[4], 0, -1, 'WITHSCORES'),
+        redis.call('ZREVRANGE', KEYS[5], 0, -1, 'WITHSCORES')}
+"""
+# Write a site's score only if its sums have not changed since they were read.
+_SET_SCORE = """
+if (redis.call('HGET', KEYS[1], 'version') or '0') ~= ARGV[1] then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
+EXAMPLES_KEPT = 50  # recent copies kept per site as dossier examples
 
 
 @dataclass(frozen=True, slots=True)
-class SiteFigures:
-    """What the follow-up jobs have counted for a site so far."""
+class Example:
+    """A copy a site published, with its original: the evidence behind a site's score."""
 
-    site: str
-    articles: int
-    copies: int  # articles whose likely original is another site's
-    credited_copies: int  # of those, the ones that credit another outlet
-    sources: dict[str, int]  # site it copied from -> copies
-    copiers: dict[str, int]  # site that copied it -> copies
+    article_id: int
+    source_id: int
+    source_site: str
+    copy_type: str | None
+    credited: bool
+    lag_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """Copies from one site (copier) of another's (source) articles."""
+
+    copier: str
+    source: str
+    copies: int
+    credited: int
+    mean_lag_seconds: float
+
+
+def _pairs(flat: Sequence[Any]) -> dict[str, str]:
+    return {_str(flat[i]): _str(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+
+def _str(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _moment(epoch: str | None) -> datetime | None:
+    return datetime.fromtimestamp(int(epoch), UTC) if epoch else None
 
 
 class SiteStore:
-    """Per-site figures and the copy graph, filled by follow-up jobs after ingest."""
+    """Per-site sums, examples and the copy graph, counted once per article by follow-ups."""
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._redis = client
         self.prefix = prefix
         self._count = client.register_script(_COUNT_ARTICLE)
+        self._figures = client.register_script(_SITE_FIGURES)
+        self._set_score = client.register_script(_SET_SCORE)
+        self.by_size = f"{prefix}:sites"
+        self.by_score = f"{prefix}:sites:score"
 
     def _site(self, site: str) -> str:
         return f"{self.prefix}:site:{site}"
 
-    def count_article(
-        self, article_id: int, site: str, source_site: str | None, credited: bool
-    ) -> bool:
-        """Count an article into its site's figures (and an edge to its source) once."""
+    def _edge(self, copier: str, source: str) -> str:
+        return f"{self.prefix}:edge:{copier}|{source}"
+
+    def count(self, seen: Observation) -> bool:
+        """Count an observed article into its site's sums (and the edge to its source), once.
+        Returns False when it was counted before."""
+        source = seen.source_site or seen.site
+        example = json.dumps(
+            [seen.article_id, seen.source_id, source, seen.copy_type, seen.credited,
+             seen.lag_seconds]
+        )  # fmt: skip
         keys = [
-            f"{self.prefix}:sites:counted",
-            self._site(site),
-            f"{self._site(site)}:sources",
-            f"{self._site(source_site or site)}:copiers",
-        ]
+            f"{self.prefix}:sites:counted", self._site(seen.site),
+            f"{self._site(seen.site)}:sources", f"{self._site(source)}:copiers",
+            f"{self._site(seen.site)}:lags", f"{self._site(seen.site)}:hours",
+            f"{self._site(source)}:copied", self._site(source),
+            f"{self._site(seen.site)}:examples", self._edge(seen.site, source),
+            self.by_size, self.by_score,
+        ]  # fmt: skip
         args: list[EncodableT] = [
-            article_id, int(source_site is not None), int(credited), source_site or "", site,
+            seen.article_id, int(seen.is_copy), int(seen.credited), source, seen.site,
+            seen.lag_seconds or 0, hour_of(seen.when), seen.copy_type or "",
+            ",".join(seen.marker_kinds), seen.source_id or 0, int(seen.when.timestamp()),
+            example, EXAMPLES_KEPT, FAST_LAG_SECONDS,
         ]  # fmt: skip
         with unavailable_on_failure():
             return bool(self._count(keys=keys, args=args))
 
-    def figures(self, site: str) -> SiteFigures:
-        with unavailable_on_failure(), self._redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(self._site(site))
-            pipe.zrevrange(f"{self._site(site)}:sources", 0, -1, withscores=True)
-            pipe.zrevrange(f"{self._site(site)}:copiers", 0, -1, withscores=True)
-            counts, sources, copiers = pipe.execute()
+    def figures(self, site: str) -> tuple[SiteFigures, str]:
+        """A site's sums (all zero for an unknown site) and their version."""
+        base = self._site(site)
+        keys = [base, f"{base}:lags", f"{base}:hours", f"{base}:sources", f"{base}:copiers"]
+        with unavailable_on_failure():
+            raw, median, p90, hours, busiest, sources, copiers = self._figures(keys=keys)
+        fields = _pairs(raw)
+
+        def number(name: str) -> int:
+            return int(fields.get(name, 0))
+
         return SiteFigures(
             site=site,
-            articles=int(counts.get(b"articles", 0)),
-            copies=int(counts.get(b"copies", 0)),
-            credited_copies=int(counts.get(b"credited_copies", 0)),
-            sources={k.decode(): int(v) for k, v in sources},
-            copiers={k.decode(): int(v) for k, v in copiers},
-        )
+            articles=number("articles"),
+            copies=number("copies"),
+            credited_copies=number("credited_copies"),
+            fast_copies=number("fast_copies"),
+            copied=number("copied"),
+            copy_types={k[5:]: int(v) for k, v in fields.items() if k.startswith("type:")},
+            markers={k[7:]: int(v) for k, v in fields.items() if k.startswith("marker:")},
+            lag_median_seconds=int(float(median)) if median else None,
+            lag_p90_seconds=int(float(p90)) if p90 else None,
+            sources={k: int(float(v)) for k, v in _pairs(sources).items()},
+            copiers={k: int(float(v)) for k, v in _pairs(copiers).items()},
+            first_seen=_moment(fields.get("first_seen")),
+            last_seen=_moment(fields.get("last_seen")),
+            active_hours=int(hours),
+            busiest_hour=int(busiest),
+        ), fields.get("version", "0")
+
+    def rescore(self, site: str, score_of: Callable[[SiteFigures], float]) -> float:
+        """Recompute a site's stored score from its sums; retried until no other count
+        changed them in between, so the stored score always matches the final sums."""
+        for _ in range(10):
+            figures, version = self.figures(site)
+            value = score_of(figures)
+            with unavailable_on_failure():
+                if self._set_score(keys=[self._site(site), self.by_score],
+                                   args=[version, value, site]):  # fmt: skip
+                    return value
+        return value
+
+    def ranked(self, min_articles: int, offset: int, limit: int) -> tuple[list[str], int]:
+        """(sites by stored farm score, highest first, with at least `min_articles`, one
+        page; how many sites pass the filter)."""
+        with unavailable_on_failure(), self._redis.pipeline(transaction=False) as pipe:
+            pipe.zrevrange(self.by_score, 0, -1)
+            pipe.zrangebyscore(self.by_size, min_articles, "+inf")
+            ordered, big_enough = pipe.execute()
+        keep = {_str(s) for s in big_enough}
+        passing = [_str(s) for s in ordered if _str(s) in keep]
+        return passing[offset : offset + limit], len(passing)
+
+    def examples(self, site: str) -> list[Example]:
+        with unavailable_on_failure():
+            raw = self._redis.lrange(f"{self._site(site)}:examples", 0, -1)
+        return [Example(*json.loads(item)) for item in raw]
+
+    def edges(self, site: str, direction: str) -> list[Edge]:
+        """Copy edges out of a site (direction 'sources') or into it ('copiers'), most
+        copies first."""
+        figures, _ = self.figures(site)
+        others = figures.sources if direction == "sources" else figures.copiers
+        pairs = [(site, o) if direction == "sources" else (o, site) for o in others]
+        with unavailable_on_failure(), self._redis.pipeline(transaction=False) as pipe:
+            for copier, source in pairs:
+                pipe.hgetall(self._edge(copier, source))
+            replies = pipe.execute()
+        edges = []
+        for (copier, source), raw in zip(pairs, replies, strict=True):
+            fields = {_str(k): _str(v) for k, v in raw.items()}
+            copies = int(fields.get("copies", 0))
+            edges.append(
+                Edge(copier, source, copies, int(fields.get("credited", 0)),
+                     share(int(fields.get("lag_seconds", 0)), copies))
+            )  # fmt: skip
+        return sorted(edges, key=lambda e: (-e.copies, e.copier, e.source))

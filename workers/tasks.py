@@ -29,8 +29,8 @@ from dedup.detector import Detector, Result
 from dedup.errors import DedupError, StoreUnavailable
 from dedup.extract import HtmlExtractor
 from dedup.input import parse_line
-from dedup.markers import credits_other_outlet
 from dedup.runtime import connect
+from dedup.sites import farm_score, observe
 from dedup.store import ScanLine, ScanStore, SiteStore, Store
 
 log = logging.getLogger(__name__)
@@ -303,16 +303,13 @@ def followup(article_id: str) -> dict[str, str | None]:
 
 
 def count_followup(sites: SiteStore, result: Result) -> dict[str, str | None]:
-    """Count a freshly explained article into the site figures (idempotent)."""
-    article = result.article
-    source = result.original_article()
-    copies_other_site = source.id != article.id and source.site != article.site
-    credited = any(
-        credits_other_outlet(m, article.site) for m in result.markers if m.kind == "credit"
-    )
-    sites.count_article(article.id, article.site, source.site if copies_other_site else None,
-                        credited and copies_other_site)  # fmt: skip
-    return {"site": article.site, "source_site": source.site if copies_other_site else None}
+    """Count a freshly explained article into the site sums (once per article) and store the
+    new farm scores of its site and of the site it copied."""
+    seen = observe(result.article, result.markers, result.matches, result.original_article())
+    if sites.count(seen):
+        for site in {seen.site, seen.source_site or seen.site}:
+            sites.rescore(site, lambda figures: farm_score(figures).value)
+    return {"site": seen.site, "source_site": seen.source_site}
 
 
 def enqueue_followup(queue: Queue, article_id: int) -> None:

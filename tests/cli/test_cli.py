@@ -67,7 +67,7 @@ def test_scan_reports_a_copy_pair_with_its_original(
     assert "likely original: id 1 (bbc.co.uk), confidence 0.98" in result.output
     assert "Copy pairs: 1\n  id 1 (a.txt) ~ id 2 (b.txt)" in result.output
     sites = SiteStore(connect(env["DEDUP_REDIS_URL"]), env["DEDUP_KEY_PREFIX"])
-    farm = sites.figures("farm.example")
+    farm, _ = sites.figures("farm.example")
     assert (farm.articles, farm.copies, farm.sources) == (1, 1, {"bbc.co.uk": 1})
 
 

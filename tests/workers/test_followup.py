@@ -30,10 +30,22 @@ def test_ingest_queues_site_figures_and_the_copy_edge(
     run_workers()
 
     sites = SiteStore(connect(str(settings.redis_url)), settings.key_prefix)
-    farm, bbc_site = sites.figures("farm.example"), sites.figures("bbc.co.uk")
+    farm, version = sites.figures("farm.example")
+    bbc_site, _ = sites.figures("bbc.co.uk")
     assert (farm.articles, farm.copies, farm.credited_copies) == (1, 1, 1)
-    assert farm.sources == {"bbc.co.uk": 1}
+    assert (farm.sources, farm.lag_median_seconds, farm.fast_copies) == ({"bbc.co.uk": 1}, 3600, 1)
+    assert (farm.copy_types, farm.markers) == ({"syndicated": 1}, {"credit": 1})
     assert (bbc_site.articles, bbc_site.copies, bbc_site.copiers) == (1, 0, {"farm.example": 1})
+    assert bbc_site.copied == 1
+    (edge,) = sites.edges("farm.example", "sources")
+    assert (edge.source, edge.copies, edge.credited, edge.mean_lag_seconds) == (
+        "bbc.co.uk", 1, 1, 3600.0,
+    )  # fmt: skip
+    assert sites.edges("bbc.co.uk", "copiers") == [edge]
+    (example,) = sites.examples("farm.example")
+    assert (example.article_id, example.source_site, example.credited) == (
+        int(copied["id"]), "bbc.co.uk", True,
+    )  # fmt: skip
 
     followup(copied["id"])  # a retried job changes nothing
-    assert sites.figures("farm.example") == farm
+    assert sites.figures("farm.example") == (farm, version)
