@@ -342,6 +342,20 @@ def eval_group() -> None:
     """Build labeled evaluation sets from real articles, and measure detection on them."""
 
 
+def _read_corpus(corpus: Path) -> list[dict[str, Any]]:
+    """The corpus's rows, or exit 2 with what is wrong."""
+    if not corpus.exists():
+        click.echo(
+            f"Error: corpus {corpus} not found; pass --corpus PATH to a JSONL of articles", err=True
+        )
+        sys.exit(EXIT_USAGE)
+    try:
+        return [json.loads(line) for line in corpus.open(encoding="utf-8") if line.strip()]
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        click.echo(f"Error: corpus {corpus} is not UTF-8 JSON lines: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
 @eval_group.command("build")
 @click.option("--corpus", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_CORPUS,
               show_default=True, help="JSONL of articles (id, title, text).")  # fmt: skip
@@ -355,12 +369,7 @@ def eval_build(corpus: Path, out: Path, seed: int) -> None:
     """
     from dedup.evalset import build, originals_of
 
-    if not corpus.exists():
-        click.echo(
-            f"Error: corpus {corpus} not found; pass --corpus PATH to a JSONL of articles", err=True
-        )
-        sys.exit(EXIT_USAGE)
-    rows = [json.loads(line) for line in corpus.open(encoding="utf-8") if line.strip()]
+    rows = _read_corpus(corpus)
     out.mkdir(parents=True, exist_ok=True)
     for split in ("dev", "test"):
         items = build(originals_of(rows), split, seed)
@@ -411,6 +420,49 @@ def eval_run(set_path: Path, json_path: Path | None, ablation: bool) -> None:
     click.echo(evaluate.ablation_markdown(results) if ablation else evaluate.markdown(report))
     if json_path is not None:
         json_path.write_text(json.dumps(output, indent=2))
+
+
+@eval_group.command("sites")
+@click.option(
+    "--corpus",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_CORPUS,
+    show_default=True,
+    help="JSONL of articles (id, title, text, meta.category).",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["dev", "test"]),
+    default="test",
+    show_default=True,
+    help="Which half of the corpus the ecosystem is made of.",
+)
+@click.option("--seed", default=2025, show_default=True, help="Seed of the simulation.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the full report as JSON here.")  # fmt: skip
+def eval_sites(corpus: Path, split: str, seed: int, json_path: Path | None) -> None:
+    """Simulate a news ecosystem from real articles (publishers, credited syndicators, five
+    farms, independent reporters), score every site, and print the table, the ranking AUC
+    of farms over non-farms and the other targets.
+
+    Example: dedup eval sites --corpus ../shared/corpus/bbc.jsonl --split test
+    """
+    from dedup import ecosystem, evaluate
+    from dedup.evalset import originals_of, split_of
+
+    rows = [r for r in originals_of(_read_corpus(corpus)) if split_of(r["id"]) == split]
+    try:
+        items = ecosystem.build(rows, seed=seed)
+    except (ValueError, KeyError) as exc:
+        click.echo(f"Error: cannot build the ecosystem from {corpus}: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    settings = _settings()
+    bar = click.progressbar(length=len(items), label="Simulating", file=sys.stderr)
+    with _runtime(settings) as runtime, bar:
+        report = evaluate.run_sites(items, runtime.client, settings, progress=bar.update)
+    click.echo(evaluate.sites_markdown(report))
+    if json_path is not None:
+        json_path.write_text(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ from dedup.markers import Marker, find_markers
 from dedup.matching import Match, MatchParams, attribute, label_copies, verify
 from dedup.rewrite import RewriteRule
 from dedup.score import Thresholds
-from dedup.store import Lookup, Store
+from dedup.sites import Observation, farm_score, observe
+from dedup.store import Lookup, SiteStore, Store
 
 log = logging.getLogger(__name__)
 
@@ -337,3 +338,13 @@ class Detector:
         return Result(
             article, stored, created, found.word_count, markers, tuple(labelled), original
         )
+
+
+def count_sites(sites: SiteStore, result: Result) -> Observation:
+    """Count an explained article into the site sums (once per article) and store the new
+    farm scores of its site and of the site it copied: the follow-up of every ingest."""
+    seen = observe(result.article, result.markers, result.matches, result.original_article())
+    if sites.count(seen):
+        for site in {seen.site, seen.source_site or seen.site}:
+            sites.rescore(site, lambda figures: farm_score(figures).value)
+    return seen

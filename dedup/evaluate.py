@@ -24,10 +24,12 @@ from datasketch import MinHash, MinHashLSH
 from pydantic import ValidationError
 
 from dedup.config import Settings
-from dedup.detector import Detector
+from dedup.detector import Detector, count_sites
+from dedup.ecosystem import ranking_auc
 from dedup.errors import DedupError
 from dedup.input import ArticleIn
-from dedup.store import Store
+from dedup.sites import cadence, farm_score, share
+from dedup.store import SiteStore, Store
 from dedup.text import words
 
 # The copy type each of the builder's transformations should be labelled with: an HTML page
@@ -270,4 +272,95 @@ def markdown(report: dict[str, Any]) -> str:
         f"({len(report['original_pairs_matched'])} pairs; baseline "
         f"{report['baseline_false_copy_rate_upper_bound']:.4f})."
     )
+    return "\n".join(lines)
+
+
+def run_sites(
+    items: Sequence[dict[str, Any]],
+    client: redis.Redis,
+    settings: Settings,
+    progress: Callable[[int], None] = lambda _n: None,
+) -> dict[str, Any]:
+    """Ingest an ecosystem (`dedup.ecosystem.build`) and count every article into the site
+    sums as the follow-up jobs do; score each site and check the issue's targets."""
+    prefix = f"{settings.key_prefix}-sites-{uuid.uuid4().hex[:8]}"
+    detector = Detector(Store(client, prefix), settings.model_copy(update={"key_prefix": prefix}))
+    sites = SiteStore(client, prefix)
+    roles: dict[str, str] = {}
+    habits: dict[str, str] = {}
+    failed: list[str] = []
+    try:
+        for number, item in enumerate(items):
+            progress(1)
+            label = item["label"]
+            roles[label["site"]] = label["role"]
+            habits[label["site"]] = label.get("habit", label["role"])
+            try:
+                given = ArticleIn.model_validate({k: v for k, v in item.items() if k != "label"})
+                count_sites(sites, detector.ingest(given.to_input()))
+            except (ValidationError, DedupError) as exc:
+                failed.append(f"item {number}: {exc}")
+        rows: list[dict[str, Any]] = []
+        for site in sorted(roles):
+            figures, _ = sites.figures(site)
+            score = farm_score(figures)
+            speed, burst = cadence(figures)
+            rows.append({
+                "site": site, "label": roles[site], "habit": habits[site],
+                "articles": figures.articles, "copies": figures.copies,
+                "credited_share": round(share(figures.credited_copies, figures.copies), 3),
+                "lag_median_minutes": _minutes(figures.lag_median_seconds),
+                "lag_p90_minutes": _minutes(figures.lag_p90_seconds),
+                "copy_types": figures.copy_types, "copied": figures.copied,
+                "articles_per_hour": round(speed, 3), "burstiness": round(burst, 2),
+                "farm_score": score.value, "role": score.role,
+            })  # fmt: skip
+    finally:
+        batch = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        for start in range(0, len(batch), 1000):
+            client.unlink(*batch[start : start + 1000])
+    rows.sort(key=lambda r: -r["farm_score"])
+    farms = {r["site"] for r in rows if r["label"] == "farm"}
+    scores = {r["site"]: r["farm_score"] for r in rows}
+    return {
+        "sites": rows,
+        "ranking_auc": round(ranking_auc(scores, farms), 4),
+        "syndicators_labelled": all(
+            r["role"] == "syndicator" for r in rows if r["label"] == "syndicator"
+        ),
+        "independent_max_score": max(
+            (r["farm_score"] for r in rows if r["label"] == "independent"), default=0.0
+        ),
+        "failed_items": failed,
+    }
+
+
+def _minutes(seconds: int | None) -> float | None:
+    return None if seconds is None else round(seconds / 60, 1)
+
+
+def sites_markdown(report: dict[str, Any]) -> str:
+    """The ecosystem report: one row per site, highest farm score first, then the targets."""
+    lines = [
+        "| site | truth | articles | copies | credited | lag median / p90, min | copy types "
+        "| copied by others | farm_score | role |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report["sites"]:
+        types = ", ".join(f"{k} {v}" for k, v in sorted(r["copy_types"].items())) or "-"
+        lag = (
+            "-" if r["lag_median_minutes"] is None
+            else f"{r['lag_median_minutes']:.0f} / {r['lag_p90_minutes']:.0f}"
+        )  # fmt: skip
+        lines.append(
+            f"| {r['site']} | {r['habit']} | {r['articles']} | {r['copies']} "
+            f"| {r['credited_share']:.0%} | {lag} | {types} | {r['copied']} "
+            f"| {r['farm_score']:.3f} | {r['role']} |"
+        )
+    lines += [
+        "",
+        f"Ranking AUC (farms above non-farms): {report['ranking_auc']:.4f}; syndicators "
+        f"labelled as such: {'yes' if report['syndicators_labelled'] else 'NO'}; highest "
+        f"independent reporter score: {report['independent_max_score']:.3f}.",
+    ]
     return "\n".join(lines)

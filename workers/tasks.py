@@ -25,12 +25,11 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from dedup.config import Settings, get_settings
-from dedup.detector import Detector, Result
+from dedup.detector import Detector, Result, count_sites
 from dedup.errors import DedupError, StoreUnavailable
 from dedup.extract import HtmlExtractor
 from dedup.input import parse_line
 from dedup.runtime import connect
-from dedup.sites import farm_score, observe
 from dedup.store import ScanLine, ScanStore, SiteStore, Store
 
 log = logging.getLogger(__name__)
@@ -305,10 +304,7 @@ def followup(article_id: str) -> dict[str, str | None]:
 def count_followup(sites: SiteStore, result: Result) -> dict[str, str | None]:
     """Count a freshly explained article into the site sums (once per article) and store the
     new farm scores of its site and of the site it copied."""
-    seen = observe(result.article, result.markers, result.matches, result.original_article())
-    if sites.count(seen):
-        for site in {seen.site, seen.source_site or seen.site}:
-            sites.rescore(site, lambda figures: farm_score(figures).value)
+    seen = count_sites(sites, result)
     return {"site": seen.site, "source_site": seen.source_site}
 
 
