@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.routes import articles, check, health, scans
+from api.routes import articles, check, health, scans, sites
 from dedup import __version__
 from dedup.config import Settings, get_settings
 from dedup.errors import STATUS_FOR, DedupError
@@ -147,5 +147,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(articles.router)
     app.include_router(check.router)
     app.include_router(scans.router)
+    app.include_router(sites.router)
     app.include_router(health.router)
     return app

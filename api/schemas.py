@@ -1,7 +1,7 @@
 """Request and response models (pydantic v2); bad input is a 422 with the field named."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, Field
 
@@ -9,10 +9,13 @@ from dedup.align import Passage
 from dedup.article import Article
 from dedup.copytype import CopyType
 from dedup.detector import UNSTORED_ID, Result
+from dedup.dossier import Dossier, ExampleCopy
 from dedup.input import ArticleIn as ArticleIn
 from dedup.markers import Marker
 from dedup.matching import Match
 from dedup.rewrite import SentencePair
+from dedup.sites import FarmScore, SiteFigures, share
+from dedup.store import Edge
 
 
 class MarkerOut(BaseModel):
@@ -228,3 +231,119 @@ class HealthOut(BaseModel):
 class ErrorOut(BaseModel):
     error: str = Field(description="The kind of error, e.g. InvalidArticle.")
     detail: str = Field(description="What was wrong and how to fix it.")
+
+
+class SiteSummaryOut(BaseModel):
+    site: str
+    articles: int
+    copies: int = Field(description="Articles whose likely original is another site's.")
+    copy_share: float
+    credited_share: float = Field(description="Share of its copies that credit the source.")
+    copied: int = Field(description="Its articles that other sites copied.")
+    farm_score: float = Field(ge=0.0, le=1.0)
+    role: str = Field(description="farm, syndicator, original publisher, independent.")
+
+    @classmethod
+    def of(cls, figures: SiteFigures, score: FarmScore) -> "SiteSummaryOut":
+        return cls(
+            site=figures.site, articles=figures.articles, copies=figures.copies,
+            copy_share=round(share(figures.copies, figures.articles), 4),
+            credited_share=round(share(figures.credited_copies, figures.copies), 4),
+            copied=figures.copied, farm_score=score.value, role=score.role,
+        )  # fmt: skip
+
+
+class SitePageOut(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    sites: list[SiteSummaryOut]
+
+
+class ExampleOut(BaseModel):
+    """A copy and its original; GET /v1/articles/{article_id}/matches shows the evidence."""
+
+    article_id: str
+    url: str
+    original_id: str
+    original_url: str
+    original_site: str
+    copy_type: CopyType | None
+    credited: bool
+    lag_minutes: float
+
+    @classmethod
+    def of(cls, example: ExampleCopy) -> "ExampleOut":
+        return cls(
+            article_id=str(example.article_id), url=example.url,
+            original_id=str(example.source_id), original_url=example.source_url,
+            original_site=example.source_site,
+            copy_type=cast(CopyType | None, example.copy_type), credited=example.credited,
+            lag_minutes=round(example.lag_seconds / 60, 1),
+        )  # fmt: skip
+
+
+class ReasonOut(BaseModel):
+    name: str
+    contribution: float = Field(description="Signed share of the score (before shrinking).")
+    text: str
+    examples: list[ExampleOut]
+
+
+class SiteOut(SiteSummaryOut):
+    credited_copies: int
+    fast_copies: int = Field(description="Copies up within an hour of their original.")
+    lag_median_minutes: float | None
+    lag_p90_minutes: float | None
+    copy_types: dict[str, int] = Field(description="The disguise mix of its copies.")
+    markers: dict[str, int] = Field(description="Marker kind -> articles carrying it.")
+    distinct_sources: int
+    top_sources: dict[str, int]
+    top_copiers: dict[str, int]
+    first_seen: datetime | None
+    last_seen: datetime | None
+    articles_per_hour: float
+    burstiness: float = Field(description="Busiest clock hour over the mean active hour.")
+    reasons: list[ReasonOut]
+
+    @classmethod
+    def of(cls, found: Dossier) -> "SiteOut":  # type: ignore[override]
+        f, score = found.figures, found.score
+
+        def minutes(seconds: int | None) -> float | None:
+            return None if seconds is None else round(seconds / 60, 1)
+
+        return cls(
+            **SiteSummaryOut.of(f, score).model_dump(),
+            credited_copies=f.credited_copies, fast_copies=f.fast_copies,
+            lag_median_minutes=minutes(f.lag_median_seconds),
+            lag_p90_minutes=minutes(f.lag_p90_seconds),
+            copy_types=f.copy_types, markers=f.markers, distinct_sources=len(f.sources),
+            top_sources=dict(list(f.sources.items())[:10]),
+            top_copiers=dict(list(f.copiers.items())[:10]),
+            first_seen=f.first_seen, last_seen=f.last_seen,
+            articles_per_hour=found.articles_per_hour, burstiness=found.burstiness,
+            reasons=[
+                ReasonOut(
+                    name=r.name, contribution=round(r.contribution, 4), text=r.text,
+                    examples=[ExampleOut.of(e) for e in found.examples.get(r.name, ())],
+                )
+                for r in score.reasons
+            ],
+        )  # fmt: skip
+
+
+class EdgeOut(BaseModel):
+    copier: str
+    source: str
+    copies: int
+    credited_share: float
+    mean_lag_minutes: float
+
+    @classmethod
+    def of(cls, edge: Edge) -> "EdgeOut":
+        return cls(
+            copier=edge.copier, source=edge.source, copies=edge.copies,
+            credited_share=round(share(edge.credited, edge.copies), 4),
+            mean_lag_minutes=round(edge.mean_lag_seconds / 60, 1),
+        )  # fmt: skip

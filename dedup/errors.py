@@ -33,6 +33,10 @@ class ScanTooLarge(DedupError):
     """A scan upload is over DEDUP_MAX_SCAN_BYTES (API 413)."""
 
 
+class SiteNotFound(DedupError):
+    """No article of this site has been counted (API 404, CLI exit 1)."""
+
+
 class IndexMismatch(DedupError):
     """The index was built with other fingerprint parameters (API 500, CLI exit 4)."""
 
@@ -45,6 +49,7 @@ STATUS_FOR: dict[type[DedupError], int] = {
     IndexMismatch: 500,
     ScanNotFound: 404,
     ScanTooLarge: 413,
+    SiteNotFound: 404,
 }
 
 EXIT_CODES: dict[type[DedupError], int] = {
@@ -55,4 +60,5 @@ EXIT_CODES: dict[type[DedupError], int] = {
     IndexMismatch: 4,
     ScanNotFound: 1,
     ScanTooLarge: 2,
+    SiteNotFound: 1,
 }

@@ -70,6 +70,20 @@ def test_scan_reports_a_copy_pair_with_its_original(
     farm, _ = sites.figures("farm.example")
     assert (farm.articles, farm.copies, farm.sources) == (1, 1, {"bbc.co.uk": 1})
 
+    table = run(env, "sites")
+    assert table.exit_code == 0, table.output
+    lines = table.output.splitlines()
+    assert lines[0].split() == ["site", "articles", "copies", "credited", "score", "role"]
+    assert lines[1].split()[:3] == ["farm.example", "1", "1"]  # the only copier ranks first
+    dossier = run(env, "site", "farm.example")
+    assert dossier.exit_code == 0, dossier.output
+    assert "1 of its 1 articles copy another site's article without credit" in dossier.output
+    assert "lag behind the original: median 120 min" in dossier.output
+    assert "<- id 1 https://local.invalid/" in dossier.output
+    unknown = run(env, "site", "nobody.example")
+    assert unknown.exit_code == 1
+    assert "no article of site 'nobody.example' has been counted" in unknown.output
+
 
 def test_scan_records_bad_jsonl_lines_and_exits_1(
     env: dict[str, str], tmp_path: Path, bbc: list[dict[str, Any]]

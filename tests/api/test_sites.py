@@ -1,0 +1,82 @@
+"""/v1/sites on a real Redis: sites counted by the follow-up code, ranked, explained."""
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from dedup.detector import count_sites
+from dedup.runtime import Runtime
+
+CHROME = "Sponsor:  NEWS AI\nAdmin\n\n{}\n\nAdvertisement\n\nSource link"
+
+
+def publish(api: TestClient, url: str, text: str, when: str) -> str:
+    response = api.post("/v1/articles", json={"url": url, "text": text, "published_at": when})
+    assert response.status_code == 201, response.text
+    article_id: str = response.json()["id"]
+    runtime: Runtime = api.app.state.runtime  # type: ignore[attr-defined]
+    count_sites(runtime.sites, runtime.detector.matches(article_id))  # the follow-up job's work
+    return article_id
+
+
+def test_sites_are_ranked_explained_and_linked_by_their_copies(
+    api: TestClient, bbc: list[dict[str, Any]]
+) -> None:
+    originals = {}
+    for k in range(4):
+        text = bbc[150 + k]["text"]
+        originals[k] = publish(
+            api, f"https://www.bbc.co.uk/s/{k}", text, f"2005-01-0{k + 1}T08:00Z"
+        )
+        publish(api, f"https://farm.example/{k}", CHROME.format(text), f"2005-01-0{k + 1}T08:20Z")
+        credited = text + "\n\nThis article originally appeared on BBC News."
+        publish(api, f"https://wire.example/{k}", credited, f"2005-01-0{k + 1}T09:00Z")
+
+    page = api.get("/v1/sites").json()
+    assert page["total"] == 3
+    assert (page["sites"][0]["site"], page["sites"][0]["role"]) == ("farm.example", "farm")
+    roles = {s["site"]: s["role"] for s in page["sites"]}
+    assert roles == {
+        "farm.example": "farm", "wire.example": "syndicator", "bbc.co.uk": "original publisher",
+    }  # fmt: skip
+    assert api.get("/v1/sites?min_articles=5").json() == {
+        "total": 0, "offset": 0, "limit": 50, "sites": [],
+    }  # fmt: skip
+
+    farm = api.get("/v1/sites/farm.example").json()
+    assert (farm["articles"], farm["copies"], farm["credited_share"]) == (4, 4, 0.0)
+    assert (farm["lag_median_minutes"], farm["fast_copies"]) == (20.0, 4)
+    assert farm["copy_types"] == {"scraped": 4}
+    assert farm["markers"]["chrome"] == 4
+    (uncredited, chrome) = farm["reasons"]
+    assert uncredited["name"] == "uncredited copies"
+    assert uncredited["text"] == "4 of its 4 articles copy another site's article without credit"
+    example = uncredited["examples"][0]
+    assert example["original_site"] == "bbc.co.uk"
+    assert example["original_id"] in originals.values()
+    assert example["url"].startswith("https://farm.example/")
+    assert chrome["name"] == "aggregator chrome"
+
+    wire = api.get("/v1/sites/wire.example").json()
+    assert (wire["role"], wire["credited_share"], wire["farm_score"]) == ("syndicator", 1.0, 0.0)
+
+    (edge,) = api.get("/v1/sites/farm.example/sources").json()
+    assert (edge["copier"], edge["source"], edge["copies"], edge["mean_lag_minutes"]) == (
+        "farm.example", "bbc.co.uk", 4, 20.0,
+    )  # fmt: skip
+    copiers = api.get("/v1/sites/bbc.co.uk/copiers").json()
+    assert {(e["copier"], e["credited_share"]) for e in copiers} == {
+        ("farm.example", 0.0), ("wire.example", 1.0),
+    }  # fmt: skip
+
+
+def test_unknown_and_malformed_sites_get_clear_errors(api: TestClient) -> None:
+    missing = api.get("/v1/sites/nobody.example")
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "SiteNotFound"
+    assert api.get("/v1/sites/nobody.example/sources").status_code == 404
+    assert api.get("/v1/sites/bad_site!").status_code == 422
+    assert api.get("/v1/sites/x.example/friends").status_code == 422
+    bad_limit = api.get("/v1/sites?limit=0")
+    assert bad_limit.status_code == 422
+    assert "limit" in bad_limit.text
