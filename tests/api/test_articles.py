@@ -211,6 +211,9 @@ def test_openapi_documents_every_route(api: TestClient) -> None:
         "/v1/scans",
         "/v1/scans/{scan_id}",
         "/v1/scans/{scan_id}/results",
+        "/v1/sites",
+        "/v1/sites/{site}",
+        "/v1/sites/{site}/{direction}",
         "/healthz",
     }
 

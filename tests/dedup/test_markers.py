@@ -39,3 +39,11 @@ def test_marker_spans_index_the_display_text() -> None:
     text = seed_text("003")
     for marker in find_markers(text):
         assert text[marker.start : marker.end] == marker.text
+
+
+def test_a_tag_dump_line_is_chrome_but_a_sentence_mentioning_tags_is_not() -> None:
+    text = "The minister spoke on Monday.\n\nTags: Economy, Markets, World, Business\n"
+    (marker,) = find_markers(text)
+    assert (marker.kind, marker.label) == ("chrome", "tag dump")
+    assert text[marker.start : marker.end] == "Tags: Economy, Markets, World, Business"
+    assert find_markers("Price tags: high, as ever, said the shopkeeper on the high street.") == []
