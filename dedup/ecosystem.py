@@ -3,8 +3,10 @@
 Original publishers post BBC articles of their own; credited syndicators republish some of
 them verbatim with a credit line naming the publisher; five farms copy them with their own
 habits (a fast verbatim scraper in aggregator chrome, a spinner, a paraphraser, an excerpt
-poster, a "translator"); independent reporters post other articles of the same categories in
-the same hours (coverage, not copies). Every item is dated; copies come after their
+poster, a "translator"); independent reporters cover the same stories: each of their items
+is the corpus article of the same category that shares the most names with a publisher's
+story, posted hours after it, and never one that shares a verbatim sentence with it (that
+would be text reuse, `evalset.reused_text`). Every item is dated; copies come after their
 originals by each site's usual lag.
 
 The translator farm cannot translate offline: its copies are a heavy spin (30% of words)
@@ -16,7 +18,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from dedup.evalset import BASE_DATE, chrome, excerpt, paraphrase, spin
+from dedup.evalset import BASE_DATE, chrome, excerpt, paraphrase, reused_text, spin
+from dedup.text import skeleton
 
 # site -> (role, habit, share of the publishers' articles it copies, lag range in minutes)
 FARMS: dict[str, tuple[str, float, tuple[int, int]]] = {
@@ -75,6 +78,7 @@ def build(
     if len(pool) < needed:
         raise ValueError(f"the ecosystem needs {needed} articles, the corpus has {len(pool)}")
     items: list[dict[str, Any]] = []
+    story_of: dict[str, dict[str, Any]] = {}  # publisher item url -> its corpus row
     originals: list[tuple[dict[str, Any], float, str]] = []  # (item, minute, site)
     for p in range(publishers):
         site = f"paper{p + 1}.example"
@@ -87,6 +91,7 @@ def build(
                 "label": {"site": site, "role": "publisher"},
             }  # fmt: skip
             items.append(item)
+            story_of[item["url"]] = row
             originals.append((item, minute, site))
     for s in range(syndicators):
         site = f"wire{s + 1}.example"
@@ -112,14 +117,25 @@ def build(
                     "label": {"site": site, "role": "farm", "habit": habit,
                               "source": source["url"]},
                 })  # fmt: skip
+    reuse = reused_text(rows)
+    names = {row["id"]: set(skeleton(row["text"])) for row in rows}
     for i in range(independents):
         site = f"indie{i + 1}.example"
         for k in range(per_independent):
-            row = pool.pop()
+            story, minute, _ = rng.choice(originals)
+            told = story_of[story["url"]]
+            same_topic = [
+                r for r in pool
+                if r["meta"]["category"] == told["meta"]["category"]
+                and r["id"] not in reuse.get(told["id"], ())
+            ] or pool  # fmt: skip
+            row = max(same_topic, key=lambda r: len(names[r["id"]] & names[told["id"]]))
+            pool.remove(row)
             items.append({
                 "url": f"https://{site}/{k}", "site": site, "title": row["title"],
-                "text": row["text"], "published_at": _when(rng.uniform(0, 5 * 24 * 60)),
-                "label": {"site": site, "role": "independent"},
+                "text": row["text"], "published_at": _when(minute + rng.uniform(30, 360)),
+                "label": {"site": site, "role": "independent", "story": story["url"],
+                          "shared_names": len(names[row["id"]] & names[told["id"]])},
             })  # fmt: skip
     items.sort(key=lambda item: item["published_at"])
     return items
