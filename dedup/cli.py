@@ -284,6 +284,30 @@ def scan_status(scan_id: str) -> None:
 
 
 @main.command()
+def evict() -> None:
+    """Remove every article first seen before the retention window (DEDUP_RETENTION_DAYS)
+    from the record and every index, in batches of DEDUP_EVICT_BATCH; `dedup worker` does
+    the same continuously. Exit 2 when no retention is set.
+
+    Example: DEDUP_RETENTION_DAYS=30 dedup evict
+    """
+    from dedup.detector import evict_expired
+
+    settings = _settings()
+    if settings.retention_days <= 0:
+        click.echo("Error: set DEDUP_RETENTION_DAYS (> 0) to say how long to keep articles",
+                   err=True)  # fmt: skip
+        sys.exit(EXIT_USAGE)
+    removed = 0
+    with _runtime(settings) as runtime:
+        while batch := evict_expired(runtime.detector, runtime.sites):
+            removed += batch
+            click.echo(f"\r{removed} evicted", nl=False, err=True)
+    click.echo(f"{removed} article(s) first seen over {settings.retention_days:g} day(s) ago "
+               "were evicted.")  # fmt: skip
+
+
+@main.command()
 @click.option(
     "--min-articles",
     default=1,

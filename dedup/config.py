@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     rewrite_min_explained: float = Field(default=0.6, gt=0.0, le=1.0)
     rewrite_min_order: float = Field(default=0.5, ge=0.0, le=1.0)
 
+    retention_days: float = Field(default=0.0, ge=0.0)  # 0: keep every article forever
+    evict_batch: int = Field(default=500, ge=1, le=100_000)
+
     max_body_bytes: int = Field(default=2_000_000, ge=1_000)
     max_scan_bytes: int = Field(default=2_000_000_000, ge=1_000)
     scan_chunk_size: int = Field(default=100, ge=1, le=10_000)

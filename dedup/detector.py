@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from dedup.article import Article
@@ -348,3 +348,25 @@ def count_sites(sites: SiteStore, result: Result) -> Observation:
         for site in {seen.site, seen.source_site or seen.site}:
             sites.rescore(site, lambda figures: farm_score(figures).value)
     return seen
+
+
+def evict_expired(detector: Detector, sites: SiteStore, now: datetime | None = None) -> int:
+    """Remove one batch (DEDUP_EVICT_BATCH) of the articles first seen before the retention
+    window (DEDUP_RETENTION_DAYS) from the record, every index and the per-article site
+    parts; returns how many were removed (0 when retention is off or nothing is due).
+    Callers repeat it until it returns 0."""
+    settings = detector.settings
+    if settings.retention_days <= 0:
+        return 0
+    moment = now or datetime.now(UTC)
+    cutoff = moment - timedelta(days=settings.retention_days)
+    ids = detector.store.expired(cutoff, settings.evict_batch)
+    if not ids:
+        return 0
+    records = detector.store.fetch(ids)
+    found = [r for r in records if r is not None]
+    detector.store.delete_many(found)
+    detector.store.forget_seen([i for i, r in zip(ids, records, strict=True) if r is None])
+    sites.forget([(r.id, r.site) for r in found])
+    log.info("evicted %d article(s) first seen before %s", len(ids), cutoff.isoformat())
+    return len(ids)

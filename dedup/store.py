@@ -5,6 +5,7 @@ Layout under the key prefix P (ids are integers, so bucket sets stay compact int
     P:meta               hash  index parameters the stored signatures were made with
     P:next_id            int   last id handed out
     P:urls               hash  url -> id
+    P:seen               zset  id -> first-seen time (epoch seconds), for the retention window
     P:a:<id>             hash  the article record (metadata, zlib display text, digest, ...)
     P:l:<band>:<bucket>  set   ids whose MinHash band <band> hashes to <bucket> (LSH)
     P:s:<block>:<value>  hash  id -> full 64-bit SimHash, for ids with this 16-bit block
@@ -43,9 +44,10 @@ from dedup.errors import IndexMismatch, StoreUnavailable
 from dedup.signatures import simhash_blocks, simhash_distance
 from dedup.sites import FAST_LAG_SECONDS, Observation, SiteFigures, hour_of, share
 
-# Store an article atomically, once per url: KEYS = urls, record, band sets..., SimHash
+# Store an article atomically, once per url: KEYS = urls, seen, record, band sets..., SimHash
 # hashes..., anchor hashes..., skeleton hashes...; ARGV = url, id, band count, SimHash bytes,
-# SimHash block count, anchor cap, anchor count, skeleton count, record field/value pairs...
+# SimHash block count, anchor cap, anchor count, skeleton count, first seen (epoch seconds),
+# record field/value pairs...
 # An anchor (or skeleton) hash maps id -> that article's anchor (skeleton) count; one that
 # already holds `cap` ids is a boilerplate phrase and is left as it is.
 # Answers {1, id} when stored, {0, existing id} when the url is stored already.
@@ -53,17 +55,18 @@ _ADD_ARTICLE = """
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
 if existing then return {0, existing} end
 local bands, blocks, cap = tonumber(ARGV[3]), tonumber(ARGV[5]), tonumber(ARGV[6])
-for i = 3, 2 + bands do redis.call('SADD', KEYS[i], ARGV[2]) end
-for i = 3 + bands, 2 + bands + blocks do redis.call('HSET', KEYS[i], ARGV[2], ARGV[4]) end
+for i = 4, 3 + bands do redis.call('SADD', KEYS[i], ARGV[2]) end
+for i = 4 + bands, 3 + bands + blocks do redis.call('HSET', KEYS[i], ARGV[2], ARGV[4]) end
 local anchors, skeleton = tonumber(ARGV[7]), tonumber(ARGV[8])
-local first = 3 + bands + blocks
+local first = 4 + bands + blocks
 for i = first, #KEYS do
   local count = skeleton
   if i < first + anchors then count = anchors end
   if redis.call('HLEN', KEYS[i]) < cap then redis.call('HSET', KEYS[i], ARGV[2], count) end
 end
-redis.call('HSET', KEYS[2], unpack(ARGV, 9))
+redis.call('HSET', KEYS[3], unpack(ARGV, 10))
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[9], ARGV[2])
 return {1, ARGV[2]}
 """
 # Probe the index in one script, so the reply is five values instead of one per key:
@@ -123,6 +126,7 @@ class Keys:
         self.meta = f"{prefix}:meta"
         self.next_id = f"{prefix}:next_id"
         self.urls = f"{prefix}:urls"
+        self.seen = f"{prefix}:seen"
 
     def article(self, doc_id: int) -> str:
         return f"{self.prefix}:a:{doc_id}"
@@ -344,7 +348,7 @@ class Store:
             "anchors": b"".join(a.to_bytes(8, "big") for a in article.anchors),
             "skeleton": b"".join(g.to_bytes(8, "big") for g in article.skeleton),
         }
-        keys = [self.keys.urls, self.keys.article(doc_id)]
+        keys = [self.keys.urls, self.keys.seen, self.keys.article(doc_id)]
         keys += [self.keys.band(band, bucket) for band, bucket in enumerate(article.buckets)]
         blocks = simhash_blocks(article.simhash)
         keys += [self.keys.simhash_block(block, value) for block, value in enumerate(blocks)]
@@ -353,6 +357,7 @@ class Store:
         args: list[bytes | str | int] = [
             article.url, doc_id, len(article.buckets), fields["simhash"], len(blocks),
             self.anchor_cap, len(article.anchors), len(article.skeleton),
+            int(article.first_seen_at.timestamp()),
         ]  # fmt: skip
         for name, value in fields.items():
             args += [name, value]
@@ -362,7 +367,36 @@ class Store:
 
     def delete(self, record: Article) -> None:
         """Remove the record and every index entry at once (MULTI/EXEC)."""
-        commands: list[tuple[str, tuple[Any, ...]]] = [("delete", (self.keys.article(record.id),))]
+        self.delete_many([record])
+
+    def delete_many(self, records: Sequence[Article]) -> None:
+        """Remove several records and all their index entries in one MULTI/EXEC."""
+        with unavailable_on_failure(), self._redis.pipeline(transaction=True) as pipe:
+            for record in records:
+                for name, args in self._deletions(record):
+                    getattr(pipe, name)(*args)
+                self._forget_url(keys=[self.keys.urls], args=[record.url, record.id], client=pipe)
+            pipe.execute()
+
+    def forget_seen(self, doc_ids: Sequence[int]) -> None:
+        """Drop ids from the retention set (their records are gone already)."""
+        if doc_ids:
+            self._run([("zrem", (self.keys.seen, *doc_ids))], atomic=False)
+
+    def expired(self, before: datetime, limit: int) -> list[int]:
+        """Ids of up to `limit` articles first seen before a moment, oldest first."""
+        (ids,) = self._run(
+            [("zrangebyscore", (self.keys.seen, "-inf", f"({before.timestamp()}", 0, limit))],
+            atomic=False,
+        )
+        return [int(i) for i in ids]
+
+    def _deletions(self, record: Article) -> list[tuple[str, tuple[Any, ...]]]:
+        """The commands that remove one article's record and index entries."""
+        commands: list[tuple[str, tuple[Any, ...]]] = [
+            ("delete", (self.keys.article(record.id),)),
+            ("zrem", (self.keys.seen, record.id)),
+        ]
         commands += [
             ("srem", (self.keys.band(band, bucket), record.id))
             for band, bucket in enumerate(record.buckets)
@@ -377,11 +411,7 @@ class Store:
         commands += [
             ("hdel", (self.keys.skeleton(gram), str(record.id))) for gram in record.skeleton
         ]
-        with unavailable_on_failure(), self._redis.pipeline(transaction=True) as pipe:
-            for name, args in commands:
-                getattr(pipe, name)(*args)
-            self._forget_url(keys=[self.keys.urls], args=[record.url, record.id], client=pipe)
-            pipe.execute()
+        return commands
 
     def count(self) -> int:
         """How many articles are stored."""
@@ -840,6 +870,15 @@ class SiteStore:
         keep = {_str(s) for s in big_enough}
         passing = [_str(s) for s in ordered if _str(s) in keep]
         return passing[offset : offset + limit], len(passing)
+
+    def forget(self, articles: Sequence[tuple[int, str]]) -> None:
+        """Drop evicted (id, site) articles from the per-article parts of the site sums (the
+        counted set and the lag sets); the totals and the copy graph keep their history."""
+        with unavailable_on_failure(), self._redis.pipeline(transaction=False) as pipe:
+            for doc_id, site in articles:
+                pipe.srem(f"{self.prefix}:sites:counted", doc_id)
+                pipe.zrem(f"{self._site(site)}:lags", doc_id)
+            pipe.execute()
 
     def examples(self, site: str) -> list[Example]:
         with unavailable_on_failure():

@@ -83,7 +83,13 @@ def api(settings: Settings) -> Iterator[TestClient]:
 
 def prefix_keys(client: "redis.Redis[bytes]", prefix: str) -> dict[bytes, Any]:
     """Every key of a prefix with its value: to prove a request changed nothing."""
-    read = {b"hash": client.hgetall, b"set": client.smembers, b"string": client.get}
+    read = {
+        b"hash": client.hgetall,
+        b"set": client.smembers,
+        b"string": client.get,
+        b"zset": lambda key: client.zrange(key, 0, -1, withscores=True),
+        b"list": lambda key: client.lrange(key, 0, -1),
+    }
     return {
         key: read[client.type(key)](key) for key in sorted(client.scan_iter(match=f"{prefix}:*"))
     }

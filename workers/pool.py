@@ -2,7 +2,8 @@
 
 The parent starts (or joins) the Redis, starts N processes that each run an RQ SimpleWorker
 (jobs run in the worker process itself: no fork per job), restarts any that die, and every
-second queues again the chunks whose worker died (`workers.tasks.reap`). On SIGTERM or
+second queues again the chunks whose worker died (`workers.tasks.reap`) and evicts one batch
+of articles past the retention window (`DEDUP_RETENTION_DAYS`). On SIGTERM or
 Ctrl-C it asks the workers to finish their current job, then stops them and the embedded
 Redis it started.
 """
@@ -19,10 +20,11 @@ from types import FrameType
 from rq import Queue, SimpleWorker
 
 from dedup.config import Settings, get_settings
+from dedup.detector import Detector, evict_expired
 from dedup.embedded import EmbeddedRedis
 from dedup.errors import StoreUnavailable
 from dedup.runtime import connect
-from dedup.store import ScanStore
+from dedup.store import ScanStore, SiteStore, Store
 from workers.tasks import queue_name, reap
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,9 @@ class Pool:
         client = connect(url)
         queue = Queue(queue_name(self.settings), connection=client)
         scans = ScanStore(client, self.settings.key_prefix, self.settings.scan_ttl_seconds)
+        detector = Detector(Store(client, self.settings.key_prefix, self.settings.anchor_cap),
+                            self.settings)  # fmt: skip
+        sites = SiteStore(client, self.settings.key_prefix)
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         try:
@@ -86,6 +91,7 @@ class Pool:
                         self._children[index] = self._spawn(url)
                 try:
                     reap(queue, scans, self.settings)
+                    evict_expired(detector, sites)  # one bounded batch per round
                 except StoreUnavailable as exc:
                     log.warning("reaper: %s", exc)
                 time.sleep(REAP_EVERY_SECONDS)

@@ -163,3 +163,21 @@ def test_an_invalid_setting_is_named(env: dict[str, str]) -> None:
     assert result.exit_code == 1
     assert "invalid DEDUP_* setting" in result.output
     assert "num_perm" in result.output
+
+
+def test_evict_needs_a_retention_and_then_removes_what_is_past_it(
+    env: dict[str, str], tmp_path: Path, bbc: list[dict[str, Any]]
+) -> None:
+    page = tmp_path / "old.txt"
+    page.write_text(bbc[90]["text"], encoding="utf-8")
+    assert run(env, "scan", str(page)).exit_code == 0
+    refused = run(env, "evict")
+    assert refused.exit_code == 2
+    assert "set DEDUP_RETENTION_DAYS" in refused.output
+    kept = run({**env, "DEDUP_RETENTION_DAYS": "30"}, "evict")
+    assert (kept.exit_code, kept.output.splitlines()[-1]) == (
+        0, "0 article(s) first seen over 30 day(s) ago were evicted.",
+    )  # fmt: skip
+    gone = run({**env, "DEDUP_RETENTION_DAYS": "0.000000001"}, "evict")
+    assert "1 article(s) first seen over 1e-09 day(s) ago were evicted." in gone.output
+    assert run(env, "check", str(page)).exit_code == 0  # the index is empty again

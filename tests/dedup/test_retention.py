@@ -1,0 +1,77 @@
+"""The retention window: an endless stream keeps Redis flat."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+
+from dedup.config import Settings
+from dedup.detector import ArticleInput, Detector, count_sites, evict_expired
+from dedup.errors import ArticleNotFound
+from dedup.store import SiteStore, Store
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2005, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def used_bytes(client: "redis.Redis[bytes]", prefix: str) -> tuple[int, int]:
+    """(keys, summed MEMORY USAGE) under a prefix."""
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    return len(keys), sum(int(client.memory_usage(k, samples=0) or 0) for k in keys)
+
+
+def test_memory_stays_flat_over_a_stream_with_a_retention_window(
+    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+) -> None:
+    clock = Clock()
+    tuned = settings.model_copy(update={"retention_days": 1 / 24, "evict_batch": 7})
+    detector = Detector(Store(client_redis, settings.key_prefix), tuned, clock=clock)
+    sites = SiteStore(client_redis, settings.key_prefix)
+    sizes = {}
+    first_id = None
+    for n, row in enumerate(bbc[:300], start=1):
+        clock.now += timedelta(minutes=2)  # 30 articles fit in the hour kept
+        result = detector.ingest(
+            ArticleInput(url=f"https://s{n % 7}.example/{n}", text=row["text"])
+        )
+        first_id = first_id or str(result.article.id)
+        count_sites(sites, result)
+        if n % 10 == 0:
+            while evict_expired(detector, sites, clock.now):
+                pass
+        if n in (100, 200, 300):
+            sizes[n] = used_bytes(client_redis, settings.key_prefix)
+    assert client_redis.zcard(f"{settings.key_prefix}:seen") <= 40
+    assert client_redis.hlen(f"{settings.key_prefix}:urls") <= 40
+    assert client_redis.scard(f"{settings.key_prefix}:sites:counted") <= 40
+    # Flat, not three times as much (the kept articles differ in length, hence the margin).
+    (keys_100, bytes_100), (keys_300, bytes_300) = sizes[100], sizes[300]
+    assert keys_300 <= keys_100 * 1.5
+    assert bytes_300 <= bytes_100 * 1.5
+    # Nothing of an evicted article is left behind: evict all, and no index key remains.
+    clock.now += timedelta(days=1)
+    while evict_expired(detector, sites, clock.now):
+        pass
+    left = {k.split(b":")[2] for k in client_redis.scan_iter(match=f"{settings.key_prefix}:*")}
+    assert left & {b"a", b"l", b"s", b"x", b"k", b"seen", b"urls"} == set()
+    assert client_redis.scard(f"{settings.key_prefix}:sites:counted") == 0
+    try:
+        detector.get(first_id or "")
+        raise AssertionError("the first article should have been evicted")
+    except ArticleNotFound:
+        pass
+
+
+def test_without_retention_nothing_is_evicted(
+    detector: Detector, client_redis: "redis.Redis[bytes]", settings: Settings,
+    bbc: list[dict[str, Any]],
+) -> None:  # fmt: skip
+    stored = detector.ingest(ArticleInput(url="https://www.bbc.co.uk/r", text=bbc[5]["text"]))
+    sites = SiteStore(client_redis, settings.key_prefix)
+    assert evict_expired(detector, sites, datetime(2100, 1, 1, tzinfo=UTC)) == 0
+    assert detector.get(str(stored.article.id)).id == stored.article.id
