@@ -21,7 +21,7 @@ class Settings(BaseSettings):
     key_prefix: str = Field(default="dedup", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
 
     num_perm: int = Field(default=128, ge=16, le=1024)
-    lsh_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)
+    lsh_threshold: float = Field(default=0.8, gt=0.0, lt=1.0)  # chosen on the dev split
     shingle_size: int = Field(default=5, ge=1, le=12)
     min_words: int = Field(default=20, ge=1)
     anchor_modulus: int = Field(default=24, ge=0, le=4096)  # chosen on the dev split
