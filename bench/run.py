@@ -196,7 +196,10 @@ def run_dedup(
     # path): the reference the disguise-robust paths' cost is measured against, same run.
     core = Figures("dedup ingest (full), core configuration")
     prefix = f"dedup-bench-{uuid.uuid4().hex[:6]}"
-    plain = {"anchor_modulus": 0, "skeleton_modulus": 0, "rewrite_verification": False}
+    plain = {
+        "anchor_modulus": 0, "skeleton_modulus": 0, "rewrite_verification": False,
+        "lsh_threshold": 0.5,
+    }  # fmt: skip
     detector = Detector(
         Store(client, prefix), settings.model_copy(update={"key_prefix": prefix, **plain})
     )

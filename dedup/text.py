@@ -130,21 +130,15 @@ def tokenize(text: str) -> Tokens:
     (('cold', 'war'), (0, 6), (4, 9))
     """
     clean, index = _clean(text)
-    ascii_only = clean.isascii()
-    found: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for match in _WORD.finditer(clean):
-        word = match.group()
-        found.append(word.lower() if ascii_only else fold_word(word))
-        start, end = match.span()
-        if index is None:
-            starts.append(start)
-            ends.append(end)
-        else:
-            starts.append(index[start])
-            ends.append(index[end - 1] + 1)
-    return Tokens(tuple(found), tuple(starts), tuple(ends))
+    matches = list(_WORD.finditer(clean))
+    if clean.isascii():  # lower() keeps every offset of an ASCII text
+        found = tuple(_WORD.findall(clean.lower()))
+    else:
+        found = tuple(fold_word(m.group()) for m in matches)
+    if index is None:
+        return Tokens(found, tuple(m.start() for m in matches), tuple(m.end() for m in matches))
+    starts = tuple(index[m.start()] for m in matches)
+    return Tokens(found, starts, tuple(index[m.end() - 1] + 1 for m in matches))
 
 
 def normalize(text: str) -> str:
