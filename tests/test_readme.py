@@ -23,3 +23,17 @@ def test_every_setting_is_in_the_readme_table() -> None:
 def test_ci_runs_exactly_the_readme_test_command() -> None:
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
     assert f"```\n{ci}\n```" in README
+
+
+def test_the_readme_table_gives_every_setting_its_real_default() -> None:
+    rows = re.findall(r"^\| `DEDUP_([A-Z_]+)` \| `([^`]*)` \|", README, flags=re.MULTILINE)
+    wrong = []
+    for name, shown in rows:
+        field = Settings.model_fields[name.lower()]
+        if field.default_factory is not None or field.default is None:
+            continue  # data_dir (a path under $HOME) and redis_url (unset)
+        default = field.default
+        value = shown == "true" if isinstance(default, bool) else type(default)(shown)
+        if value != default:
+            wrong.append((name, shown, default))
+    assert wrong == []
