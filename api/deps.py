@@ -21,7 +21,7 @@ DetectorDep = Annotated[Detector, Depends(get_detector)]
 def get_queue(request: Request) -> Queue:
     """The index's worker queue (follow-up jobs, scans)."""
     runtime: Runtime = request.app.state.runtime
-    return Queue(queue_name(runtime.settings), connection=runtime.client)
+    return Queue(queue_name(runtime.settings), connection=runtime.queue_connection())
 
 
 QueueDep = Annotated[Queue, Depends(get_queue)]

@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.detector = runtime.detector
             app.state.embedded = runtime.embedded
             app.state.runtime = runtime
+            runtime.queue_connection()  # follow-ups need a queue: say so now, not per request
             log.info("dedup %s ready on Redis %s (prefix %r)", __version__,
                      runtime.redis_url, settings.key_prefix)  # fmt: skip
             yield

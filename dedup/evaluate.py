@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
 from datasketch import MinHash, MinHashLSH
 from pydantic import ValidationError
 
@@ -29,7 +28,7 @@ from dedup.ecosystem import ranking_auc
 from dedup.errors import DedupError
 from dedup.input import ArticleIn
 from dedup.sites import cadence, farm_score, share
-from dedup.store import SiteStore, Store
+from dedup.store import Client, SiteStore, Store
 from dedup.text import words
 
 # The copy type each of the builder's transformations should be labelled with: an HTML page
@@ -124,13 +123,13 @@ def baseline_minhash(text: str) -> MinHash:
 
 def run(
     items: Sequence[dict[str, Any]],
-    client: redis.Redis,
+    client: Client,
     settings: Settings,
     progress: Callable[[int], None] = lambda _n: None,
 ) -> Report:
     """Ingest the items through the detector (a fresh key prefix) and score them."""
     prefix = f"{settings.key_prefix}-eval-{uuid.uuid4().hex[:8]}"
-    store = Store(client, prefix, settings.anchor_cap)
+    store = Store.for_settings(client, settings, prefix)
     detector = Detector(store, settings.model_copy(update={"key_prefix": prefix}))
     baseline = MinHashLSH(threshold=0.5, num_perm=128)
     report = Report()
@@ -214,7 +213,7 @@ ABLATIONS: dict[str, dict[str, Any]] = {
 
 def ablation(
     items: Sequence[dict[str, Any]],
-    client: redis.Redis,
+    client: Client,
     settings: Settings,
     progress: Callable[[int], None] = lambda _n: None,
 ) -> dict[str, dict[str, Any]]:
@@ -277,14 +276,17 @@ def markdown(report: dict[str, Any]) -> str:
 
 def run_sites(
     items: Sequence[dict[str, Any]],
-    client: redis.Redis,
+    client: Client,
     settings: Settings,
     progress: Callable[[int], None] = lambda _n: None,
 ) -> dict[str, Any]:
     """Ingest an ecosystem (`dedup.ecosystem.build`) and count every article into the site
     sums as the follow-up jobs do; score each site and check the issue's targets."""
     prefix = f"{settings.key_prefix}-sites-{uuid.uuid4().hex[:8]}"
-    detector = Detector(Store(client, prefix), settings.model_copy(update={"key_prefix": prefix}))
+    detector = Detector(
+        Store.for_settings(client, settings, prefix),
+        settings.model_copy(update={"key_prefix": prefix}),
+    )
     sites = SiteStore(client, prefix)
     roles: dict[str, str] = {}
     habits: dict[str, str] = {}

@@ -6,14 +6,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import redis
+import redis.cluster
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from dedup.config import Settings
 from dedup.detector import Detector
 from dedup.embedded import EmbeddedRedis, process_client_name
+from dedup.errors import InvalidSettings
 from dedup.extract import HtmlExtractor
-from dedup.store import ScanStore, SiteStore, Store
+from dedup.store import Client, ScanStore, SiteStore, Store
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +31,34 @@ class Runtime:
     """The live parts of one process."""
 
     settings: Settings
-    client: redis.Redis
+    client: Client
     detector: Detector
     scans: ScanStore
     sites: SiteStore
     embedded: EmbeddedRedis | None
     redis_url: str
+    queue_client: redis.Redis | None  # None: the index is a Redis Cluster, no DEDUP_QUEUE_URL
+
+    def queue_connection(self) -> redis.Redis:
+        """The worker queue's Redis, or InvalidSettings saying how to get one."""
+        if self.queue_client is None:
+            raise InvalidSettings(QUEUE_ON_CLUSTER)
+        return self.queue_client
 
 
-def connect(url: str) -> redis.Redis:
-    """A Redis client with short timeouts (the url may be redis://, rediss:// or unix://)."""
+CLUSTER_SCHEME = "redis+cluster://"  # DEDUP_REDIS_URL of a Redis Cluster (any one node)
+
+
+def connect(url: str) -> Client:
+    """A Redis client with short timeouts: redis://, rediss:// or unix:// for one server,
+    redis+cluster://host:port (any node) for a Redis Cluster."""
+    if url.startswith(CLUSTER_SCHEME):
+        return redis.cluster.RedisCluster.from_url(
+            "redis://" + url.removeprefix(CLUSTER_SCHEME),
+            socket_timeout=SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            client_name=process_client_name(),
+        )
     return redis.Redis.from_url(
         url,
         socket_timeout=SOCKET_TIMEOUT_SECONDS,
@@ -49,22 +69,41 @@ def connect(url: str) -> redis.Redis:
     )
 
 
+QUEUE_ON_CLUSTER = (
+    "the worker queue needs a plain Redis, not a Redis Cluster (RQ's commands span slots): "
+    "set DEDUP_QUEUE_URL to redis://host:port of one server"
+)
+
+
+def queue_client(settings: Settings, client: Client) -> redis.Redis:
+    """The plain Redis of the worker queue: DEDUP_QUEUE_URL, else the index's own client;
+    InvalidSettings where that is a Redis Cluster."""
+    queue = connect(settings.queue_url) if settings.queue_url else client
+    if not isinstance(queue, redis.Redis):
+        raise InvalidSettings(QUEUE_ON_CLUSTER)
+    return queue
+
+
 @contextmanager
 def open_runtime(settings: Settings) -> Iterator[Runtime]:
     """Connect to DEDUP_REDIS_URL, or start the embedded server; stop everything on exit."""
     embedded = None if settings.redis_url else EmbeddedRedis(settings.data_dir)
     url = settings.redis_url or embedded.url  # type: ignore[union-attr]
     client = connect(url)
+    try:
+        queue: redis.Redis | None = queue_client(settings, client)
+    except InvalidSettings:  # only commands that queue work need it: they say so
+        queue = None
     extractor = HtmlExtractor(settings.html_timeout_seconds)
     try:
-        detector = Detector(
-            Store(client, settings.key_prefix, settings.anchor_cap), settings, extractor
-        )
+        detector = Detector(Store.for_settings(client, settings), settings, extractor)
         scans = ScanStore(client, settings.key_prefix, settings.scan_ttl_seconds)
         sites = SiteStore(client, settings.key_prefix)
-        yield Runtime(settings, client, detector, scans, sites, embedded, url)
+        yield Runtime(settings, client, detector, scans, sites, embedded, url, queue)
     finally:
         extractor.close()
         client.close()
+        if queue is not None and queue is not client:
+            queue.close()
         if embedded is not None:
             embedded.stop()

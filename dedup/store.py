@@ -1,32 +1,47 @@
 """All Redis I/O: one module spells every key, and every step is one round trip.
 
-Layout under the key prefix P (ids are integers, so bucket sets stay compact intsets):
+Articles are partitioned into `shards` (DEDUP_SHARDS; an index parameter): an article, its
+url claim and all its index entries live in the shard its url hashes to, and every key of a
+shard carries the hash tag `{n}`. So storing or deleting an article is one atomic script in
+one Redis Cluster slot, and a query is one lookup script per shard, all in one pipeline. On a
+single server one shard is enough; on a cluster, several per master spread the slots.
 
-    P:meta               hash  index parameters the stored signatures were made with
-    P:next_id            int   last id handed out
-    P:urls               hash  url -> id
-    P:seen               zset  id -> first-seen time (epoch seconds), for the retention window
-    P:a:<id>             hash  the article record (metadata, zlib display text, digest, ...)
-    P:l:<band>:<bucket>  set   ids whose MinHash band <band> hashes to <bucket> (LSH)
-    P:s:<block>:<value>  hash  id -> full 64-bit SimHash, for ids with this 16-bit block
-    P:x:<shingle>        hash  id -> anchor count, for ids holding this anchor shingle
-    P:k:<gram>           hash  id -> skeleton anchor count, for ids holding this skeleton 3-gram
+Layout of shard n under the key prefix P (ids are integers; id % shards = n):
 
-Sites (counted once per article by the follow-up jobs; see dedup/sites.py):
+    P:meta                   hash  index parameters (all shards; one key)
+    P:{n}:next_id            int   last id counter handed out in this shard
+    P:{n}:urls               hash  url -> id
+    P:{n}:seen               zset  id -> first-seen time (epoch seconds), for retention
+    P:{n}:a:<id>             hash  the article record (metadata, zlib display text, digest, ...)
+    P:{n}:l:<band>:<group>   hash  band bucket (6 bytes) -> ids holding it (4 bytes each)
+    P:{n}:s:<block>:<value>  hash  id -> full 64-bit SimHash, for ids with this 16-bit block
+    P:{n}:x:<group>          hash  anchor shingle (low 6 bytes) -> (id, anchor count) entries
+    P:{n}:k:<group>          hash  skeleton 3-gram (low 6 bytes) -> (id, skeleton count) entries
 
-    P:sites:counted      set   ids already counted
-    P:sites / :score     zset  site -> articles / stored farm score
-    P:site:<site>        hash  sums: articles, copies, credited_copies, fast_copies, copied,
-                               type:<copy type>, marker:<kind>, first_seen, last_seen, version
-    P:site:<site>:lags   zset  copy id -> lag behind its original, seconds
-    P:site:<site>:hours  hash  clock hour -> articles
-    P:site:<site>:sources / :copiers  zset  other site -> copies (the copy graph)
-    P:site:<site>:copied set   its article ids other sites copied
-    P:site:<site>:examples list  its latest copies with their originals (the dossier)
-    P:edge:<copier>|<source>  hash  copies, credited, lag_seconds (summed)
+Index entries are grouped into hashes by the top `group_bits` of their hash, as fields with
+packed values, instead of one key each: a key costs Redis ~80 bytes before its value, a field
+of a small hash (ziplist/listpack encoded) about a tenth of that.
+
+Sites (counted once per article by the follow-up jobs; see dedup/sites.py), all under the
+tag {sites} (the count script touches two sites and their edge at once):
+
+    P:{sites}:counted        set   ids already counted
+    P:{sites} / :score       zset  site -> articles / stored farm score
+    P:{sites}:site:<site>    hash  sums: articles, copies, credited_copies, fast_copies,
+                                   copied, type:<copy type>, marker:<kind>, first_seen,
+                                   last_seen, version
+    ...:site:<site>:lags     zset  copy id -> lag behind its original, seconds
+    ...:site:<site>:hours    hash  clock hour -> articles
+    ...:site:<site>:sources / :copiers  zset  other site -> copies (the copy graph)
+    ...:site:<site>:copied   set   its article ids other sites copied
+    ...:site:<site>:examples list  its latest copies with their originals (the dossier)
+    P:{sites}:edge:<copier>|<source>  hash  copies, credited, lag_seconds (summed)
+
+Scans: P:scans (zset of scan ids) and P:scan:{<id>}:... (one tag per scan).
 """
 
 import json
+import struct
 import threading
 import zlib
 from collections import Counter
@@ -36,82 +51,111 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import redis
+import redis.cluster
+import xxhash
+from redis.commands.core import Script
 from redis.typing import EncodableT
 
 from dedup.article import Article
+from dedup.config import Settings
 from dedup.errors import IndexMismatch, StoreUnavailable
 from dedup.signatures import simhash_blocks, simhash_distance
 from dedup.sites import FAST_LAG_SECONDS, Observation, SiteFigures, hour_of, share
 
-# Store an article atomically, once per url: KEYS = urls, seen, record, band sets..., SimHash
-# hashes..., anchor hashes..., skeleton hashes...; ARGV = url, id, band count, SimHash bytes,
-# SimHash block count, anchor cap, anchor count, skeleton count, first seen (epoch seconds),
-# record field/value pairs...
-# An anchor (or skeleton) hash maps id -> that article's anchor (skeleton) count; one that
-# already holds `cap` ids is a boilerplate phrase and is left as it is.
-# Answers {1, id} when stored, {0, existing id} when the url is stored already.
+Client = redis.Redis | redis.cluster.RedisCluster
+LAYOUT = "2"  # version of the key layout above; an index of another layout is refused
+ID_BYTES = 4  # ids in packed index values (big-endian); 4.29 billion ids per index
+ENTRY = struct.Struct(">IH")  # an anchor or skeleton entry: id, that article's count
+FIELD_BYTES = 6  # low bytes of a shingle kept as its field (the group holds the top bits)
+MAX_COUNT = 0xFFFF
+
+# Store an article atomically, once per url. KEYS = urls, seen, record, band groups...,
+# SimHash hashes..., anchor groups..., skeleton groups...; ARGV = url, id, band count,
+# SimHash block count, anchor count, skeleton count, entry cap (bytes), first seen (epoch
+# seconds), SimHash bytes, packed id, anchor entry, skeleton entry, band fields..., anchor
+# fields..., skeleton fields..., record field/value pairs...
+# An anchor (or skeleton) field already holding `cap` entries is a boilerplate phrase and is
+# left as it is. Answers {1, id} when stored, {0, existing id} when the url is stored already.
 _ADD_ARTICLE = """
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
 if existing then return {0, existing} end
-local bands, blocks, cap = tonumber(ARGV[3]), tonumber(ARGV[5]), tonumber(ARGV[6])
-for i = 4, 3 + bands do redis.call('SADD', KEYS[i], ARGV[2]) end
-for i = 4 + bands, 3 + bands + blocks do redis.call('HSET', KEYS[i], ARGV[2], ARGV[4]) end
-local anchors, skeleton = tonumber(ARGV[7]), tonumber(ARGV[8])
-local first = 4 + bands + blocks
-for i = first, #KEYS do
-  local count = skeleton
-  if i < first + anchors then count = anchors end
-  if redis.call('HLEN', KEYS[i]) < cap then redis.call('HSET', KEYS[i], ARGV[2], count) end
+local nb, ns, na, nk = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local cap = tonumber(ARGV[7])
+local function append(key, field, entry, limit)
+  local value = redis.call('HGET', key, field)
+  if not value then redis.call('HSET', key, field, entry)
+  elseif #value < limit then redis.call('HSET', key, field, value .. entry) end
 end
-redis.call('HSET', KEYS[3], unpack(ARGV, 10))
+local k, a = 4, 13
+for i = 0, nb - 1 do append(KEYS[k + i], ARGV[a + i], ARGV[10], math.huge) end
+k, a = k + nb, a + nb
+for i = 0, ns - 1 do redis.call('HSET', KEYS[k + i], ARGV[2], ARGV[9]) end
+k = k + ns
+for i = 0, na - 1 do append(KEYS[k + i], ARGV[a + i], ARGV[11], cap) end
+k, a = k + na, a + na
+for i = 0, nk - 1 do append(KEYS[k + i], ARGV[a + i], ARGV[12], cap) end
+redis.call('HSET', KEYS[3], unpack(ARGV, a + nk))
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[9], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[8], ARGV[2])
 return {1, ARGV[2]}
 """
-# Probe the index in one script, so the reply is five values instead of one per key:
-# KEYS = band sets..., SimHash hashes..., anchor hashes..., skeleton hashes..., urls;
-# ARGV = band count, block count, anchor count, skeleton count, url ('' for none).
-# Answers {band ids, SimHash hash entries, anchor tally, skeleton tally, url id or nil}; a
-# tally is a flat list of (id, hits, that id's own count) triples.
+# Remove an article and every index entry of it, atomically. KEYS = record, seen, urls, band
+# groups..., SimHash hashes..., anchor groups..., skeleton groups...; ARGV = id, url, packed
+# id, band count, SimHash count, anchor count, skeleton count, band fields..., anchor
+# fields..., skeleton fields... The url is forgotten only while it still points at this id.
+_DELETE_ARTICLE = """
+local id, id4 = ARGV[1], ARGV[3]
+local nb, ns, na, nk = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local function remove(key, field, width)
+  local value = redis.call('HGET', key, field)
+  if not value then return end
+  for i = 1, #value, width do
+    if string.sub(value, i, i + 3) == id4 then
+      local rest = string.sub(value, 1, i - 1) .. string.sub(value, i + width)
+      if #rest == 0 then redis.call('HDEL', key, field)
+      else redis.call('HSET', key, field, rest) end
+      return
+    end
+  end
+end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], id)
+if redis.call('HGET', KEYS[3], ARGV[2]) == id then redis.call('HDEL', KEYS[3], ARGV[2]) end
+local k, a = 4, 8
+for i = 0, nb - 1 do remove(KEYS[k + i], ARGV[a + i], 4) end
+k, a = k + nb, a + nb
+for i = 0, ns - 1 do redis.call('HDEL', KEYS[k + i], id) end
+k = k + ns
+for i = 0, na + nk - 1 do remove(KEYS[k + i], ARGV[a + i], 6) end
+return 1
+"""
+# Probe one shard's index in one script. KEYS = band groups..., SimHash hashes..., anchor
+# groups..., skeleton groups..., urls (only with a url); ARGV = band count, SimHash count,
+# anchor count, skeleton count, url ('' for none), band fields..., anchor fields..., skeleton
+# fields... Answers {band values, SimHash hash entries, anchor values, skeleton values, url
+# id or nil}; a value is the packed entries of one field (false where absent).
 _LOOKUP = """
 local nb, ns, na, nk = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local bands = {}
-if nb > 0 then bands = redis.call('SUNION', unpack(KEYS, 1, nb)) end
+local function values(first, count, field)
+  local out = {}
+  for i = 0, count - 1 do out[#out + 1] = redis.call('HGET', KEYS[first + i], ARGV[field + i]) end
+  return out
+end
+local bands = values(1, nb, 6)
 local blocks = {}
 for i = nb + 1, nb + ns do
   local entries = redis.call('HGETALL', KEYS[i])
   for j = 1, #entries do blocks[#blocks + 1] = entries[j] end
 end
-local function tally(first, last)
-  local hits, counts, out = {}, {}, {}
-  for i = first, last do
-    local entries = redis.call('HGETALL', KEYS[i])
-    for j = 1, #entries, 2 do
-      hits[entries[j]] = (hits[entries[j]] or 0) + 1
-      counts[entries[j]] = entries[j + 1]
-    end
-  end
-  for id, n in pairs(hits) do
-    out[#out + 1] = id; out[#out + 1] = n; out[#out + 1] = counts[id]
-  end
-  return out
-end
-local first = nb + ns + 1
-local anchors = tally(first, first + na - 1)
-local skeleton = tally(first + na, first + na + nk - 1)
+local anchors = values(nb + ns + 1, na, 6 + nb)
+local skeleton = values(nb + ns + na + 1, nk, 6 + nb + na)
 local url = false
 if ARGV[5] ~= '' then url = redis.call('HGET', KEYS[#KEYS], ARGV[5]) end
 return {bands, blocks, anchors, skeleton, url}
 """
 ID_BLOCK = 64  # ids reserved per round trip; unused ones are skipped, so ids may have gaps
-# Forget a url only while it still points at the article being deleted.
-_FORGET_URL = """
-if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
-  return redis.call('HDEL', KEYS[1], ARGV[1])
-end
-return 0
-"""
 _RECORD_FIELDS = (
     "url", "site", "title", "published_at", "first_seen_at", "canonical_url",
     "text", "digest", "simhash", "buckets", "anchors", "skeleton",
@@ -119,33 +163,63 @@ _RECORD_FIELDS = (
 
 
 class Keys:
-    """Every Redis key of one index, spelled from its prefix."""
+    """Every Redis key of one index, spelled from its prefix, its shard count and how many
+    top bits of an index entry's hash name its group."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, shards: int = 1, group_bits: int = 16) -> None:
         self.prefix = prefix
+        self.shards = shards
+        self.group_bits = group_bits
         self.meta = f"{prefix}:meta"
-        self.next_id = f"{prefix}:next_id"
-        self.urls = f"{prefix}:urls"
-        self.seen = f"{prefix}:seen"
+
+    def shard_of_url(self, url: str) -> int:
+        return xxhash.xxh3_64_intdigest(url.encode()) % self.shards if self.shards > 1 else 0
+
+    def shard_of_id(self, doc_id: int) -> int:
+        return doc_id % self.shards
+
+    def _tag(self, shard: int) -> str:
+        return f"{self.prefix}:{{{shard}}}"
+
+    def next_id(self, shard: int) -> str:
+        return f"{self._tag(shard)}:next_id"
+
+    def urls(self, shard: int) -> str:
+        return f"{self._tag(shard)}:urls"
+
+    def seen(self, shard: int) -> str:
+        return f"{self._tag(shard)}:seen"
 
     def article(self, doc_id: int) -> str:
-        return f"{self.prefix}:a:{doc_id}"
+        return f"{self._tag(self.shard_of_id(doc_id))}:a:{doc_id}"
 
-    def band(self, band: int, bucket: bytes) -> str:
-        return f"{self.prefix}:l:{band}:{bucket.hex()}"
+    def band(self, shard: int, band: int, bucket: bytes) -> str:
+        group = int.from_bytes(bucket[:4], "big") >> (32 - self.group_bits)
+        return f"{self._tag(shard)}:l:{band}:{group:x}"
 
-    def simhash_block(self, block: int, value: int) -> str:
-        return f"{self.prefix}:s:{block}:{value:04x}"
+    def simhash_block(self, shard: int, block: int, value: int) -> str:
+        return f"{self._tag(shard)}:s:{block}:{value:04x}"
 
-    def anchor(self, shingle: int) -> str:
-        return f"{self.prefix}:x:{shingle:016x}"
+    def anchor(self, shard: int, shingle: int) -> str:
+        return f"{self._tag(shard)}:x:{shingle >> (64 - self.group_bits):x}"
 
-    def skeleton(self, gram: int) -> str:
-        return f"{self.prefix}:k:{gram:016x}"
+    def skeleton(self, shard: int, gram: int) -> str:
+        return f"{self._tag(shard)}:k:{gram >> (64 - self.group_bits):x}"
 
     def pattern(self) -> str:
         """A SCAN pattern matching every key of this index."""
         return f"{self.prefix}:*"
+
+    def records_pattern(self) -> str:
+        """A SCAN pattern matching every article record of this index, in every shard."""
+        return f"{self.prefix}:{{*}}:a:*"
+
+
+def entry_field(value: int) -> bytes:
+    """The field an anchor or skeleton 3-gram is stored under inside its group: its low six
+    bytes (the group key holds the top bits, so two grams share a field only by a 2**-48
+    chance within one group)."""
+    return (value & 0xFFFF_FFFF_FFFF).to_bytes(FIELD_BYTES, "big")
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,23 +237,22 @@ class Lookup:
 
 @contextmanager
 def unavailable_on_failure() -> Iterator[None]:
-    """Turn Redis connection failures into StoreUnavailable (nothing was written)."""
+    """Turn Redis failures into StoreUnavailable (nothing was written)."""
     try:
         yield
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         raise StoreUnavailable(f"Redis did not answer: {exc}") from exc
+    except redis.exceptions.RedisClusterException as exc:
+        raise StoreUnavailable(f"Redis Cluster did not answer: {exc}") from exc
 
 
-def _tally(flat: Sequence[Any]) -> tuple[Counter[int], dict[int, int]]:
-    """(id -> how many of the probed anchor hashes hold it, id -> its own anchor count) from
-    the lookup script's flat (id, hits, count) triples."""
-    hits: Counter[int] = Counter()
-    counts: dict[int, int] = {}
-    for i in range(0, len(flat), 3):
-        doc_id = int(flat[i])
-        hits[doc_id] = int(flat[i + 1])
-        counts[doc_id] = int(flat[i + 2])
-    return hits, counts
+def _tally(values: Iterable[bytes | None], hits: Counter[int], counts: dict[int, int]) -> None:
+    """Add packed (id, count) entries to id -> fields holding it, and id -> its count."""
+    for value in values:
+        if value:
+            for doc_id, count in ENTRY.iter_unpack(value):
+                hits[doc_id] += 1
+                counts[doc_id] = count
 
 
 def _unpack_anchors(packed: bytes | None) -> tuple[int, ...]:
@@ -199,18 +272,38 @@ def _time_or_none(value: bytes | None) -> datetime | None:
     return datetime.fromisoformat(value.decode()) if value else None
 
 
-class Store:
-    """The index and the article records of one key prefix on one Redis."""
+ScriptCall = tuple[Script, list[Any], list[Any]]
 
-    def __init__(self, client: redis.Redis, prefix: str, anchor_cap: int = 64) -> None:
+
+class Store:
+    """The index and the article records of one key prefix on one Redis (or Redis Cluster)."""
+
+    def __init__(
+        self, client: Client, prefix: str, anchor_cap: int = 64, shards: int = 1,
+        group_bits: int = 16,
+    ) -> None:  # fmt: skip
         self._redis = client
-        self.keys = Keys(prefix)
+        self.keys = Keys(prefix, shards, group_bits)
         self.anchor_cap = anchor_cap
         self._add_article = client.register_script(_ADD_ARTICLE)
+        self._delete_article = client.register_script(_DELETE_ARTICLE)
         self._lookup = client.register_script(_LOOKUP)
-        self._forget_url = client.register_script(_FORGET_URL)
-        self._ids: Iterator[int] = iter(())
+        self._ids: dict[int, Iterator[int]] = {}
         self._ids_lock = threading.Lock()
+
+    @classmethod
+    def for_settings(cls, client: Client, settings: Settings, prefix: str | None = None) -> "Store":
+        """The store of the index these settings name (or of another prefix)."""
+        return cls(client, prefix or settings.key_prefix, settings.anchor_cap, settings.shards,
+                   settings.index_group_bits)  # fmt: skip
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The layout parameters an index is built with (recorded with the signatures')."""
+        return {
+            "layout": LAYOUT, "shards": str(self.keys.shards),
+            "index_group_bits": str(self.keys.group_bits),
+        }  # fmt: skip
 
     def _run(self, commands: Iterable[tuple[str, tuple[Any, ...]]], *, atomic: bool) -> list[Any]:
         """Send commands in one pipeline (MULTI/EXEC when atomic); map Redis failures."""
@@ -218,26 +311,62 @@ class Store:
             with unavailable_on_failure(), self._redis.pipeline(transaction=atomic) as pipe:
                 for name, args in commands:
                     getattr(pipe, name)(*args)
-                return pipe.execute()
+                return list(pipe.execute())
         except redis.ResponseError as exc:
             raise StoreUnavailable(f"Redis refused the command: {exc}") from exc
+
+    def _scripts(self, calls: Sequence[ScriptCall]) -> list[Any]:
+        """Run scripts (each atomic within its shard's slot) in one pipeline; load them into
+        the server first if it does not know them (restarted, or a new cluster node)."""
+        if len(calls) == 1:
+            script, keys, args = calls[0]
+            try:
+                with unavailable_on_failure():
+                    return [script(keys=keys, args=args)]
+            except redis.ResponseError as exc:
+                raise StoreUnavailable(f"Redis refused the command: {exc}") from exc
+        for attempt in range(2):
+            try:
+                with unavailable_on_failure(), self._redis.pipeline(transaction=False) as pipe:
+                    for script, keys, args in calls:
+                        pipe.evalsha(script.sha, len(keys), *keys, *args)
+                    return list(pipe.execute())
+            except redis.exceptions.NoScriptError:
+                if attempt:
+                    raise
+                with unavailable_on_failure():
+                    for script in {call[0] for call in calls}:
+                        self._redis.script_load(script.script)
+            except redis.ResponseError as exc:
+                raise StoreUnavailable(f"Redis refused the command: {exc}") from exc
+        raise AssertionError("unreachable")
 
     def ping(self) -> bool:
         """Whether Redis answers."""
         try:
             return bool(self._redis.ping())
-        except (redis.ConnectionError, redis.TimeoutError):
+        except (redis.ConnectionError, redis.TimeoutError, redis.RedisError):
             return False
 
     def ensure_params(self, params: dict[str, str]) -> None:
         """Record the index parameters, or fail if the index was built with others.
 
-        Signatures made with other parameters never match: mixing them silently loses recall.
+        Signatures made with other parameters never match, and records laid out in other
+        keys are not found: mixing them silently loses recall.
         """
-        self._run([("hsetnx", (self.keys.meta, k, v)) for k, v in params.items()], atomic=True)
+        wanted = {**params, **self.params}
         stored = self._run([("hgetall", (self.keys.meta,))], atomic=False)[0]
+        if stored and b"layout" not in stored:
+            stored[b"layout"] = b"1"  # the first release recorded no layout
+        else:
+            self._run([("hsetnx", (self.keys.meta, k, v)) for k, v in wanted.items()],
+                      atomic=True)  # fmt: skip
+            stored = self._run([("hgetall", (self.keys.meta,))], atomic=False)[0]
         stored_params = {k.decode(): v.decode() for k, v in stored.items()}
-        differ = {k: (stored_params[k], v) for k, v in params.items() if stored_params[k] != v}
+        differ = {
+            k: (stored_params.get(k, "unset"), v)
+            for k, v in wanted.items() if stored_params.get(k) != v
+        }  # fmt: skip
         if differ:
             detail = ", ".join(
                 f"{k} is {old} in the index but {new} now" for k, (old, new) in differ.items()
@@ -256,34 +385,47 @@ class Store:
         skeleton: Sequence[int] = (),
     ) -> Lookup:
         """Candidates from LSH bands, SimHash blocks, anchors and skeleton anchors, and the
-        url's id: one round trip (one script). It takes the SUNION of the band buckets, reads
-        each SimHash block (candidates beyond the Hamming bound are dropped here) and tallies
-        the ids of every anchor and skeleton anchor with each one's own count."""
+        url's id: one lookup script per shard, all in one round trip. Each reads the band
+        buckets, every SimHash block (candidates beyond the Hamming bound are dropped here)
+        and the entries of every anchor and skeleton anchor with each article's own count."""
+        keys = self.keys
         blocks = simhash_blocks(simhash)
-        keys = [self.keys.band(band, bucket) for band, bucket in enumerate(buckets)]
-        keys += [self.keys.simhash_block(i, value) for i, value in enumerate(blocks)]
-        keys += [self.keys.anchor(shingle) for shingle in anchors]
-        keys += [self.keys.skeleton(gram) for gram in skeleton]
-        keys.append(self.keys.urls)
-        args: list[EncodableT] = [len(buckets), len(blocks), len(anchors), len(skeleton), url or ""]
-        try:
-            with unavailable_on_failure():
-                band_ids, entries, anchor_tally, skeleton_tally, url_id = self._lookup(
-                    keys=keys, args=args
-                )
-        except redis.ResponseError as exc:
-            raise StoreUnavailable(f"Redis refused the command: {exc}") from exc
+        bands = list(enumerate(buckets))
+        anchor_fields = [entry_field(a) for a in anchors]
+        skeleton_fields = [entry_field(g) for g in skeleton]
+        url_shard = keys.shard_of_url(url) if url else -1
+        calls: list[ScriptCall] = []
+        for shard in range(keys.shards):
+            names = [keys.band(shard, band, bucket) for band, bucket in bands]
+            names += [keys.simhash_block(shard, i, value) for i, value in enumerate(blocks)]
+            names += [keys.anchor(shard, a) for a in anchors]
+            names += [keys.skeleton(shard, g) for g in skeleton]
+            probe_url = shard == url_shard
+            if probe_url:
+                names.append(keys.urls(shard))
+            args: list[Any] = [len(bands), len(blocks), len(anchors), len(skeleton),
+                               url if probe_url else ""]  # fmt: skip
+            args += [bucket for _, bucket in bands] + anchor_fields + skeleton_fields
+            calls.append((self._lookup, names, args))
+        band_ids: set[int] = set()
         simhash_hits: dict[int, int] = {}
-        for i in range(0, len(entries), 2):
-            distance = simhash_distance(simhash, int.from_bytes(entries[i + 1], "big"))
-            if distance <= len(blocks) - 1:
-                simhash_hits[int(entries[i])] = distance
-        anchor_hits, anchor_counts = _tally(anchor_tally)
-        skeleton_hits, skeleton_counts = _tally(skeleton_tally)
-        return Lookup(
-            int(url_id) if url_id else None, {int(m) for m in band_ids}, simhash_hits,
-            anchor_hits, anchor_counts, skeleton_hits, skeleton_counts,
-        )  # fmt: skip
+        anchor_hits: Counter[int] = Counter()
+        anchor_counts: dict[int, int] = {}
+        skeleton_hits: Counter[int] = Counter()
+        skeleton_counts: dict[int, int] = {}
+        url_id = None
+        for band_values, entries, anchor_values, skeleton_values, found in self._scripts(calls):
+            packed = b"".join(v for v in band_values if v)
+            band_ids.update(np.frombuffer(packed, dtype=">u4").tolist())
+            for i in range(0, len(entries), 2):
+                distance = simhash_distance(simhash, int.from_bytes(entries[i + 1], "big"))
+                if distance <= len(blocks) - 1:
+                    simhash_hits[int(entries[i])] = distance
+            _tally(anchor_values, anchor_hits, anchor_counts)
+            _tally(skeleton_values, skeleton_hits, skeleton_counts)
+            url_id = int(found) if found else url_id
+        return Lookup(url_id, band_ids, simhash_hits, anchor_hits, anchor_counts,
+                      skeleton_hits, skeleton_counts)  # fmt: skip
 
     def fetch(self, doc_ids: Sequence[int]) -> list[Article | None]:
         """The records of these ids (None where gone): one round trip."""
@@ -316,15 +458,22 @@ class Store:
             skeleton=_unpack_anchors(fields["skeleton"]),
         )
 
-    def _next_id(self) -> int:
-        """A new article id from a block this process reserved (one INCRBY per block)."""
+    def _next_ids(self, shard: int, count: int) -> list[int]:
+        """New article ids of a shard, from blocks this process reserved (one INCRBY per
+        block); an id of shard n is n more than a multiple of the shard count."""
+        shards = self.keys.shards
         with self._ids_lock:
-            doc_id = next(self._ids, None)
-            if doc_id is None:
-                (last,) = self._run([("incrby", (self.keys.next_id, ID_BLOCK))], atomic=False)
-                self._ids = iter(range(int(last) - ID_BLOCK + 2, int(last) + 1))
-                doc_id = int(last) - ID_BLOCK + 1
-            return doc_id
+            found: list[int] = []
+            while len(found) < count:
+                doc_id = next(self._ids.get(shard, iter(())), None)
+                if doc_id is None:
+                    (last,) = self._run([("incrby", (self.keys.next_id(shard), ID_BLOCK))],
+                                        atomic=False)  # fmt: skip
+                    first = int(last) - ID_BLOCK + 1
+                    self._ids[shard] = iter(n * shards + shard for n in range(first, int(last) + 1))
+                    continue
+                found.append(doc_id)
+            return found
 
     def add(self, article: Article) -> tuple[int, bool]:
         """Store an article and every index entry in one atomic script, once per url.
@@ -332,90 +481,110 @@ class Store:
         Returns (id, True) when stored, or (existing id, False) when the url was stored
         already, in which case nothing was written. The article's own id is ignored.
         """
-        doc_id = self._next_id()
-        width = _bucket_width(article.buckets)
-        fields: dict[str, bytes | str] = {
-            "url": article.url,
-            "site": article.site,
-            "title": article.title or "",
-            "published_at": article.published_at.isoformat() if article.published_at else "",
-            "first_seen_at": article.first_seen_at.isoformat(),
-            "canonical_url": article.canonical_url or "",
-            "text": zlib.compress(article.text.encode(), 6),
-            "digest": article.digest,
-            "simhash": article.simhash.to_bytes(8, "big"),
-            "buckets": bytes([width]) + b"".join(article.buckets),
-            "anchors": b"".join(a.to_bytes(8, "big") for a in article.anchors),
-            "skeleton": b"".join(g.to_bytes(8, "big") for g in article.skeleton),
-        }
-        keys = [self.keys.urls, self.keys.seen, self.keys.article(doc_id)]
-        keys += [self.keys.band(band, bucket) for band, bucket in enumerate(article.buckets)]
+        return self.add_many([article])[0]
+
+    def add_many(self, articles: Sequence[Article]) -> list[tuple[int, bool]]:
+        """Store several articles, each atomically in its shard, in one round trip (plus
+        one per 64 new ids of a shard); (id, created) for each, as `add` answers."""
+        shards = [self.keys.shard_of_url(a.url) for a in articles]
+        wanted = Counter(shards)
+        ids = {shard: iter(self._next_ids(shard, n)) for shard, n in wanted.items()}
+        calls = [
+            self._add_call(article, shard, next(ids[shard]))
+            for article, shard in zip(articles, shards, strict=True)
+        ]
+        return [(int(stored_id), bool(created)) for created, stored_id in self._scripts(calls)]
+
+    def _add_call(self, article: Article, shard: int, doc_id: int) -> ScriptCall:
+        keys = self.keys
+        if doc_id >= 1 << (8 * ID_BYTES):
+            raise StoreUnavailable(f"id {doc_id} does not fit the index's {ID_BYTES}-byte ids")
         blocks = simhash_blocks(article.simhash)
-        keys += [self.keys.simhash_block(block, value) for block, value in enumerate(blocks)]
-        keys += [self.keys.anchor(shingle) for shingle in article.anchors]
-        keys += [self.keys.skeleton(gram) for gram in article.skeleton]
-        args: list[bytes | str | int] = [
-            article.url, doc_id, len(article.buckets), fields["simhash"], len(blocks),
-            self.anchor_cap, len(article.anchors), len(article.skeleton),
-            int(article.first_seen_at.timestamp()),
+        simhash = article.simhash.to_bytes(8, "big")
+        names = [keys.urls(shard), keys.seen(shard), keys.article(doc_id)]
+        names += [keys.band(shard, band, bucket) for band, bucket in enumerate(article.buckets)]
+        names += [keys.simhash_block(shard, block, value) for block, value in enumerate(blocks)]
+        names += [keys.anchor(shard, a) for a in article.anchors]
+        names += [keys.skeleton(shard, g) for g in article.skeleton]
+        packed_id = doc_id.to_bytes(ID_BYTES, "big")
+        args: list[Any] = [
+            article.url, doc_id, len(article.buckets), len(blocks), len(article.anchors),
+            len(article.skeleton), self.anchor_cap * ENTRY.size,
+            int(article.first_seen_at.timestamp()), simhash, packed_id,
+            ENTRY.pack(doc_id, min(len(article.anchors), MAX_COUNT)),
+            ENTRY.pack(doc_id, min(len(article.skeleton), MAX_COUNT)),
+            *article.buckets,
         ]  # fmt: skip
-        for name, value in fields.items():
-            args += [name, value]
-        with unavailable_on_failure():
-            created, stored_id = self._add_article(keys=keys, args=args)
-        return int(stored_id), bool(created)
+        args += [entry_field(a) for a in article.anchors]
+        args += [entry_field(g) for g in article.skeleton]
+        args += [
+            "url", article.url, "site", article.site, "title", article.title or "",
+            "published_at", article.published_at.isoformat() if article.published_at else "",
+            "first_seen_at", article.first_seen_at.isoformat(),
+            "canonical_url", article.canonical_url or "",
+            "text", zlib.compress(article.text.encode(), 6), "digest", article.digest,
+            "simhash", simhash,
+            "buckets", bytes([_bucket_width(article.buckets)]) + b"".join(article.buckets),
+            "anchors", b"".join(a.to_bytes(8, "big") for a in article.anchors),
+            "skeleton", b"".join(g.to_bytes(8, "big") for g in article.skeleton),
+        ]  # fmt: skip
+        return self._add_article, names, args
 
     def delete(self, record: Article) -> None:
-        """Remove the record and every index entry at once (MULTI/EXEC)."""
+        """Remove the record and every index entry at once (one atomic script)."""
         self.delete_many([record])
 
     def delete_many(self, records: Sequence[Article]) -> None:
-        """Remove several records and all their index entries in one MULTI/EXEC."""
-        with unavailable_on_failure(), self._redis.pipeline(transaction=True) as pipe:
-            for record in records:
-                for name, args in self._deletions(record):
-                    getattr(pipe, name)(*args)
-                self._forget_url(keys=[self.keys.urls], args=[record.url, record.id], client=pipe)
-            pipe.execute()
+        """Remove several records and all their index entries, each atomically, in one round
+        trip."""
+        if records:
+            self._scripts([self._delete_call(record) for record in records])
+
+    def _delete_call(self, record: Article) -> ScriptCall:
+        keys = self.keys
+        shard = keys.shard_of_id(record.id)
+        blocks = simhash_blocks(record.simhash)
+        names = [keys.article(record.id), keys.seen(shard), keys.urls(shard)]
+        names += [keys.band(shard, band, bucket) for band, bucket in enumerate(record.buckets)]
+        names += [keys.simhash_block(shard, block, value) for block, value in enumerate(blocks)]
+        names += [keys.anchor(shard, a) for a in record.anchors]
+        names += [keys.skeleton(shard, g) for g in record.skeleton]
+        args: list[Any] = [
+            record.id, record.url, record.id.to_bytes(ID_BYTES, "big"), len(record.buckets),
+            len(blocks), len(record.anchors), len(record.skeleton), *record.buckets,
+        ]  # fmt: skip
+        args += [entry_field(a) for a in record.anchors]
+        args += [entry_field(g) for g in record.skeleton]
+        return self._delete_article, names, args
 
     def forget_seen(self, doc_ids: Sequence[int]) -> None:
-        """Drop ids from the retention set (their records are gone already)."""
+        """Drop ids from the retention sets (their records are gone already)."""
         if doc_ids:
-            self._run([("zrem", (self.keys.seen, *doc_ids))], atomic=False)
+            self._run(
+                [("zrem", (self.keys.seen(self.keys.shard_of_id(i)), i)) for i in doc_ids],
+                atomic=False,
+            )
 
     def expired(self, before: datetime, limit: int) -> list[int]:
         """Ids of up to `limit` articles first seen before a moment, oldest first."""
-        (ids,) = self._run(
-            [("zrangebyscore", (self.keys.seen, "-inf", f"({before.timestamp()}", 0, limit))],
+        until = f"({before.timestamp()}"
+        replies = self._run(
+            [
+                ("zrangebyscore", (self.keys.seen(shard), "-inf", until, 0, limit, True))
+                for shard in range(self.keys.shards)
+            ],
             atomic=False,
         )
-        return [int(i) for i in ids]
-
-    def _deletions(self, record: Article) -> list[tuple[str, tuple[Any, ...]]]:
-        """The commands that remove one article's record and index entries."""
-        commands: list[tuple[str, tuple[Any, ...]]] = [
-            ("delete", (self.keys.article(record.id),)),
-            ("zrem", (self.keys.seen, record.id)),
-        ]
-        commands += [
-            ("srem", (self.keys.band(band, bucket), record.id))
-            for band, bucket in enumerate(record.buckets)
-        ]
-        commands += [
-            ("hdel", (self.keys.simhash_block(block, value), str(record.id)))
-            for block, value in enumerate(simhash_blocks(record.simhash))
-        ]
-        commands += [
-            ("hdel", (self.keys.anchor(shingle), str(record.id))) for shingle in record.anchors
-        ]
-        commands += [
-            ("hdel", (self.keys.skeleton(gram), str(record.id))) for gram in record.skeleton
-        ]
-        return commands
+        oldest = sorted((when, int(i)) for reply in replies for i, when in reply)
+        return [doc_id for _, doc_id in oldest[:limit]]
 
     def count(self) -> int:
         """How many articles are stored."""
-        return int(self._run([("hlen", (self.keys.urls,))], atomic=False)[0])
+        replies = self._run(
+            [("hlen", (self.keys.urls(shard),)) for shard in range(self.keys.shards)],
+            atomic=False,
+        )
+        return sum(int(n) for n in replies)
 
 
 # Record one scanned line once: KEYS = results hash, scan hash; ARGV = line, payload, outcome
@@ -460,7 +629,7 @@ class ScanKeys:
     """The keys of one scan, under the index prefix."""
 
     def __init__(self, prefix: str, scan_id: str) -> None:
-        base = f"{prefix}:scan:{scan_id}"
+        base = f"{prefix}:scan:{{{scan_id}}}"  # one hash tag: its scripts span its keys
         self.scan = base
         self.results = f"{base}:results"
         self.done = f"{base}:done"
@@ -473,11 +642,15 @@ class ScanKeys:
     def lease(self, number: int) -> str:
         return f"{self._base}:lease:{number}"
 
+    def leases_pattern(self) -> str:
+        """A SCAN pattern matching the leases of every chunk of this scan."""
+        return f"{self._base}:lease:*"
+
 
 class ScanStore:
     """Batch scans: their state, their input chunks and their per-line results."""
 
-    def __init__(self, client: redis.Redis, prefix: str, ttl_seconds: int) -> None:
+    def __init__(self, client: Client, prefix: str, ttl_seconds: int) -> None:
         self._redis = client
         self.prefix = prefix
         self.index = f"{prefix}:scans"  # zset: scan id -> created time
@@ -498,7 +671,8 @@ class ScanStore:
         fields.update(
             status="queued", chunks=0, sealed=0, last_line=0, created_at=created_at.isoformat()
         )
-        with self._redis.pipeline(transaction=True) as pipe:
+        # Not one transaction: the list of scans is another key (another cluster slot).
+        with self._redis.pipeline(transaction=False) as pipe:
             pipe.hset(keys.scan, mapping=fields)
             pipe.expire(keys.scan, self.ttl_seconds)
             pipe.zadd(self.index, {scan_id: created_at.timestamp()})
@@ -778,20 +952,22 @@ def _moment(epoch: str | None) -> datetime | None:
 class SiteStore:
     """Per-site sums, examples and the copy graph, counted once per article by follow-ups."""
 
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
+    def __init__(self, client: Client, prefix: str) -> None:
         self._redis = client
         self.prefix = prefix
         self._count = client.register_script(_COUNT_ARTICLE)
         self._figures = client.register_script(_SITE_FIGURES)
         self._set_score = client.register_script(_SET_SCORE)
-        self.by_size = f"{prefix}:sites"
-        self.by_score = f"{prefix}:sites:score"
+        self.base = f"{prefix}:{{sites}}"  # one hash tag: a count touches two sites at once
+        self.by_size = self.base
+        self.by_score = f"{self.base}:score"
+        self.counted = f"{self.base}:counted"
 
     def _site(self, site: str) -> str:
-        return f"{self.prefix}:site:{site}"
+        return f"{self.base}:site:{site}"
 
     def _edge(self, copier: str, source: str) -> str:
-        return f"{self.prefix}:edge:{copier}|{source}"
+        return f"{self.base}:edge:{copier}|{source}"
 
     def count(self, seen: Observation) -> bool:
         """Count an observed article into its site's sums (and the edge to its source), once.
@@ -802,7 +978,7 @@ class SiteStore:
              seen.lag_seconds]
         )  # fmt: skip
         keys = [
-            f"{self.prefix}:sites:counted", self._site(seen.site),
+            self.counted, self._site(seen.site),
             f"{self._site(seen.site)}:sources", f"{self._site(source)}:copiers",
             f"{self._site(seen.site)}:lags", f"{self._site(seen.site)}:hours",
             f"{self._site(source)}:copied", self._site(source),
@@ -876,7 +1052,7 @@ class SiteStore:
         counted set and the lag sets); the totals and the copy graph keep their history."""
         with unavailable_on_failure(), self._redis.pipeline(transaction=False) as pipe:
             for doc_id, site in articles:
-                pipe.srem(f"{self.prefix}:sites:counted", doc_id)
+                pipe.srem(self.counted, doc_id)
                 pipe.zrem(f"{self._site(site)}:lags", doc_id)
             pipe.execute()
 

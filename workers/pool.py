@@ -23,7 +23,7 @@ from dedup.config import Settings, get_settings
 from dedup.detector import Detector, evict_expired
 from dedup.embedded import EmbeddedRedis
 from dedup.errors import StoreUnavailable
-from dedup.runtime import connect
+from dedup.runtime import connect, queue_client
 from dedup.store import ScanStore, SiteStore, Store
 from workers.tasks import queue_name, reap
 
@@ -40,7 +40,7 @@ def work(redis_url: str, burst: bool = False) -> None:
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
-    connection = connect(redis_url)
+    connection = queue_client(settings, connect(redis_url))
     queue = Queue(queue_name(settings), connection=connection)
     name = f"dedup-{socket.gethostname()}-{os.getpid()}"
     SimpleWorker([queue], connection=connection, name=name).work(
@@ -73,9 +73,9 @@ class Pool:
         embedded = None if self.settings.redis_url else EmbeddedRedis(self.settings.data_dir)
         url = self.settings.redis_url or embedded.url  # type: ignore[union-attr]
         client = connect(url)
-        queue = Queue(queue_name(self.settings), connection=client)
+        queue = Queue(queue_name(self.settings), connection=queue_client(self.settings, client))
         scans = ScanStore(client, self.settings.key_prefix, self.settings.scan_ttl_seconds)
-        detector = Detector(Store(client, self.settings.key_prefix, self.settings.anchor_cap),
+        detector = Detector(Store.for_settings(client, self.settings),
                             self.settings)  # fmt: skip
         sites = SiteStore(client, self.settings.key_prefix)
         signal.signal(signal.SIGTERM, self._stop)

@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
 from typing import Any, TypeVar
 
-import redis
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -30,7 +29,7 @@ from dedup.errors import DedupError, StoreUnavailable
 from dedup.extract import HtmlExtractor
 from dedup.input import parse_line
 from dedup.runtime import connect
-from dedup.store import ScanLine, ScanStore, SiteStore, Store
+from dedup.store import Client, ScanLine, ScanStore, SiteStore, Store
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ class Worker:
     """What a worker process keeps between jobs."""
 
     settings: Settings
-    client: redis.Redis
+    client: Client
     detector: Detector
     scans: ScanStore
     sites: SiteStore
@@ -72,9 +71,7 @@ def worker_state() -> Worker:
         )
     client = connect(settings.redis_url)
     extractor = HtmlExtractor(settings.html_timeout_seconds)
-    detector = Detector(
-        Store(client, settings.key_prefix, settings.anchor_cap), settings, extractor
-    )
+    detector = Detector(Store.for_settings(client, settings), settings, extractor)
     scans = ScanStore(client, settings.key_prefix, settings.scan_ttl_seconds)
     return Worker(settings, client, detector, scans, SiteStore(client, settings.key_prefix))
 

@@ -115,7 +115,7 @@ async def create_scan(request: Request, runtime: RuntimeDep) -> ScanCreated:
     """Queue a batch scan: JSON `{"articles": [...]}` (up to DEDUP_MAX_BODY_BYTES), or an
     NDJSON upload (Content-Type application/x-ndjson, streamed, up to DEDUP_MAX_SCAN_BYTES)."""
     settings = runtime.settings
-    queue = Queue(queue_name(settings), connection=runtime.client)
+    queue = Queue(queue_name(settings), connection=runtime.queue_connection())
     scan_id = uuid.uuid4().hex[:16]
     if is_ndjson(request.headers.get("content-type", "").encode()):
         writer = await run_in_threadpool(ScanWriter, queue, runtime.scans, settings, scan_id)

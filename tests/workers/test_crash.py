@@ -13,7 +13,7 @@ import redis
 from rq import Queue
 
 from dedup.config import Settings
-from dedup.store import ScanStore
+from dedup.store import ScanStore, Store
 from tests.conftest import REPO
 from workers.tasks import queue_name, submit
 
@@ -61,7 +61,7 @@ def test_killing_a_worker_mid_chunk_loses_and_doubles_nothing(
     try:
 
         def a_held_lease() -> tuple[int, int] | None:
-            for key in client_redis.scan_iter(match=f"{prefix}:scan:crash1:lease:*"):
+            for key in client_redis.scan_iter(match=scans.keys("crash1").leases_pattern()):
                 owner = client_redis.get(key)
                 if owner:
                     return int(key.rsplit(b":", 1)[1]), int(owner.rsplit(b":", 1)[1])
@@ -80,8 +80,9 @@ def test_killing_a_worker_mid_chunk_loses_and_doubles_nothing(
     assert scans.attempt("crash1", chunk) >= 2  # the killed worker's chunk was queued again
     counters = {k: int(state[k]) for k in ("total", "processed", "stored", "failed")}
     assert counters == {"total": ARTICLES, "processed": ARTICLES, "stored": ARTICLES, "failed": 0}
-    assert client_redis.hlen(f"{prefix}:urls") == ARTICLES  # each article stored exactly once
-    records = sum(1 for _ in client_redis.scan_iter(match=f"{prefix}:a:*", count=1000))
+    store = Store.for_settings(client_redis, Settings(redis_url=redis_url, key_prefix=prefix))
+    assert store.count() == ARTICLES  # each url stored exactly once
+    records = sum(1 for _ in client_redis.scan_iter(match=store.keys.records_pattern(), count=1000))
     assert records == ARTICLES
     results, cursor = scans.results("crash1", 0, 1000)
     assert [r["line"] for r in results] == list(range(1, ARTICLES + 1))

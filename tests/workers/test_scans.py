@@ -7,6 +7,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from dedup.config import Settings
+from dedup.store import Store
 
 
 def articles(bbc: list[dict[str, Any]], count: int, start: int = 100) -> list[dict[str, str]]:
@@ -107,7 +108,7 @@ def test_a_cancelled_scan_stores_nothing_more(
     assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled")
     run_workers()
     assert scan(api, scan_id)["processed"] == 0
-    assert client_redis.hlen(f"{settings.key_prefix}:urls") == 0
+    assert Store(client_redis, settings.key_prefix).count() == 0
     again = api.delete(f"/v1/scans/{scan_id}")
     assert again.status_code == 409
     assert again.json()["detail"] == f"scan {scan_id} is cancelled; nothing to cancel"
