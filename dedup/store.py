@@ -83,10 +83,10 @@ local existing = redis.call('HGET', KEYS[1], ARGV[1])
 if existing then return {0, existing} end
 local nb, ns, na, nk = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local cap = tonumber(ARGV[7])
-local function append(key, field, entry, limit)
+local function append(key, field, entry, limit)  -- most fields are new: one call for them
+  if redis.call('HSETNX', key, field, entry) == 1 then return end
   local value = redis.call('HGET', key, field)
-  if not value then redis.call('HSET', key, field, entry)
-  elseif #value < limit then redis.call('HSET', key, field, value .. entry) end
+  if #value < limit then redis.call('HSET', key, field, value .. entry) end
 end
 local k, a = 4, 13
 for i = 0, nb - 1 do append(KEYS[k + i], ARGV[a + i], ARGV[10], math.huge) end

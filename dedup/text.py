@@ -62,6 +62,14 @@ _LOOKALIKES = str.maketrans(
     }
 )
 _LATIN = re.compile("[a-z]")
+# Non-ASCII punctuation common in news (curly quotes, dashes, ellipsis, currency signs, no-break
+# and thin spaces). None is a word character, so turning them into spaces leaves the tokens as
+# they are, and most texts then take the ASCII path.
+_SEPARATORS = re.compile(
+    "[\u2018\u2019\u201a\u201c\u201d\u201e\u2010-\u2015\u2026\u2022\u00b7\u00a3\u20ac"
+    "\u00a5\u00a2\u00a9\u00ae\u2122\u00b0\u00b1\u00d7\u00f7\u00ab\u00bb\u00a1\u00bf"
+    "\u00a7\u00b6\u00a0\u2009\u200a\u2032\u2033]"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +118,19 @@ def _clean(text: str) -> tuple[str, list[int] | None]:
     return "".join(kept), index
 
 
+def _plain_separators(clean: str) -> str:
+    """The text with common non-ASCII punctuation as spaces: the same tokens at the same
+    offsets, and usually an ASCII text, whose words lower() folds all at once."""
+    return clean if clean.isascii() else _SEPARATORS.sub(" ", clean)
+
+
 def words(text: str) -> list[str]:
     """The normalised words of a text, without offsets (the fast path used for fingerprints).
 
     >>> words("“Cold War” — it’s over")
     ['cold', 'war', 'it', 's', 'over']
     """
-    clean, _ = _clean(text)
+    clean = _plain_separators(_clean(text)[0])
     if clean.isascii():
         return _WORD.findall(clean.lower())
     return [fold_word(w) for w in _WORD.findall(clean)]
@@ -130,6 +144,7 @@ def tokenize(text: str) -> Tokens:
     (('cold', 'war'), (0, 6), (4, 9))
     """
     clean, index = _clean(text)
+    clean = _plain_separators(clean)  # same length: offsets unchanged
     matches = list(_WORD.finditer(clean))
     if clean.isascii():  # lower() keeps every offset of an ASCII text
         found = tuple(_WORD.findall(clean.lower()))

@@ -1,4 +1,6 @@
-from dedup.text import normalize, tokenize, words
+from typing import Any
+
+from dedup.text import _WORD, _clean, fold_word, normalize, tokenize, words
 from tests.conftest import SEEDS
 
 
@@ -29,3 +31,18 @@ def test_cyrillic_lookalike_letters_fold_to_latin() -> None:
 
 def test_non_latin_words_are_kept_as_they_are() -> None:
     assert words("Переведено сервисом") == ["переведено", "сервисом"]
+
+
+def test_the_fast_paths_give_the_tokens_of_folding_word_by_word(
+    bbc: list[dict[str, Any]],
+) -> None:
+    odd = "“Ｃold” — ＷAR… £5bn, Ukr\u0430ine’s «ßtraße» café\u00a0São Paulo ² İstanbul"
+    for text in [row["text"] for row in bbc[:400]] + [odd, odd.upper(), "a\u2014b", "x’y"]:
+        clean, _ = _clean(text)
+        reference = [fold_word(m.group()) for m in _WORD.finditer(clean)]
+        assert words(text) == reference
+        tokens = tokenize(text)
+        assert list(tokens.words) == reference
+        assert [clean[s:e] for s, e in zip(tokens.starts, tokens.ends, strict=True)] == [
+            m.group() for m in _WORD.finditer(clean)
+        ]
