@@ -6,7 +6,7 @@ index validates, fingerprints and verifies the same way.
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from dedup.article import Article
 from dedup.attribution import Original, Party
 from dedup.config import Settings
-from dedup.errors import ArticleNotFound, InvalidArticle, UrlConflict
+from dedup.errors import ArticleNotFound, DedupError, InvalidArticle, UrlConflict
 from dedup.extract import HtmlExtractor, extract_html
 from dedup.fingerprint import Fingerprint, FingerprintParams, fingerprint
 from dedup.markers import Marker, find_markers
@@ -225,6 +225,25 @@ class Detector:
             (time.perf_counter() - started) * 1000,
         )  # fmt: skip
         return result
+
+    def index_many(self, given: Sequence[ArticleInput]) -> list[tuple[int, bool] | DedupError]:
+        """Store articles in the index without explaining them (a bulk load of an archive),
+        in one round trip for the batch. Per input: (id, True) when stored, (existing id,
+        False) when its url is stored already (the texts are not compared), or the error that
+        kept it out. The copies among them are found later, by the articles checked or
+        ingested against them."""
+        now = self._clock()
+        outcomes: list[tuple[int, bool] | DedupError] = []
+        articles: list[Article] = []
+        for item in given:
+            try:
+                articles.append(self.prepare(item, now)[0])
+                outcomes.append((0, False))  # filled in below
+            except DedupError as exc:
+                outcomes.append(exc)
+        self._ensure_index()
+        stored = iter(self.store.add_many(articles))
+        return [next(stored) if isinstance(o, tuple) else o for o in outcomes]
 
     def _existing(self, doc_id: int, article: Article) -> Article | None:
         """The stored article of this url if it holds the same text; None if it is gone."""

@@ -181,3 +181,31 @@ def test_evict_needs_a_retention_and_then_removes_what_is_past_it(
     gone = run({**env, "DEDUP_RETENTION_DAYS": "0.000000001"}, "evict")
     assert "1 article(s) first seen over 1e-09 day(s) ago were evicted." in gone.output
     assert run(env, "check", str(page)).exit_code == 0  # the index is empty again
+
+
+def test_load_indexes_an_archive_that_a_later_check_finds_copies_in(
+    env: dict[str, str], tmp_path: Path, bbc: list[dict[str, Any]]
+) -> None:
+    archive = tmp_path / "archive.jsonl"
+    rows = [{"url": f"https://www.bbc.co.uk/a/{n}", "text": bbc[n]["text"]} for n in range(30)]
+    rows.insert(3, {"url": "https://www.bbc.co.uk/short", "text": "Too short to index."})
+    archive.write_text("\n".join(json.dumps(r) for r in rows) + "\nnot json\n", encoding="utf-8")
+    result = run(env, "load", str(archive), "--batch", "7")
+    assert result.exit_code == 1, result.output  # two lines failed
+    assert "Loaded 32 article(s)" in result.output
+    assert "30 stored, 0 already stored, 2 failed." in result.output
+    assert "at least 20 are needed" in result.output
+    again = run(env, "load", str(archive))
+    assert "0 stored, 30 already stored, 2 failed." in again.output
+    copy = tmp_path / "copy.txt"
+    copy.write_text("Source link\n\n" + bbc[12]["text"], encoding="utf-8")
+    checked = run(env, "check", str(copy))
+    assert checked.exit_code == 0, checked.output
+    assert "near_duplicate of id 13 (bbc.co.uk)" in checked.output  # bbc[12], the 13th stored
+
+
+def test_load_without_article_files_is_a_usage_error(env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("nothing to load", encoding="utf-8")
+    result = run(env, "load", str(tmp_path))
+    assert result.exit_code == 2
+    assert "no .txt, .html, .htm, .jsonl or .ndjson files" in result.output
