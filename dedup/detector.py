@@ -56,6 +56,7 @@ class Result:
     markers: tuple[Marker, ...]
     matches: tuple[Match, ...]
     original: Original
+    unverified: int = 0  # candidates found but left unverified (DEDUP_MAX_VERIFIED)
 
     def original_article(self) -> Article:
         """The article the original id names (the query itself or one of its matches)."""
@@ -329,6 +330,25 @@ class Detector:
         )
         return ranked[: self.settings.max_candidates]
 
+    def _budget(self, ranked: list[int]) -> tuple[list[int], int]:
+        """The candidates to verify with evidence, at most DEDUP_MAX_VERIFIED: half the
+        SimHash-nearest, the rest the earliest published (else first seen), so that in a
+        cluster of hundreds of copies of one wire story the original is among them; and how
+        many candidates are left unverified. Verification costs ~1.6 ms a candidate (tokens
+        with offsets, alignment, markers), which hundreds of copies would pay on every query."""
+        limit = self.settings.max_verified
+        if len(ranked) <= limit:
+            return ranked, 0
+        nearest = ranked[: (limit + 1) // 2]
+        taken = set(nearest)
+        dated = [
+            (when, doc_id)
+            for doc_id, when in zip(ranked, self.store.times(ranked), strict=True)
+            if when is not None and doc_id not in taken
+        ]
+        earliest = [doc_id for _, doc_id in sorted(dated)[: limit - len(nearest)]]
+        return nearest + earliest, len(ranked) - len(nearest) - len(earliest)
+
     def _explain(
         self,
         article: Article,
@@ -339,8 +359,8 @@ class Detector:
         created: bool,
         related: bool = False,
     ) -> Result:
-        candidate_ids = self._candidates(
-            lookup, article.id, len(found.anchors), len(found.skeleton)
+        candidate_ids, unverified = self._budget(
+            self._candidates(lookup, article.id, len(found.anchors), len(found.skeleton))
         )
         candidates = [a for a in self.store.fetch(candidate_ids) if a is not None]
         matches = verify(article.text, found, candidates, self.params, related=related)
@@ -355,8 +375,9 @@ class Detector:
         original = attribute(this, matches)
         labelled = label_copies(this, matches, original, self.params.thresholds)
         return Result(
-            article, stored, created, found.word_count, markers, tuple(labelled), original
-        )
+            article, stored, created, found.word_count, markers, tuple(labelled), original,
+            unverified,
+        )  # fmt: skip
 
 
 def count_sites(sites: SiteStore, result: Result) -> Observation:

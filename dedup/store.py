@@ -440,6 +440,15 @@ class Store:
         )
         return [self._record(i, values) for i, values in zip(doc_ids, replies, strict=True)]
 
+    def times(self, doc_ids: Sequence[int]) -> list[datetime | None]:
+        """When each article was published (else first seen), None where gone: one round
+        trip that reads no text."""
+        replies = self._run(
+            [("hmget", (self.keys.article(i), "published_at", "first_seen_at")) for i in doc_ids],
+            atomic=False,
+        )
+        return [_time_or_none(published or seen) for published, seen in replies]
+
     @staticmethod
     def _record(doc_id: int, values: list[bytes | None]) -> Article | None:
         fields = dict(zip(_RECORD_FIELDS, values, strict=True))

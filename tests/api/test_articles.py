@@ -39,8 +39,10 @@ def test_storing_an_article_answers_201_with_the_whole_contract(
         "word_count",
         "original",
         "matches",
+        "unverified_candidates",
         "markers",
     }
+    assert body["unverified_candidates"] == 0
     assert body["site"] == "bbc.co.uk"
     assert body["published_at"] == "2005-01-03T07:00:00Z"
     assert body["original"]["id"] == body["id"]

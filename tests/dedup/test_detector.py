@@ -213,3 +213,23 @@ def test_a_short_excerpt_is_found_through_the_anchor_path(
         found[modulus] = [(m.article.id, m.relation) for m in result.matches]
     assert found[24] == [(source.article.id, "excerpt")]
     assert found[0] == []  # LSH alone does not see a 25% excerpt
+
+
+def test_a_story_copied_many_times_verifies_a_few_copies_and_still_finds_its_original(
+    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+) -> None:
+    tuned = settings.model_copy(update={"max_verified": 4})
+    detector = Detector(Store(client_redis, settings.key_prefix), tuned)
+    text = bbc[40]["text"]
+    original = store(detector, "https://www.bbc.co.uk/wire", text,
+                     published_at=datetime(2005, 1, 1, 8, tzinfo=UTC))  # fmt: skip
+    for n in range(14):  # the same scraped page on 14 farms, all later
+        store(detector, f"https://farm{n}.example/copy", CHROME_TOP + text + CHROME_BOTTOM,
+              published_at=datetime(2005, 1, 1, 9 + n % 10, tzinfo=UTC))  # fmt: skip
+    checked = detector.check(
+        ArticleInput(url="https://new.example/x", text=CHROME_TOP + text + CHROME_BOTTOM)
+    )
+    assert len(checked.matches) == 4
+    assert checked.unverified == 15 - 4
+    assert checked.original.id == str(original.article.id)  # the earliest is always verified
+    assert str(original.article.id) in {str(m.article.id) for m in checked.matches}
