@@ -61,23 +61,27 @@ from redis.typing import EncodableT
 from dedup.article import Article
 from dedup.config import Settings
 from dedup.errors import IndexMismatch, StoreUnavailable
-from dedup.signatures import simhash_blocks, simhash_distance
+from dedup.signatures import BUCKET_BYTES, simhash_blocks, simhash_distance
 from dedup.sites import FAST_LAG_SECONDS, Observation, SiteFigures, hour_of, share
 
 Client = redis.Redis | redis.cluster.RedisCluster
 LAYOUT = "2"  # version of the key layout above; an index of another layout is refused
 ID_BYTES = 4  # ids in packed index values (big-endian); 4.29 billion ids per index
 ENTRY = struct.Struct(">IH")  # an anchor or skeleton entry: id, that article's count
-FIELD_BYTES = 6  # low bytes of a shingle kept as its field (the group holds the top bits)
+ENTRY_DTYPE = np.dtype([("id", ">u4"), ("count", ">u2")])  # the same, read by numpy
+NUMPY_TALLY_ENTRIES = 150  # see _tally
+# Every index field is 6 bytes: a band bucket, or the low bytes of an anchor or skeleton 3-gram
+# (its group key holds the top bits); the scripts cut packed fields at this width.
+FIELD_BYTES = BUCKET_BYTES
 MAX_COUNT = 0xFFFF
 
 # Store an article atomically, once per url. KEYS = urls, seen, record, band groups...,
 # SimHash hashes..., anchor groups..., skeleton groups...; ARGV = url, id, band count,
 # SimHash block count, anchor count, skeleton count, entry cap (bytes), first seen (epoch
-# seconds), SimHash bytes, packed id, anchor entry, skeleton entry, band fields..., anchor
-# fields..., skeleton fields..., record field/value pairs...
-# An anchor (or skeleton) field already holding `cap` entries is a boilerplate phrase and is
-# left as it is. Answers {1, id} when stored, {0, existing id} when the url is stored already.
+# seconds), SimHash bytes, packed id, anchor entry, skeleton entry, then the band, anchor and
+# skeleton fields each packed into one string (6 bytes a field), then the record's field/value
+# pairs. An anchor (or skeleton) field already holding `cap` entries is a boilerplate phrase
+# and is left as it is. Answers {1, id} when stored, {0, existing id} when the url is stored.
 _ADD_ARTICLE = """
 local existing = redis.call('HGET', KEYS[1], ARGV[1])
 if existing then return {0, existing} end
@@ -88,23 +92,25 @@ local function append(key, field, entry, limit)  -- most fields are new: one cal
   local value = redis.call('HGET', key, field)
   if #value < limit then redis.call('HSET', key, field, value .. entry) end
 end
-local k, a = 4, 13
-for i = 0, nb - 1 do append(KEYS[k + i], ARGV[a + i], ARGV[10], math.huge) end
-k, a = k + nb, a + nb
-for i = 0, ns - 1 do redis.call('HSET', KEYS[k + i], ARGV[2], ARGV[9]) end
-k = k + ns
-for i = 0, na - 1 do append(KEYS[k + i], ARGV[a + i], ARGV[11], cap) end
-k, a = k + na, a + na
-for i = 0, nk - 1 do append(KEYS[k + i], ARGV[a + i], ARGV[12], cap) end
-redis.call('HSET', KEYS[3], unpack(ARGV, a + nk))
+local function each(first, count, fields, entry, limit)
+  for i = 0, count - 1 do
+    append(KEYS[first + i], string.sub(fields, i * 6 + 1, i * 6 + 6), entry, limit)
+  end
+end
+each(4, nb, ARGV[13], ARGV[10], math.huge)
+for i = 4 + nb, 3 + nb + ns do redis.call('HSET', KEYS[i], ARGV[2], ARGV[9]) end
+each(4 + nb + ns, na, ARGV[14], ARGV[11], cap)
+each(4 + nb + ns + na, nk, ARGV[15], ARGV[12], cap)
+redis.call('HSET', KEYS[3], unpack(ARGV, 16))
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[8], ARGV[2])
 return {1, ARGV[2]}
 """
 # Remove an article and every index entry of it, atomically. KEYS = record, seen, urls, band
 # groups..., SimHash hashes..., anchor groups..., skeleton groups...; ARGV = id, url, packed
-# id, band count, SimHash count, anchor count, skeleton count, band fields..., anchor
-# fields..., skeleton fields... The url is forgotten only while it still points at this id.
+# id, band count, SimHash count, anchor count, skeleton count, then the band, anchor and
+# skeleton fields each packed into one string. The url is forgotten only while it still
+# points at this id.
 _DELETE_ARTICLE = """
 local id, id4 = ARGV[1], ARGV[3]
 local nb, ns, na, nk = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -120,37 +126,43 @@ local function remove(key, field, width)
     end
   end
 end
+local function each(first, count, fields, width)
+  for i = 0, count - 1 do
+    remove(KEYS[first + i], string.sub(fields, i * 6 + 1, i * 6 + 6), width)
+  end
+end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], id)
 if redis.call('HGET', KEYS[3], ARGV[2]) == id then redis.call('HDEL', KEYS[3], ARGV[2]) end
-local k, a = 4, 8
-for i = 0, nb - 1 do remove(KEYS[k + i], ARGV[a + i], 4) end
-k, a = k + nb, a + nb
-for i = 0, ns - 1 do redis.call('HDEL', KEYS[k + i], id) end
-k = k + ns
-for i = 0, na + nk - 1 do remove(KEYS[k + i], ARGV[a + i], 6) end
+each(4, nb, ARGV[8], 4)
+for i = 4 + nb, 3 + nb + ns do redis.call('HDEL', KEYS[i], id) end
+each(4 + nb + ns, na, ARGV[9], 6)
+each(4 + nb + ns + na, nk, ARGV[10], 6)
 return 1
 """
 # Probe one shard's index in one script. KEYS = band groups..., SimHash hashes..., anchor
 # groups..., skeleton groups..., urls (only with a url); ARGV = band count, SimHash count,
-# anchor count, skeleton count, url ('' for none), band fields..., anchor fields..., skeleton
-# fields... Answers {band values, SimHash hash entries, anchor values, skeleton values, url
-# id or nil}; a value is the packed entries of one field (false where absent).
+# anchor count, skeleton count, url ('' for none), then the band, anchor and skeleton fields
+# each packed into one string (6 bytes a field), which costs far less to send than one
+# argument per field. Answers {band values, SimHash hash entries, anchor values, skeleton
+# values, url id or nil}; a value is the packed entries of one field (false where absent).
 _LOOKUP = """
 local nb, ns, na, nk = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local function values(first, count, field)
+local function values(first, count, fields)
   local out = {}
-  for i = 0, count - 1 do out[#out + 1] = redis.call('HGET', KEYS[first + i], ARGV[field + i]) end
+  for i = 0, count - 1 do
+    out[#out + 1] = redis.call('HGET', KEYS[first + i], string.sub(fields, i * 6 + 1, i * 6 + 6))
+  end
   return out
 end
-local bands = values(1, nb, 6)
+local bands = values(1, nb, ARGV[6])
 local blocks = {}
 for i = nb + 1, nb + ns do
   local entries = redis.call('HGETALL', KEYS[i])
   for j = 1, #entries do blocks[#blocks + 1] = entries[j] end
 end
-local anchors = values(nb + ns + 1, na, 6 + nb)
-local skeleton = values(nb + ns + na + 1, nk, 6 + nb + na)
+local anchors = values(nb + ns + 1, na, ARGV[7])
+local skeleton = values(nb + ns + na + 1, nk, ARGV[8])
 local url = false
 if ARGV[5] ~= '' then url = redis.call('HGET', KEYS[#KEYS], ARGV[5]) end
 return {bands, blocks, anchors, skeleton, url}
@@ -222,6 +234,24 @@ def entry_field(value: int) -> bytes:
     return (value & 0xFFFF_FFFF_FFFF).to_bytes(FIELD_BYTES, "big")
 
 
+def packed_fields(
+    buckets: Sequence[bytes], anchors: Sequence[int], skeleton: Sequence[int]
+) -> tuple[bytes, bytes, bytes]:
+    """The index fields of band buckets, anchors and skeleton 3-grams, each kind packed into
+    one string of 6-byte fields, as the scripts take them."""
+    if any(len(bucket) != FIELD_BYTES for bucket in buckets):
+        raise ValueError(f"band buckets must be {FIELD_BYTES} bytes, as BUCKET_BYTES makes them")
+    return (
+        b"".join(buckets),
+        b"".join(entry_field(a) for a in anchors),
+        b"".join(entry_field(g) for g in skeleton),
+    )
+
+
+def _packed_fields(article: Article) -> tuple[bytes, bytes, bytes]:
+    return packed_fields(article.buckets, article.anchors, article.skeleton)
+
+
 @dataclass(frozen=True, slots=True)
 class Lookup:
     """What one index probe found: the url's id and candidates with their evidence."""
@@ -247,12 +277,24 @@ def unavailable_on_failure() -> Iterator[None]:
 
 
 def _tally(values: Iterable[bytes | None], hits: Counter[int], counts: dict[int, int]) -> None:
-    """Add packed (id, count) entries to id -> fields holding it, and id -> its count."""
-    for value in values:
-        if value:
-            for doc_id, count in ENTRY.iter_unpack(value):
-                hits[doc_id] += 1
-                counts[doc_id] = count
+    """Add packed (id, count) entries to id -> fields holding it, and id -> its count.
+
+    A query into a story copied hundreds of times reads thousands of entries: past
+    NUMPY_TALLY_ENTRIES one numpy pass is faster (960 entries: 89 us against 222 us), below
+    it the plain loop (15 entries: 8 us against 27 us)."""
+    packed = b"".join(v for v in values if v)
+    if len(packed) < NUMPY_TALLY_ENTRIES * ENTRY.size:
+        for doc_id, count in ENTRY.iter_unpack(packed):
+            hits[doc_id] += 1
+            counts[doc_id] = count
+        return
+    entries = np.frombuffer(packed, dtype=ENTRY_DTYPE)
+    ids, first, fields = np.unique(entries["id"], return_index=True, return_counts=True)
+    for doc_id, held, count in zip(
+        ids.tolist(), fields.tolist(), entries["count"][first].tolist(), strict=True
+    ):
+        hits[doc_id] += held
+        counts[doc_id] = count
 
 
 def _unpack_anchors(packed: bytes | None) -> tuple[int, ...]:
@@ -397,8 +439,7 @@ class Store:
         keys = self.keys
         blocks = simhash_blocks(simhash)
         bands = list(enumerate(buckets))
-        anchor_fields = [entry_field(a) for a in anchors]
-        skeleton_fields = [entry_field(g) for g in skeleton]
+        band_fields, anchor_fields, skeleton_fields = packed_fields(buckets, anchors, skeleton)
         url_shard = keys.shard_of_url(url) if url else -1
         calls: list[ScriptCall] = []
         for shard in range(keys.shards):
@@ -409,9 +450,9 @@ class Store:
             probe_url = shard == url_shard
             if probe_url:
                 names.append(keys.urls(shard))
-            args: list[Any] = [len(bands), len(blocks), len(anchors), len(skeleton),
-                               url if probe_url else ""]  # fmt: skip
-            args += [bucket for _, bucket in bands] + anchor_fields + skeleton_fields
+            counts = [len(bands), len(blocks), len(anchors), len(skeleton)]
+            args: list[Any] = [*counts, url if probe_url else "", band_fields, anchor_fields,
+                               skeleton_fields]  # fmt: skip
             calls.append((self._lookup, names, args))
         band_ids: set[int] = set()
         simhash_hits: dict[int, int] = {}
@@ -528,10 +569,8 @@ class Store:
             int(article.first_seen_at.timestamp()), simhash, packed_id,
             ENTRY.pack(doc_id, min(len(article.anchors), MAX_COUNT)),
             ENTRY.pack(doc_id, min(len(article.skeleton), MAX_COUNT)),
-            *article.buckets,
+            *_packed_fields(article),
         ]  # fmt: skip
-        args += [entry_field(a) for a in article.anchors]
-        args += [entry_field(g) for g in article.skeleton]
         args += [
             "url", article.url, "site", article.site, "title", article.title or "",
             "published_at", article.published_at.isoformat() if article.published_at else "",
@@ -566,10 +605,8 @@ class Store:
         names += [keys.skeleton(shard, g) for g in record.skeleton]
         args: list[Any] = [
             record.id, record.url, record.id.to_bytes(ID_BYTES, "big"), len(record.buckets),
-            len(blocks), len(record.anchors), len(record.skeleton), *record.buckets,
+            len(blocks), len(record.anchors), len(record.skeleton), *_packed_fields(record),
         ]  # fmt: skip
-        args += [entry_field(a) for a in record.anchors]
-        args += [entry_field(g) for g in record.skeleton]
         return self._delete_article, names, args
 
     def forget_seen(self, doc_ids: Sequence[int]) -> None:
