@@ -7,6 +7,8 @@ word of either text is used twice (greedy string tiling).
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from dedup.shingles import Hashes
 from dedup.text import Tokens
 
@@ -35,24 +37,48 @@ class Alignment:
 def _runs(
     this: Tokens, this_shingles: Hashes, match: Tokens, match_shingles: Hashes, size: int
 ) -> list[tuple[int, int, int]]:
-    """Maximal runs (this_index, match_index, length) of equal words seeded by shared shingles."""
-    shared = set(this_shingles.tolist()) & set(match_shingles.tolist())
-    positions: dict[int, list[int]] = {}
-    for index, value in enumerate(match_shingles.tolist()):
-        if value in shared:
-            seen = positions.setdefault(value, [])
-            if len(seen) < MAX_SEEDS_PER_SHINGLE:
-                seen.append(index)
-    runs: list[tuple[int, int, int]] = []
-    reached: dict[int, int] = {}  # diagonal (i - j) -> first index of `this` not yet covered
+    """Maximal runs (this_index, match_index, length) of equal words seeded by shared
+    shingles, in seed order (this index, then match index).
+
+    A seed is a position of `this` and one of the first MAX_SEEDS_PER_SHINGLE positions of
+    `match` with the same shingle. Seeds are found with numpy; on each diagonal (i - j) a
+    chain of consecutive seeds is one run, extended word by word past its last seed, and a
+    seed inside a run already found starts none.
+    """
+    if not len(this_shingles) or not len(match_shingles):
+        return []
+    order = np.argsort(match_shingles, kind="stable")  # equal shingles keep position order
+    ordered = match_shingles[order]
+    left = np.searchsorted(ordered, this_shingles, "left")
+    found = np.minimum(np.searchsorted(ordered, this_shingles, "right") - left,
+                       MAX_SEEDS_PER_SHINGLE)  # fmt: skip
+    if not found.any():
+        return []
+    i = np.repeat(np.arange(len(this_shingles)), found)
+    nth = np.arange(len(i)) - np.repeat(np.cumsum(found) - found, found)
+    j = order[np.repeat(left, found) + nth]
+    diagonal = i - j
+    by_diagonal = np.lexsort((i, diagonal))
+    i, diagonal = i[by_diagonal], diagonal[by_diagonal]
+    # A chain ends where the diagonal changes or the next seed is not the next position.
+    ends = np.flatnonzero((np.diff(diagonal) != 0) | (np.diff(i) != 1))
+    starts = np.concatenate(([0], ends + 1))
+    ends = np.concatenate((ends, [len(i) - 1]))
     a, b = this.words, match.words
-    for i, value in enumerate(this_shingles.tolist()):
-        for j in positions.get(value, ()):
-            if reached.get(i - j, -1) > i:
+    runs: list[tuple[int, int, int]] = []
+    reached: dict[int, int] = {}  # diagonal -> first index of `this` not yet covered
+    for first, last, d in zip(i[starts].tolist(), i[ends].tolist(), diagonal[starts].tolist(),
+                              strict=True):  # fmt: skip
+        at = first
+        while at <= last:
+            if reached.get(d, -1) > at:
+                at = reached[d]
                 continue
-            length = _extend(a, b, i, j, size)
-            runs.append((i, j, length))
-            reached[i - j] = i + length
+            length = _extend(a, b, at, at - d, size)
+            runs.append((at, at - d, length))
+            reached[d] = at + length
+            at = at + length
+    runs.sort(key=lambda run: (run[0], run[1]))
     return runs
 
 

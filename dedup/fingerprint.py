@@ -110,12 +110,12 @@ def normalised_words(text: str, unspin: bool) -> tuple[str, ...]:
 
 
 def stored_fingerprint(
-    text: str, simhash: int, digest: bytes, shingle_size: int, *, unspin: bool = False
+    found: tuple[str, ...], simhash: int, digest: bytes, shingle_size: int
 ) -> Fingerprint:
-    """What verification needs of a stored article: its shingles, plus the SimHash and digest
-    its record already holds (no signatures are recomputed; the skeleton, needed only when the
-    shingles do not decide, is left empty: see `skeleton_set_of`)."""
-    found = normalised_words(text, unspin)
+    """What verification needs of a stored article, from its normalised (and, when the index
+    unspins, unspun) words: its shingles, plus the SimHash and digest its record already
+    holds (no signatures are recomputed; the skeleton, needed only when the shingles do not
+    decide, is left empty: see `skeleton_set_of`)."""
     shingles = shingle_hashes(word_hashes(found), shingle_size)
     empty = np.empty(0, dtype=np.uint64)
     return Fingerprint(found, shingles, shingle_set(shingles), (), (), empty, (), simhash, digest)

@@ -86,9 +86,11 @@ def verify(
     this_tokens: Tokens | None = None
     matches: list[Match] = []
     for candidate in candidates:
+        # Its tokens (with offsets, for the evidence) also give the words it was shingled from.
+        match_tokens = _tokens(candidate.text, params)
         other = stored_fingerprint(
-            candidate.text, candidate.simhash, candidate.digest,
-            params.fingerprint.shingle_size, unspin=params.fingerprint.unspin,
+            match_tokens.words, candidate.simhash, candidate.digest,
+            params.fingerprint.shingle_size,
         )  # fmt: skip
         scores = compare(this, other)
         by_shingles = is_copy(scores, params.thresholds)
@@ -101,7 +103,6 @@ def verify(
             if shared < (RELATED_GATE if related else REWRITE_GATE):
                 continue
         this_tokens = this_tokens or _tokens(text, params)
-        match_tokens = _tokens(candidate.text, params)
         sentences = None
         if max(scores.containment, scores.contained_by) < VERBATIM:
             sentences = align_sentences(

@@ -1,8 +1,9 @@
 import random
 
-from dedup.align import _extend, _free_span, align
+from dedup.align import MAX_SEEDS_PER_SHINGLE, _extend, _free_span, _runs, align
 from dedup.fingerprint import FingerprintParams, fingerprint
-from dedup.text import normalize, tokenize
+from dedup.shingles import Hashes, shingle_hashes, word_hashes
+from dedup.text import Tokens, normalize, tokenize
 
 
 def aligned(this: str, match: str, min_words: int = 5):  # type: ignore[no-untyped-def]
@@ -79,3 +80,52 @@ def test_striding_extension_and_free_spans_equal_the_word_by_word_ones() -> None
         assert _free_span(i, j, length, used_a, used_b) == reference_free_span(
             i, j, length, used_a, used_b
         )
+
+
+def reference_runs(
+    this: Tokens, this_shingles: Hashes, match: Tokens, match_shingles: Hashes, size: int
+) -> list[tuple[int, int, int]]:
+    """Seed by seed in Python, as the alignment first did."""
+    shared = set(this_shingles.tolist()) & set(match_shingles.tolist())
+    positions: dict[int, list[int]] = {}
+    for index, value in enumerate(match_shingles.tolist()):
+        if value in shared:
+            seen = positions.setdefault(value, [])
+            if len(seen) < MAX_SEEDS_PER_SHINGLE:
+                seen.append(index)
+    runs: list[tuple[int, int, int]] = []
+    reached: dict[int, int] = {}
+    a, b = this.words, match.words
+    for i, value in enumerate(this_shingles.tolist()):
+        for j in positions.get(value, ()):
+            if reached.get(i - j, -1) > i:
+                continue
+            length = reference_extend(a, b, i, j, size)
+            runs.append((i, j, length))
+            reached[i - j] = i + length
+    return runs
+
+
+def test_numpy_seeding_finds_the_runs_seed_by_seed_seeding_finds() -> None:
+    rng = random.Random(11)
+    for _ in range(1500):
+        vocabulary = [f"w{k}" for k in range(rng.choice([1, 2, 3, 8, 60]))]
+        size = rng.choice([1, 2, 3, 5])
+        a = [rng.choice(vocabulary) for _ in range(rng.randint(0, 120))]
+        b = list(a) if rng.random() < 0.5 else [rng.choice(vocabulary) for _ in range(120)]
+        if b and rng.random() < 0.5:  # move a block, edit a few words
+            cut = rng.randrange(len(b))
+            b = b[cut:] + b[:cut]
+        for _ in range(rng.randint(0, 6)):
+            if b:
+                b[rng.randrange(len(b))] = "edit"
+        this, match = tokens_of(a), tokens_of(b)
+        this_shingles = shingle_hashes(word_hashes(a), size)
+        match_shingles = shingle_hashes(word_hashes(b), size)
+        assert _runs(this, this_shingles, match, match_shingles, size) == reference_runs(
+            this, this_shingles, match, match_shingles, size
+        )
+
+
+def tokens_of(found: list[str]) -> Tokens:
+    return Tokens(tuple(found), tuple(range(len(found))), tuple(range(1, len(found) + 1)))

@@ -46,3 +46,14 @@ def test_the_fast_paths_give_the_tokens_of_folding_word_by_word(
         assert [clean[s:e] for s, e in zip(tokens.starts, tokens.ends, strict=True)] == [
             m.group() for m in _WORD.finditer(clean)
         ]
+
+
+def test_unspun_tokens_carry_the_words_fingerprints_are_made_of(
+    bbc: list[dict[str, Any]],
+) -> None:
+    from dedup.fingerprint import normalised_words
+    from dedup.unspin import unspin_tokens
+
+    spun = "The Chilly Battle ended in the Center East, the very best courtroom said. " * 3
+    for text in [row["text"] for row in bbc[:200]] + [spun]:
+        assert unspin_tokens(tokenize(text)).words == normalised_words(text, unspin=True)
