@@ -18,8 +18,9 @@ from redis.retry import Retry
 log = logging.getLogger(__name__)
 
 DB_FILENAME = "dedup.rdb"
-# AOF with fsync every second (Redis's recommended trade-off) plus a snapshot at shutdown.
-SERVER_CONFIG = {"appendonly": "yes", "appendfsync": "everysec"}
+# AOF with fsync every second (Redis's recommended trade-off) plus a snapshot at shutdown;
+# index groups stay compact hashes up to 512 fields (see dedup/store.py).
+SERVER_CONFIG = {"appendonly": "yes", "appendfsync": "everysec", "hash-max-ziplist-entries": "512"}
 
 
 def process_client_name() -> str:
