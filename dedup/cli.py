@@ -43,8 +43,13 @@ def _runtime(settings: Settings) -> Iterator[Runtime]:
         with open_runtime(settings) as runtime:
             yield runtime
     except DedupError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(EXIT_CODES.get(type(exc), 1))
+        _fail(exc)
+
+
+def _fail(exc: DedupError) -> None:
+    """Print a DedupError as 'Error: ...' and exit with its code."""
+    click.echo(f"Error: {exc}", err=True)
+    sys.exit(EXIT_CODES.get(type(exc), 1))
 
 
 @contextmanager
@@ -455,7 +460,10 @@ def worker(processes: int) -> None:
     """
     from workers.pool import Pool
 
-    Pool(_settings(), processes).run()
+    try:
+        Pool(_settings(), processes).run()
+    except DedupError as exc:
+        _fail(exc)
 
 
 @main.command()

@@ -13,7 +13,7 @@ from redis.retry import Retry
 from dedup.config import Settings
 from dedup.detector import Detector
 from dedup.embedded import EmbeddedRedis, process_client_name
-from dedup.errors import InvalidSettings
+from dedup.errors import InvalidSettings, StoreUnavailable
 from dedup.extract import HtmlExtractor
 from dedup.store import Client, ScanStore, SiteStore, Store
 
@@ -53,12 +53,15 @@ def connect(url: str) -> Client:
     """A Redis client with short timeouts: redis://, rediss:// or unix:// for one server,
     redis+cluster://host:port (any node) for a Redis Cluster."""
     if url.startswith(CLUSTER_SCHEME):
-        return redis.cluster.RedisCluster.from_url(
-            "redis://" + url.removeprefix(CLUSTER_SCHEME),
-            socket_timeout=SOCKET_TIMEOUT_SECONDS,
-            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            client_name=process_client_name(),
-        )
+        try:  # unlike a single server's client, redis-py's cluster client connects at once
+            return redis.cluster.RedisCluster.from_url(
+                "redis://" + url.removeprefix(CLUSTER_SCHEME),
+                socket_timeout=SOCKET_TIMEOUT_SECONDS,
+                socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                client_name=process_client_name(),
+            )
+        except (redis.RedisError, redis.exceptions.RedisClusterException) as exc:
+            raise StoreUnavailable(f"Redis Cluster at {url} did not answer: {exc}") from exc
     return redis.Redis.from_url(
         url,
         socket_timeout=SOCKET_TIMEOUT_SECONDS,

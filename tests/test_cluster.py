@@ -4,6 +4,7 @@ The index lives on the cluster in 8 shards; RQ's queue, which a cluster cannot h
 the tests' plain Redis (DEDUP_QUEUE_URL).
 """
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,12 @@ from typing import Any
 import pytest
 import redis
 import redis.cluster
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from rq import Queue, SimpleWorker
 
 from api.main import create_app
+from dedup.cli import main
 from dedup.config import Settings, get_settings
 from dedup.errors import InvalidSettings
 from dedup.localcluster import local_cluster
@@ -120,3 +123,28 @@ def test_a_cluster_without_a_queue_url_says_what_to_set(
         TestClient(create_app(no_queue)),
     ):
         pass  # fmt: skip
+
+
+def test_workers_on_a_cluster_without_a_queue_url_exit_saying_what_to_set(
+    on_cluster: Settings,
+) -> None:
+    env = {"DEDUP_REDIS_URL": str(on_cluster.redis_url), "DEDUP_SHARDS": "8",
+           "DEDUP_KEY_PREFIX": on_cluster.key_prefix, "DEDUP_LOG_LEVEL": "WARNING"}  # fmt: skip
+    result = CliRunner().invoke(main, ["worker"], env=env)
+    assert result.exit_code == 2
+    assert "Error: the worker queue needs a plain Redis" in result.output
+    assert "set DEDUP_QUEUE_URL" in result.output
+
+
+def test_an_unreachable_cluster_is_exit_code_3_not_a_traceback(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"DEDUP_REDIS_URL": f"redis+cluster://127.0.0.1:{port}", "DEDUP_DATA_DIR": str(tmp_path)}
+    article = tmp_path / "a.txt"
+    article.write_text("word " * 40, encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(article)], env=env)
+    assert result.exit_code == 3
+    assert f"Error: Redis Cluster at redis+cluster://127.0.0.1:{port} did not answer" in (
+        result.output
+    )
