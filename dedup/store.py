@@ -61,7 +61,7 @@ from redis.typing import EncodableT
 from dedup.article import Article
 from dedup.config import Settings
 from dedup.errors import IndexMismatch, StoreUnavailable
-from dedup.signatures import BUCKET_BYTES, simhash_blocks, simhash_distance
+from dedup.signatures import BUCKET_BYTES, simhash_blocks
 from dedup.sites import FAST_LAG_SECONDS, Observation, SiteFigures, hour_of, share
 
 Client = redis.Redis | redis.cluster.RedisCluster
@@ -297,6 +297,18 @@ def _tally(values: Iterable[bytes | None], hits: Counter[int], counts: dict[int,
         counts[doc_id] = count
 
 
+def _near_simhashes(entries: Sequence[bytes], simhash: int, bound: int) -> dict[int, int]:
+    """id -> Hamming distance of the (id, SimHash) pairs of the flat block entries that lie
+    within the bound; one numpy pass (copies of one story share their blocks, so a query
+    into a story copied hundreds of times reads hundreds of entries)."""
+    if not entries:
+        return {}
+    values = np.frombuffer(b"".join(entries[1::2]), dtype=">u8")
+    distances = np.bitwise_count(values ^ np.uint64(simhash))
+    near = np.flatnonzero(distances <= bound).tolist()
+    return {int(entries[2 * k]): int(distances[k]) for k in near}
+
+
 def _unpack_anchors(packed: bytes | None) -> tuple[int, ...]:
     raw = packed or b""
     return tuple(int.from_bytes(raw[i : i + 8], "big") for i in range(0, len(raw), 8))
@@ -464,10 +476,7 @@ class Store:
         for band_values, entries, anchor_values, skeleton_values, found in self._scripts(calls):
             packed = b"".join(v for v in band_values if v)
             band_ids.update(np.frombuffer(packed, dtype=">u4").tolist())
-            for i in range(0, len(entries), 2):
-                distance = simhash_distance(simhash, int.from_bytes(entries[i + 1], "big"))
-                if distance <= len(blocks) - 1:
-                    simhash_hits[int(entries[i])] = distance
+            simhash_hits.update(_near_simhashes(entries, simhash, len(blocks) - 1))
             _tally(anchor_values, anchor_hits, anchor_counts)
             _tally(skeleton_values, skeleton_hits, skeleton_counts)
             url_id = int(found) if found else url_id
