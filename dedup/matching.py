@@ -8,7 +8,13 @@ from dedup.align import Alignment, align
 from dedup.article import Article
 from dedup.attribution import Original, Party, likely_original
 from dedup.copytype import CopyType, copy_type
-from dedup.fingerprint import Fingerprint, FingerprintParams, skeleton_set_of, stored_fingerprint
+from dedup.fingerprint import (
+    Fingerprint,
+    FingerprintParams,
+    normalised_words,
+    skeleton_set_of,
+    stored_fingerprint,
+)
 from dedup.markers import Marker, Rules, find_markers
 from dedup.rewrite import Rewrite, RewriteRule, align_sentences, is_rewrite
 from dedup.score import (
@@ -86,11 +92,11 @@ def verify(
     this_tokens: Tokens | None = None
     matches: list[Match] = []
     for candidate in candidates:
-        # Its tokens (with offsets, for the evidence) also give the words it was shingled from.
-        match_tokens = _tokens(candidate.text, params)
+        # Plain words first: most candidates fail the bar, and tokens with offsets (for the
+        # evidence) cost three times as much (0.32 against ~0.1 ms an article).
         other = stored_fingerprint(
-            match_tokens.words, candidate.simhash, candidate.digest,
-            params.fingerprint.shingle_size,
+            normalised_words(candidate.text, params.fingerprint.unspin), candidate.simhash,
+            candidate.digest, params.fingerprint.shingle_size,
         )  # fmt: skip
         scores = compare(this, other)
         by_shingles = is_copy(scores, params.thresholds)
@@ -103,6 +109,7 @@ def verify(
             if shared < (RELATED_GATE if related else REWRITE_GATE):
                 continue
         this_tokens = this_tokens or _tokens(text, params)
+        match_tokens = _tokens(candidate.text, params)
         sentences = None
         if max(scores.containment, scores.contained_by) < VERBATIM:
             sentences = align_sentences(
