@@ -96,9 +96,10 @@ def redis_cpu_seconds(client: Client) -> float:
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
-def _script_usec(client: Client) -> float:
-    """Microseconds the Redis server has spent in scripts (EVALSHA) so far."""
-    return float(client.info("commandstats").get("cmdstat_evalsha", {}).get("usec", 0))
+def script_usec(client: Client) -> tuple[int, int]:
+    """(EVALSHA calls, microseconds in them) the Redis server has counted so far."""
+    stats = client.info("commandstats").get("cmdstat_evalsha", {})
+    return int(stats.get("calls", 0)), int(stats.get("usec", 0))
 
 
 def redis_kwargs(url: str) -> dict[str, Any]:
@@ -348,13 +349,13 @@ def measure(
     params = detector.params.fingerprint
     prints = [fingerprint(q.text, params) for q in asked]
     store = detector.store
-    scripts_before = _script_usec(client)
+    _, scripts_before = script_usec(client)
     checkpoint.lookup_ms = percentiles(
         timed_each(
             prints, lambda f: store.lookup(None, f.buckets, f.simhash, f.anchors, f.skeleton)
         )
     )
-    server_usec = _script_usec(client) - scripts_before
+    server_usec = script_usec(client)[1] - scripts_before
     checkpoint.lookup_ms["redis_cpu_per_lookup_ms"] = server_usec / 1000 / len(prints)
     over_http = asked[:http_queries]
     server.reconnect()

@@ -55,7 +55,7 @@ def queued_scan(url: str, lines: list[str], processes: int) -> float:
     prefix = f"dedup-bench-{uuid.uuid4().hex[:6]}"
     settings = Settings(redis_url=url, key_prefix=prefix)
     client = connect(url)
-    queue = Queue(queue_name(settings), connection=queue_client(settings, client))
+    queue = Queue(queue_name(settings), connection=queue_client(settings, url, client))
     env = {**os.environ, "DEDUP_REDIS_URL": url, "DEDUP_KEY_PREFIX": prefix,
            "DEDUP_LOG_LEVEL": "WARNING"}  # fmt: skip
     pool = subprocess.Popen(

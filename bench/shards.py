@@ -14,18 +14,12 @@ import argparse
 import uuid
 
 from bench.corpus import NewsFeed, bench_redis, corpus_path, load_paragraphs
-from bench.run import delete_keys
+from bench.run import delete_keys, script_usec
 from dedup.config import Settings
 from dedup.detector import ArticleInput, Detector
 from dedup.fingerprint import fingerprint
 from dedup.runtime import connect
-from dedup.store import Client, Store
-
-
-def script_usec(client: Client) -> tuple[int, int]:
-    """(EVALSHA calls, microseconds) the server has counted so far."""
-    stats = client.info("commandstats").get("cmdstat_evalsha", {})
-    return int(stats.get("calls", 0)), int(stats.get("usec", 0))
+from dedup.store import Store
 
 
 def main() -> None:

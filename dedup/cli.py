@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -46,7 +46,7 @@ def _runtime(settings: Settings) -> Iterator[Runtime]:
         _fail(exc)
 
 
-def _fail(exc: DedupError) -> None:
+def _fail(exc: DedupError) -> NoReturn:
     """Print a DedupError as 'Error: ...' and exit with its code."""
     click.echo(f"Error: {exc}", err=True)
     sys.exit(EXIT_CODES.get(type(exc), 1))

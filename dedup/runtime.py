@@ -78,12 +78,16 @@ QUEUE_ON_CLUSTER = (
 )
 
 
-def queue_client(settings: Settings, client: Client) -> redis.Redis:
-    """The plain Redis of the worker queue: DEDUP_QUEUE_URL, else the index's own client;
-    InvalidSettings where that is a Redis Cluster."""
-    queue = connect(settings.queue_url) if settings.queue_url else client
-    if not isinstance(queue, redis.Redis):
+def queue_client(settings: Settings, url: str, client: Client | None = None) -> redis.Redis:
+    """The plain Redis of the worker queue: DEDUP_QUEUE_URL, else the index's own (`url`,
+    whose open client is reused when given); InvalidSettings where that is a Redis Cluster."""
+    queue_url = settings.queue_url or url
+    if queue_url.startswith(CLUSTER_SCHEME):
         raise InvalidSettings(QUEUE_ON_CLUSTER)
+    if settings.queue_url is None and isinstance(client, redis.Redis):
+        return client
+    queue = connect(queue_url)
+    assert isinstance(queue, redis.Redis)  # not the cluster scheme
     return queue
 
 
@@ -94,7 +98,7 @@ def open_runtime(settings: Settings) -> Iterator[Runtime]:
     url = settings.redis_url or embedded.url  # type: ignore[union-attr]
     client = connect(url)
     try:
-        queue: redis.Redis | None = queue_client(settings, client)
+        queue: redis.Redis | None = queue_client(settings, url, client)
     except InvalidSettings:  # only commands that queue work need it: they say so
         queue = None
     extractor = HtmlExtractor(settings.html_timeout_seconds)

@@ -61,7 +61,12 @@ from redis.typing import EncodableT
 from dedup.article import Article
 from dedup.config import Settings
 from dedup.errors import IndexMismatch, StoreUnavailable
-from dedup.signatures import BUCKET_BYTES, simhash_blocks
+from dedup.signatures import (
+    BUCKET_BYTES,
+    SIMHASH_BLOCKS,
+    SIMHASH_MAX_DISTANCE,
+    simhash_blocks,
+)
 from dedup.sites import FAST_LAG_SECONDS, Observation, SiteFigures, hour_of, share
 
 Client = redis.Redis | redis.cluster.RedisCluster
@@ -221,6 +226,18 @@ class Keys:
     def pattern(self) -> str:
         """A SCAN pattern matching every key of this index."""
         return f"{self.prefix}:*"
+
+    def index_keys(
+        self, shard: int, buckets: Sequence[bytes], simhash: int, anchors: Sequence[int],
+        skeleton: Sequence[int],
+    ) -> list[str]:  # fmt: skip
+        """A shard's band groups, SimHash hashes, anchor groups and skeleton groups for these
+        entries, in the order every script takes them."""
+        names = [self.band(shard, band, bucket) for band, bucket in enumerate(buckets)]
+        names += [self.simhash_block(shard, i, v) for i, v in enumerate(simhash_blocks(simhash))]
+        names += [self.anchor(shard, a) for a in anchors]
+        names += [self.skeleton(shard, g) for g in skeleton]
+        return names
 
     def records_pattern(self) -> str:
         """A SCAN pattern matching every article record of this index, in every shard."""
@@ -449,20 +466,15 @@ class Store:
         buckets, every SimHash block (candidates beyond the Hamming bound are dropped here)
         and the entries of every anchor and skeleton anchor with each article's own count."""
         keys = self.keys
-        blocks = simhash_blocks(simhash)
-        bands = list(enumerate(buckets))
         band_fields, anchor_fields, skeleton_fields = packed_fields(buckets, anchors, skeleton)
         url_shard = keys.shard_of_url(url) if url else -1
         calls: list[ScriptCall] = []
         for shard in range(keys.shards):
-            names = [keys.band(shard, band, bucket) for band, bucket in bands]
-            names += [keys.simhash_block(shard, i, value) for i, value in enumerate(blocks)]
-            names += [keys.anchor(shard, a) for a in anchors]
-            names += [keys.skeleton(shard, g) for g in skeleton]
+            names = keys.index_keys(shard, buckets, simhash, anchors, skeleton)
             probe_url = shard == url_shard
             if probe_url:
                 names.append(keys.urls(shard))
-            counts = [len(bands), len(blocks), len(anchors), len(skeleton)]
+            counts = [len(buckets), SIMHASH_BLOCKS, len(anchors), len(skeleton)]
             args: list[Any] = [*counts, url if probe_url else "", band_fields, anchor_fields,
                                skeleton_fields]  # fmt: skip
             calls.append((self._lookup, names, args))
@@ -476,7 +488,7 @@ class Store:
         for band_values, entries, anchor_values, skeleton_values, found in self._scripts(calls):
             packed = b"".join(v for v in band_values if v)
             band_ids.update(np.frombuffer(packed, dtype=">u4").tolist())
-            simhash_hits.update(_near_simhashes(entries, simhash, len(blocks) - 1))
+            simhash_hits.update(_near_simhashes(entries, simhash, SIMHASH_MAX_DISTANCE))
             _tally(anchor_values, anchor_hits, anchor_counts)
             _tally(skeleton_values, skeleton_hits, skeleton_counts)
             url_id = int(found) if found else url_id
@@ -564,16 +576,13 @@ class Store:
         keys = self.keys
         if doc_id >= 1 << (8 * ID_BYTES):
             raise StoreUnavailable(f"id {doc_id} does not fit the index's {ID_BYTES}-byte ids")
-        blocks = simhash_blocks(article.simhash)
         simhash = article.simhash.to_bytes(8, "big")
         names = [keys.urls(shard), keys.seen(shard), keys.article(doc_id)]
-        names += [keys.band(shard, band, bucket) for band, bucket in enumerate(article.buckets)]
-        names += [keys.simhash_block(shard, block, value) for block, value in enumerate(blocks)]
-        names += [keys.anchor(shard, a) for a in article.anchors]
-        names += [keys.skeleton(shard, g) for g in article.skeleton]
+        names += keys.index_keys(shard, article.buckets, article.simhash, article.anchors,
+                                 article.skeleton)  # fmt: skip
         packed_id = doc_id.to_bytes(ID_BYTES, "big")
         args: list[Any] = [
-            article.url, doc_id, len(article.buckets), len(blocks), len(article.anchors),
+            article.url, doc_id, len(article.buckets), SIMHASH_BLOCKS, len(article.anchors),
             len(article.skeleton), self.anchor_cap * ENTRY.size,
             int(article.first_seen_at.timestamp()), simhash, packed_id,
             ENTRY.pack(doc_id, min(len(article.anchors), MAX_COUNT)),
@@ -606,15 +615,12 @@ class Store:
     def _delete_call(self, record: Article) -> ScriptCall:
         keys = self.keys
         shard = keys.shard_of_id(record.id)
-        blocks = simhash_blocks(record.simhash)
         names = [keys.article(record.id), keys.seen(shard), keys.urls(shard)]
-        names += [keys.band(shard, band, bucket) for band, bucket in enumerate(record.buckets)]
-        names += [keys.simhash_block(shard, block, value) for block, value in enumerate(blocks)]
-        names += [keys.anchor(shard, a) for a in record.anchors]
-        names += [keys.skeleton(shard, g) for g in record.skeleton]
+        names += keys.index_keys(shard, record.buckets, record.simhash, record.anchors,
+                                 record.skeleton)  # fmt: skip
         args: list[Any] = [
             record.id, record.url, record.id.to_bytes(ID_BYTES, "big"), len(record.buckets),
-            len(blocks), len(record.anchors), len(record.skeleton), *_packed_fields(record),
+            SIMHASH_BLOCKS, len(record.anchors), len(record.skeleton), *_packed_fields(record),
         ]  # fmt: skip
         return self._delete_article, names, args
 

@@ -40,7 +40,7 @@ def work(redis_url: str, burst: bool = False) -> None:
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
-    connection = queue_client(settings, connect(redis_url))
+    connection = queue_client(settings, redis_url)
     queue = Queue(queue_name(settings), connection=connection)
     name = f"dedup-{socket.gethostname()}-{os.getpid()}"
     SimpleWorker([queue], connection=connection, name=name).work(
@@ -73,7 +73,8 @@ class Pool:
         embedded = None if self.settings.redis_url else EmbeddedRedis(self.settings.data_dir)
         url = self.settings.redis_url or embedded.url  # type: ignore[union-attr]
         client = connect(url)
-        queue = Queue(queue_name(self.settings), connection=queue_client(self.settings, client))
+        queue_connection = queue_client(self.settings, url, client)
+        queue = Queue(queue_name(self.settings), connection=queue_connection)
         scans = ScanStore(client, self.settings.key_prefix, self.settings.scan_ttl_seconds)
         detector = Detector(Store.for_settings(client, self.settings),
                             self.settings)  # fmt: skip
@@ -98,6 +99,8 @@ class Pool:
         finally:
             self._shutdown()
             client.close()
+            if queue_connection is not client:
+                queue_connection.close()
             if embedded is not None:
                 embedded.stop()
 
