@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+import numpy as np
+
 from dedup.article import Article
 from dedup.attribution import Original, Party
 from dedup.config import Settings
@@ -22,7 +24,7 @@ from dedup.matching import Match, MatchParams, attribute, label_copies, verify
 from dedup.rewrite import RewriteRule
 from dedup.score import Thresholds
 from dedup.sites import Observation, farm_score, observe
-from dedup.store import Lookup, SiteStore, Store
+from dedup.store import Lookup, SiteStore, Store, Tally
 
 log = logging.getLogger(__name__)
 
@@ -286,19 +288,20 @@ class Detector:
 
     # -- verification ----------------------------------------------------------------------
 
-    @staticmethod
-    def _may_share(hits: int, query_anchors: int, their_anchors: int) -> bool:
-        """Whether shared anchors (or skeleton anchors) leave room for either text to be
-        mostly inside the other.
+    def _sharing(self, tally: Tally, query_count: int, min_hits: int) -> np.ndarray:
+        """The ids of a tally that hold at least `min_hits` of the query's entries and
+        whose shared entries leave room for either text to be mostly inside the other.
 
-        Anchors are a uniform sample of shingles, so hits / anchors estimates containment in
-        each direction; a candidate far below the bar both ways is not worth fetching. With
-        few anchors the estimate says little, and the candidate is kept.
+        Anchors (and skeleton anchors) are a uniform sample, so hits / entries estimates
+        containment in each direction; a candidate far below the bar both ways is not worth
+        fetching. With few entries the estimate says little, and the candidate is kept.
         """
-        fewest = min(query_anchors, their_anchors)
-        if fewest <= ANCHOR_ESTIMATE_MIN:
-            return True
-        return max(hits / query_anchors, hits / max(their_anchors, 1)) >= ANCHOR_PREFILTER
+        hits, theirs = tally.hits, tally.counts
+        fewest = np.minimum(theirs, query_count)
+        share = np.maximum(hits / max(query_count, 1), hits / np.maximum(theirs, 1))
+        may_share = (fewest <= ANCHOR_ESTIMATE_MIN) | (share >= ANCHOR_PREFILTER)
+        kept: np.ndarray = tally.ids[(hits >= min_hits) & may_share]
+        return kept
 
     def _candidates(
         self, lookup: Lookup, exclude: int, query_anchors: int, query_skeleton: int
@@ -306,29 +309,19 @@ class Detector:
         """Candidate ids to verify, capped at max_candidates: SimHash-nearest first, then most
         anchors shared, then the oldest (lowest id) first, so that in a cluster of hundreds of
         copies of one wire story the earliest articles, where the original is, are verified."""
-        anchored = {
-            i
-            for i, hits in lookup.anchor_hits.items()
-            if hits >= self.settings.min_anchor_hits
-            and self._may_share(hits, query_anchors, lookup.anchor_counts.get(i, 0))
-        }
-        skeletal = {
-            i
-            for i, hits in lookup.skeleton_hits.items()
-            if hits >= self.settings.min_skeleton_hits
-            and self._may_share(hits, query_skeleton, lookup.skeleton_counts.get(i, 0))
-        }
-        ids = lookup.band_ids | set(lookup.simhash_hits) | anchored | skeletal
-        ids.discard(exclude)
-        ranked = sorted(
-            ids,
-            key=lambda i: (
-                lookup.simhash_hits.get(i, 64),
-                -lookup.anchor_hits.get(i, 0) - lookup.skeleton_hits.get(i, 0),
-                i,
-            ),
-        )
-        return ranked[: self.settings.max_candidates]
+        settings = self.settings
+        near = np.fromiter(lookup.simhash_hits, dtype=np.int64, count=len(lookup.simhash_hits))
+        ids = np.unique(np.concatenate([
+            lookup.band_ids, near,
+            self._sharing(lookup.anchors, query_anchors, settings.min_anchor_hits),
+            self._sharing(lookup.skeleton, query_skeleton, settings.min_skeleton_hits),
+        ]))  # fmt: skip
+        ids = ids[ids != exclude]
+        distance = np.array([lookup.simhash_hits.get(i, 64) for i in ids.tolist()], dtype=np.int64)
+        shared = lookup.anchors.hits_of(ids) + lookup.skeleton.hits_of(ids)
+        ranked = ids[np.lexsort((ids, -shared, distance))]  # the last key sorts first
+        chosen: list[int] = ranked[: settings.max_candidates].tolist()
+        return chosen
 
     def _budget(self, ranked: list[int]) -> tuple[list[int], int]:
         """The candidates to verify with evidence, at most DEDUP_MAX_VERIFIED: half the

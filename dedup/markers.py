@@ -47,6 +47,8 @@ class Rules:
     owner_sites: dict[str, tuple[str, ...]]
     spin: re.Pattern[str] | None = None
     spin_canonical: dict[str, str] | None = None
+    # The first and last word of each spun phrase: a text holding neither pair skips the scan.
+    spin_ends: tuple[tuple[str, str], ...] = ()
 
 
 def compile_rules(data: dict[str, object]) -> Rules:
@@ -69,7 +71,8 @@ def compile_rules(data: dict[str, object]) -> Rules:
         spin = re.compile(rf"\b(?:{body})\b")  # matched against lower-cased text
     owners = data.get("owner_sites", {})
     owner_sites = {name: tuple(sites) for name, sites in owners.items()}  # type: ignore[attr-defined]
-    return Rules(tuple(rules), owner_sites, spin, canonical)
+    ends = tuple((phrase.split()[0], phrase.split()[-1]) for phrase in alternatives)
+    return Rules(tuple(rules), owner_sites, spin, canonical, ends)
 
 
 @lru_cache(maxsize=1)
@@ -86,7 +89,7 @@ def find_markers(text: str, rules: Rules | None = None) -> list[Marker]:
     [('credit', '(AP)', 'AP'), ('spin', 'Chilly Battle', 'Cold War')]
     """
     rules = rules or default_rules()
-    lowered = text.lower()
+    lowered = text.lower()  # the rules' 'requires' words are looked for here first
     found: list[Marker] = []
     for rule in rules.rules:
         if rule.requires and not any(word in lowered for word in rule.requires):
@@ -96,7 +99,10 @@ def find_markers(text: str, rules: Rules | None = None) -> list[Marker]:
             found.append(
                 Marker(rule.kind, rule.label, match.group(), match.start(), match.end(), detail)
             )
-    if rules.spin is not None and rules.spin_canonical is not None:
+    maybe_spun = not rules.spin_ends or any(
+        first in lowered and last in lowered for first, last in rules.spin_ends
+    )
+    if rules.spin is not None and rules.spin_canonical is not None and maybe_spun:
         # Lower-casing keeps offsets unless a letter changes length (rare: 'İ'); then the
         # slower case-insensitive scan of the text itself.
         same_length = len(lowered) == len(text)

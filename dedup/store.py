@@ -14,7 +14,8 @@ Layout of shard n under the key prefix P (ids are integers; id % shards = n):
     P:{n}:seen               zset  id -> first-seen time (epoch seconds), for retention
     P:{n}:a:<id>             hash  the article record (metadata, zlib display text, digest, ...)
     P:{n}:l:<band>:<group>   hash  band bucket (6 bytes) -> ids holding it (4 bytes each)
-    P:{n}:s:<block>:<value>  hash  id -> full 64-bit SimHash, for ids with this 16-bit block
+    P:{n}:s:<block>:<value>  hash  id (4 bytes) -> full 64-bit SimHash, for ids with this
+                                   16-bit block
     P:{n}:x:<group>          hash  anchor shingle (low 6 bytes) -> (id, anchor count) entries
     P:{n}:k:<group>          hash  skeleton 3-gram (low 6 bytes) -> (id, skeleton count) entries
 
@@ -70,11 +71,11 @@ from dedup.signatures import (
 from dedup.sites import FAST_LAG_SECONDS, Observation, SiteFigures, hour_of, share
 
 Client = redis.Redis | redis.cluster.RedisCluster
-LAYOUT = "2"  # version of the key layout above; an index of another layout is refused
+LAYOUT = "3"  # version of the key layout above; an index of another layout is refused
 ID_BYTES = 4  # ids in packed index values (big-endian); 4.29 billion ids per index
 ENTRY = struct.Struct(">IH")  # an anchor or skeleton entry: id, that article's count
 ENTRY_DTYPE = np.dtype([("id", ">u4"), ("count", ">u2")])  # the same, read by numpy
-NUMPY_TALLY_ENTRIES = 150  # see _tally
+SIMHASH_ENTRY_DTYPE = np.dtype([("id", ">u4"), ("simhash", ">u8")])  # a SimHash hash's pair
 # Every index field is 6 bytes: a band bucket, or the low bytes of an anchor or skeleton 3-gram
 # (its group key holds the top bits); the scripts cut packed fields at this width.
 FIELD_BYTES = BUCKET_BYTES
@@ -103,7 +104,7 @@ local function each(first, count, fields, entry, limit)
   end
 end
 each(4, nb, ARGV[13], ARGV[10], math.huge)
-for i = 4 + nb, 3 + nb + ns do redis.call('HSET', KEYS[i], ARGV[2], ARGV[9]) end
+for i = 4 + nb, 3 + nb + ns do redis.call('HSET', KEYS[i], ARGV[10], ARGV[9]) end
 each(4 + nb + ns, na, ARGV[14], ARGV[11], cap)
 each(4 + nb + ns + na, nk, ARGV[15], ARGV[12], cap)
 redis.call('HSET', KEYS[3], unpack(ARGV, 16))
@@ -140,7 +141,7 @@ redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], id)
 if redis.call('HGET', KEYS[3], ARGV[2]) == id then redis.call('HDEL', KEYS[3], ARGV[2]) end
 each(4, nb, ARGV[8], 4)
-for i = 4 + nb, 3 + nb + ns do redis.call('HDEL', KEYS[i], id) end
+for i = 4 + nb, 3 + nb + ns do redis.call('HDEL', KEYS[i], id4) end
 each(4 + nb + ns, na, ARGV[9], 6)
 each(4 + nb + ns + na, nk, ARGV[10], 6)
 return 1
@@ -149,28 +150,25 @@ return 1
 # groups..., skeleton groups..., urls (only with a url); ARGV = band count, SimHash count,
 # anchor count, skeleton count, url ('' for none), then the band, anchor and skeleton fields
 # each packed into one string (6 bytes a field), which costs far less to send than one
-# argument per field. Answers {band values, SimHash hash entries, anchor values, skeleton
-# values, url id or nil}; a value is the packed entries of one field (false where absent).
+# argument per field. Answers {band ids, SimHash entries, anchor entries, skeleton entries, url
+# id or nil}, each kind's values concatenated into one string: a few long strings cost the
+# client far less to read than thousands of short ones (a story copied hundreds of times).
 _LOOKUP = """
 local nb, ns, na, nk = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local function values(first, count, fields)
   local out = {}
   for i = 0, count - 1 do
-    out[#out + 1] = redis.call('HGET', KEYS[first + i], string.sub(fields, i * 6 + 1, i * 6 + 6))
+    local value = redis.call('HGET', KEYS[first + i], string.sub(fields, i * 6 + 1, i * 6 + 6))
+    if value then out[#out + 1] = value end
   end
-  return out
+  return table.concat(out)
 end
-local bands = values(1, nb, ARGV[6])
 local blocks = {}
-for i = nb + 1, nb + ns do
-  local entries = redis.call('HGETALL', KEYS[i])
-  for j = 1, #entries do blocks[#blocks + 1] = entries[j] end
-end
-local anchors = values(nb + ns + 1, na, ARGV[7])
-local skeleton = values(nb + ns + na + 1, nk, ARGV[8])
+for i = nb + 1, nb + ns do blocks[#blocks + 1] = table.concat(redis.call('HGETALL', KEYS[i])) end
 local url = false
 if ARGV[5] ~= '' then url = redis.call('HGET', KEYS[#KEYS], ARGV[5]) end
-return {bands, blocks, anchors, skeleton, url}
+return {values(1, nb, ARGV[6]), table.concat(blocks), values(nb + ns + 1, na, ARGV[7]),
+        values(nb + ns + na + 1, nk, ARGV[8]), url}
 """
 ID_BLOCK = 64  # ids reserved per round trip; unused ones are skipped, so ids may have gaps
 _RECORD_FIELDS = (
@@ -270,16 +268,30 @@ def _packed_fields(article: Article) -> tuple[bytes, bytes, bytes]:
 
 
 @dataclass(frozen=True, slots=True)
+class Tally:
+    """The articles holding some of a query's anchors (or skeleton anchors), as arrays."""
+
+    ids: np.ndarray  # distinct ids, ascending
+    hits: np.ndarray  # how many of the query's entries each one holds
+    counts: np.ndarray  # how many entries of this kind each one has
+
+    def hits_of(self, ids: np.ndarray) -> np.ndarray:
+        """The hits of these ids (0 for ids not in the tally)."""
+        if not len(self.ids):
+            return np.zeros(len(ids), dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
+        return np.where(self.ids[at] == ids, self.hits[at], 0)
+
+
+@dataclass(frozen=True, slots=True)
 class Lookup:
     """What one index probe found: the url's id and candidates with their evidence."""
 
     url_id: int | None
-    band_ids: set[int]  # ids sharing at least one LSH band bucket with the query
+    band_ids: np.ndarray  # ids sharing at least one LSH band bucket with the query (repeats)
     simhash_hits: dict[int, int]  # id -> SimHash distance, only ids within the bound
-    anchor_hits: Counter[int]  # id -> how many of the query's anchors it holds
-    anchor_counts: dict[int, int]  # id -> how many anchors that article has
-    skeleton_hits: Counter[int]  # id -> how many of the query's skeleton anchors it holds
-    skeleton_counts: dict[int, int]  # id -> how many skeleton anchors that article has
+    anchors: Tally
+    skeleton: Tally
 
 
 @contextmanager
@@ -293,37 +305,23 @@ def unavailable_on_failure() -> Iterator[None]:
         raise StoreUnavailable(f"Redis Cluster did not answer: {exc}") from exc
 
 
-def _tally(values: Iterable[bytes | None], hits: Counter[int], counts: dict[int, int]) -> None:
-    """Add packed (id, count) entries to id -> fields holding it, and id -> its count.
-
-    A query into a story copied hundreds of times reads thousands of entries: past
-    NUMPY_TALLY_ENTRIES one numpy pass is faster (960 entries: 89 us against 222 us), below
-    it the plain loop (15 entries: 8 us against 27 us)."""
-    packed = b"".join(v for v in values if v)
-    if len(packed) < NUMPY_TALLY_ENTRIES * ENTRY.size:
-        for doc_id, count in ENTRY.iter_unpack(packed):
-            hits[doc_id] += 1
-            counts[doc_id] = count
-        return
+def _tally(packed: bytes) -> Tally:
+    """Per article, how many of the packed (id, count) entries name it, and its count: one
+    numpy pass, since a query into a story copied hundreds of times reads thousands of
+    entries (a dict of counters cost ~0.2 ms a lookup at 200k articles)."""
     entries = np.frombuffer(packed, dtype=ENTRY_DTYPE)
-    ids, first, fields = np.unique(entries["id"], return_index=True, return_counts=True)
-    for doc_id, held, count in zip(
-        ids.tolist(), fields.tolist(), entries["count"][first].tolist(), strict=True
-    ):
-        hits[doc_id] += held
-        counts[doc_id] = count
+    ids, first, hits = np.unique(entries["id"], return_index=True, return_counts=True)
+    return Tally(ids.astype(np.int64), hits, entries["count"][first].astype(np.int64))
 
 
-def _near_simhashes(entries: Sequence[bytes], simhash: int, bound: int) -> dict[int, int]:
-    """id -> Hamming distance of the (id, SimHash) pairs of the flat block entries that lie
-    within the bound; one numpy pass (copies of one story share their blocks, so a query
-    into a story copied hundreds of times reads hundreds of entries)."""
-    if not entries:
-        return {}
-    values = np.frombuffer(b"".join(entries[1::2]), dtype=">u8")
-    distances = np.bitwise_count(values ^ np.uint64(simhash))
-    near = np.flatnonzero(distances <= bound).tolist()
-    return {int(entries[2 * k]): int(distances[k]) for k in near}
+def _near_simhashes(packed: bytes, simhash: int, bound: int) -> dict[int, int]:
+    """id -> Hamming distance of the packed (id, SimHash) entries within the bound; one
+    numpy pass (copies of one story share their blocks, so a query into a story copied
+    hundreds of times reads hundreds of entries)."""
+    entries = np.frombuffer(packed, dtype=SIMHASH_ENTRY_DTYPE)
+    distances = np.bitwise_count(entries["simhash"] ^ np.uint64(simhash))
+    near = np.flatnonzero(distances <= bound)
+    return dict(zip(entries["id"][near].tolist(), distances[near].tolist(), strict=True))
 
 
 def _unpack_anchors(packed: bytes | None) -> tuple[int, ...]:
@@ -478,22 +476,17 @@ class Store:
             args: list[Any] = [*counts, url if probe_url else "", band_fields, anchor_fields,
                                skeleton_fields]  # fmt: skip
             calls.append((self._lookup, names, args))
-        band_ids: set[int] = set()
-        simhash_hits: dict[int, int] = {}
-        anchor_hits: Counter[int] = Counter()
-        anchor_counts: dict[int, int] = {}
-        skeleton_hits: Counter[int] = Counter()
-        skeleton_counts: dict[int, int] = {}
-        url_id = None
-        for band_values, entries, anchor_values, skeleton_values, found in self._scripts(calls):
-            packed = b"".join(v for v in band_values if v)
-            band_ids.update(np.frombuffer(packed, dtype=">u4").tolist())
-            simhash_hits.update(_near_simhashes(entries, simhash, SIMHASH_MAX_DISTANCE))
-            _tally(anchor_values, anchor_hits, anchor_counts)
-            _tally(skeleton_values, skeleton_hits, skeleton_counts)
-            url_id = int(found) if found else url_id
-        return Lookup(url_id, band_ids, simhash_hits, anchor_hits, anchor_counts,
-                      skeleton_hits, skeleton_counts)  # fmt: skip
+        replies = self._scripts(calls)  # shards hold disjoint ids: their replies just join
+        bands, blocks, anchored, skeletal = (b"".join(reply[k] for reply in replies)
+                                             for k in range(4))  # fmt: skip
+        found = [int(reply[4]) for reply in replies if reply[4]]
+        return Lookup(
+            url_id=found[0] if found else None,
+            band_ids=np.frombuffer(bands, dtype=">u4").astype(np.int64),
+            simhash_hits=_near_simhashes(blocks, simhash, SIMHASH_MAX_DISTANCE),
+            anchors=_tally(anchored),
+            skeleton=_tally(skeletal),
+        )
 
     def fetch(self, doc_ids: Sequence[int]) -> list[Article | None]:
         """The records of these ids (None where gone): one round trip."""

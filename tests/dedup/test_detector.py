@@ -4,6 +4,7 @@ import random
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pytest
 import redis
 
@@ -13,7 +14,7 @@ from dedup.errors import ArticleNotFound, IndexMismatch, InvalidArticle, UrlConf
 from dedup.fingerprint import FingerprintParams, fingerprint
 from dedup.matching import MatchParams, verify
 from dedup.score import Thresholds
-from dedup.store import Store
+from dedup.store import Lookup, Store, Tally
 from dedup.text import normalize
 from tests.conftest import prefix_keys
 
@@ -233,3 +234,83 @@ def test_a_story_copied_many_times_verifies_a_few_copies_and_still_finds_its_ori
     assert checked.unverified == 15 - 4
     assert checked.original.id == str(original.article.id)  # the earliest is always verified
     assert str(original.article.id) in {str(m.article.id) for m in checked.matches}
+
+
+def reference_candidates(
+    lookup: dict[str, Any], exclude: int, query_anchors: int, query_skeleton: int,
+    settings: Settings,
+) -> list[int]:  # fmt: skip
+    """The candidate selection as it was written with dicts, before the numpy one."""
+
+    def may_share(hits: int, query: int, theirs: int) -> bool:
+        if min(query, theirs) <= 3:
+            return True
+        return max(hits / query, hits / max(theirs, 1)) >= 0.25
+
+    anchor_hits, anchor_counts = lookup["anchor_hits"], lookup["anchor_counts"]
+    skeleton_hits, skeleton_counts = lookup["skeleton_hits"], lookup["skeleton_counts"]
+    anchored = {
+        i for i, hits in anchor_hits.items()
+        if hits >= settings.min_anchor_hits and may_share(hits, query_anchors, anchor_counts[i])
+    }  # fmt: skip
+    skeletal = {
+        i for i, hits in skeleton_hits.items()
+        if hits >= settings.min_skeleton_hits
+        and may_share(hits, query_skeleton, skeleton_counts[i])
+    }  # fmt: skip
+    ids = lookup["band_ids"] | set(lookup["simhash_hits"]) | anchored | skeletal
+    ids.discard(exclude)
+    ranked = sorted(
+        ids,
+        key=lambda i: (
+            lookup["simhash_hits"].get(i, 64),
+            -anchor_hits.get(i, 0) - skeleton_hits.get(i, 0),
+            i,
+        ),
+    )
+    return ranked[: settings.max_candidates]
+
+
+def test_numpy_candidate_selection_equals_the_dict_one(settings: Settings) -> None:
+    rng = random.Random(11)
+    tuned = settings.model_copy(update={"max_candidates": 20})
+    detector = Detector(Store.for_settings(redis.Redis(), tuned), tuned)  # never connects
+    for _ in range(300):
+        pool = range(rng.choice([5, 50, 500]))
+
+        (anchor_hits, anchor_counts), (skeleton_hits, skeleton_counts) = (
+            random_tally(rng, pool),
+            random_tally(rng, pool),
+        )
+        band = rng.sample(pool, rng.randrange(min(len(pool), 8)))
+        near = {i: rng.randint(0, 3) for i in rng.sample(pool, rng.randrange(min(len(pool), 5)))}
+        query_anchors, query_skeleton = rng.randint(0, 30), rng.randint(0, 30)
+        exclude = rng.choice([-1, *pool])
+        lookup = Lookup(
+            url_id=None,
+            band_ids=np.array(band + band[:2], dtype=np.int64),  # ids come once per band
+            simhash_hits=near,
+            anchors=as_tally(anchor_hits, anchor_counts),
+            skeleton=as_tally(skeleton_hits, skeleton_counts),
+        )
+        expected = reference_candidates(
+            {"band_ids": set(band), "simhash_hits": near, "anchor_hits": anchor_hits,
+             "anchor_counts": anchor_counts, "skeleton_hits": skeleton_hits,
+             "skeleton_counts": skeleton_counts},
+            exclude, query_anchors, query_skeleton, tuned,
+        )  # fmt: skip
+        assert detector._candidates(lookup, exclude, query_anchors, query_skeleton) == expected
+
+
+def random_tally(rng: random.Random, pool: range) -> tuple[dict[int, int], dict[int, int]]:
+    ids = rng.sample(pool, rng.randrange(min(len(pool), 60)))
+    return {i: rng.randint(1, 12) for i in ids}, {i: rng.randint(0, 40) for i in ids}
+
+
+def as_tally(hits: dict[int, int], counts: dict[int, int]) -> Tally:
+    ids = sorted(hits)
+    return Tally(
+        np.array(ids, dtype=np.int64),
+        np.array([hits[i] for i in ids], dtype=np.int64),
+        np.array([counts[i] for i in ids], dtype=np.int64),
+    )

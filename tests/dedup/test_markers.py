@@ -1,4 +1,7 @@
-from dedup.markers import find_markers
+from dataclasses import replace
+from typing import Any
+
+from dedup.markers import Rules, default_rules, find_markers
 from tests.conftest import seed_text
 
 
@@ -47,3 +50,33 @@ def test_a_tag_dump_line_is_chrome_but_a_sentence_mentioning_tags_is_not() -> No
     assert (marker.kind, marker.label) == ("chrome", "tag dump")
     assert text[marker.start : marker.end] == "Tags: Economy, Markets, World, Business"
     assert find_markers("Price tags: high, as ever, said the shopkeeper on the high street.") == []
+
+
+def test_the_word_prefilters_skip_only_rules_that_would_find_nothing(
+    bbc: list[dict[str, Any]],
+) -> None:
+    rules = default_rules()
+    unfiltered = Rules(
+        tuple(replace(rule, requires=()) for rule in rules.rules),
+        rules.owner_sites, rules.spin, rules.spin_canonical, spin_ends=(),
+    )  # fmt: skip
+    texts = [seed_text(name) for name in ("000", "001", "002", "003", "004")]
+    texts += [article["text"] for article in bbc[:600]]
+    texts += [SPUN_AND_CHROME, SPUN_AND_CHROME.upper()]
+    found = 0
+    for text in texts:
+        expected = find_markers(text, unfiltered)
+        assert find_markers(text, rules) == expected
+        found += len(expected)
+    assert found > 30  # the texts do hold markers of several rules
+
+
+SPUN_AND_CHROME = """Sponsor: NEWS AI
+By Admin
+
+The Chilly Battle ended, the Ecu Union said, and the very best courtroom agreed.
+Source: Daily Planet
+via Reuters Wire
+Advertisement
+Subscribe
+Source link"""

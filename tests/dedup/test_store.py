@@ -69,13 +69,17 @@ def test_deleting_and_evicting_leave_no_index_entry_in_any_shard(
     assert left == {"next_id"}  # no record, url, band, SimHash, anchor or skeleton entry
 
 
-def test_an_index_of_the_first_layout_is_refused_with_what_to_do(
+def test_an_index_of_an_earlier_layout_is_refused_with_what_to_do(
     client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
 ) -> None:
     client_redis.hset(f"{settings.key_prefix}:meta", mapping={"num_perm": "128", "bands": "9"})
     detector = Detector(Store.for_settings(client_redis, settings), settings)
-    with pytest.raises(IndexMismatch, match=r"layout is 1 in the index but 2 now.*KEY_PREFIX"):
+    with pytest.raises(IndexMismatch, match=r"layout is 1 in the index but 3 now.*KEY_PREFIX"):
         detector.ingest(ArticleInput(url="https://a.example/1", text=bbc[0]["text"]))
+    client_redis.hset(f"{settings.key_prefix}:meta", "layout", "2")  # ids in SimHash hashes
+    detector = Detector(Store.for_settings(client_redis, settings), settings)  # as text
+    with pytest.raises(IndexMismatch, match=r"layout is 2 in the index but 3 now"):
+        detector.check(ArticleInput(url="https://a.example/1", text=bbc[0]["text"]))
 
 
 def test_another_shard_count_is_refused(

@@ -1,6 +1,17 @@
+import random
+import re
 from typing import Any
 
-from dedup.text import _WORD, _clean, fold_word, normalize, tokenize, words
+from dedup.text import (
+    _WORD,
+    Tokens,
+    _clean,
+    _plain_separators,
+    fold_word,
+    normalize,
+    tokenize,
+    words,
+)
 from tests.conftest import SEEDS
 
 
@@ -57,3 +68,26 @@ def test_unspun_tokens_carry_the_words_fingerprints_are_made_of(
     spun = "The Chilly Battle ended in the Center East, the very best courtroom said. " * 3
     for text in [row["text"] for row in bbc[:200]] + [spun]:
         assert unspin_tokens(tokenize(text)).words == normalised_words(text, unspin=True)
+
+
+def reference_tokenize(text: str) -> Tokens:
+    """Tokens as they were made with one match object per word, before the split-based one."""
+    clean, index = _clean(text)
+    clean = _plain_separators(clean)
+    matches = list(re.finditer(r"\w+", clean))
+    found = tuple(fold_word(m.group()) for m in matches)
+    if index is None:
+        return Tokens(found, tuple(m.start() for m in matches), tuple(m.end() for m in matches))
+    starts = tuple(index[m.start()] for m in matches)
+    return Tokens(found, starts, tuple(index[m.end() - 1] + 1 for m in matches))
+
+
+def test_split_offsets_equal_the_match_offsets_on_random_and_real_texts(
+    bbc: list[dict[str, Any]],
+) -> None:
+    rng = random.Random(3)
+    alphabet = "ab Cd9 .,\n\u200b\u00ad\u2019\u201c\u2014éÉİßＣＯ\u0430_"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(40))) for _ in range(5000)]
+    texts += [article["text"] for article in bbc[:300]]
+    for text in texts:
+        assert tokenize(text) == reference_tokenize(text), text
