@@ -21,3 +21,5 @@ class Article:
     buckets: tuple[bytes, ...]
     anchors: tuple[int, ...] = ()
     skeleton: tuple[int, ...] = ()  # skeleton anchors (names-and-numbers 3-grams)
+    # Every distinct skeleton 3-gram, ascending (None: not stored, read them off the text).
+    skeleton_set: tuple[int, ...] | None = None

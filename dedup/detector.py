@@ -178,6 +178,7 @@ class Detector:
             buckets=found.buckets,
             anchors=found.anchors,
             skeleton=found.skeleton,
+            skeleton_set=tuple(found.skeleton_set.tolist()),
         )
         return article, found
 

@@ -12,7 +12,8 @@ Layout of shard n under the key prefix P (ids are integers; id % shards = n):
     P:{n}:next_id            int   last id counter handed out in this shard
     P:{n}:urls               hash  url -> id
     P:{n}:seen               zset  id -> first-seen time (epoch seconds), for retention
-    P:{n}:a:<id>             hash  the article record (metadata, zlib display text, digest, ...)
+    P:{n}:a:<id>             hash  the article record (metadata, zlib display text, digest,
+                                   signatures, skeleton 3-grams, ...)
     P:{n}:l:<band>:<group>   hash  band bucket (6 bytes) -> ids holding it (4 bytes each)
     P:{n}:s:<block>:<value>  hash  id (4 bytes) -> full 64-bit SimHash, for ids with this
                                    16-bit block
@@ -170,10 +171,20 @@ if ARGV[5] ~= '' then url = redis.call('HGET', KEYS[#KEYS], ARGV[5]) end
 return {values(1, nb, ARGV[6]), table.concat(blocks), values(nb + ns + 1, na, ARGV[7]),
         values(nb + ns + na + 1, nk, ARGV[8]), url}
 """
+# When each article was published, else first seen, in one script per shard (one reply to
+# read, not one per id). KEYS = records; answers their times in order ('' where gone).
+_TIMES = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local times = redis.call('HMGET', key, 'published_at', 'first_seen_at')
+  out[i] = (times[1] and times[1] ~= '' and times[1]) or times[2] or ''
+end
+return out
+"""
 ID_BLOCK = 64  # ids reserved per round trip; unused ones are skipped, so ids may have gaps
 _RECORD_FIELDS = (
     "url", "site", "title", "published_at", "first_seen_at", "canonical_url",
-    "text", "digest", "simhash", "buckets", "anchors", "skeleton",
+    "text", "digest", "simhash", "buckets", "anchors", "skeleton", "skeleton_set",
 )  # fmt: skip
 
 
@@ -326,7 +337,7 @@ def _near_simhashes(packed: bytes, simhash: int, bound: int) -> dict[int, int]:
 
 def _unpack_anchors(packed: bytes | None) -> tuple[int, ...]:
     raw = packed or b""
-    return tuple(int.from_bytes(raw[i : i + 8], "big") for i in range(0, len(raw), 8))
+    return struct.unpack(f">{len(raw) // 8}Q", raw)
 
 
 def _bucket_width(buckets: Sequence[bytes]) -> int:
@@ -357,6 +368,7 @@ class Store:
         self._add_article = client.register_script(_ADD_ARTICLE)
         self._delete_article = client.register_script(_DELETE_ARTICLE)
         self._lookup = client.register_script(_LOOKUP)
+        self._times = client.register_script(_TIMES)
         self._ids: dict[int, Iterator[int]] = {}
         self._ids_lock = threading.Lock()
 
@@ -497,12 +509,19 @@ class Store:
 
     def times(self, doc_ids: Sequence[int]) -> list[datetime | None]:
         """When each article was published (else first seen), None where gone: one round
-        trip that reads no text."""
-        replies = self._run(
-            [("hmget", (self.keys.article(i), "published_at", "first_seen_at")) for i in doc_ids],
-            atomic=False,
-        )
-        return [_time_or_none(published or seen) for published, seen in replies]
+        trip that reads no text, with one reply per shard (100 replies of a pipeline cost
+        the client ~3 ms to read)."""
+        by_shard: dict[int, list[int]] = {}
+        for doc_id in doc_ids:
+            by_shard.setdefault(self.keys.shard_of_id(doc_id), []).append(doc_id)
+        calls: list[ScriptCall] = [
+            (self._times, [self.keys.article(i) for i in ids], []) for ids in by_shard.values()
+        ]
+        found: dict[int, datetime | None] = {}
+        for ids, times in zip(by_shard.values(), self._scripts(calls) if calls else [],
+                              strict=True):  # fmt: skip
+            found.update((i, _time_or_none(t)) for i, t in zip(ids, times, strict=True))
+        return [found[i] for i in doc_ids]
 
     @staticmethod
     def _record(doc_id: int, values: list[bytes | None]) -> Article | None:
@@ -526,6 +545,9 @@ class Store:
             buckets=buckets,
             anchors=_unpack_anchors(fields["anchors"]),
             skeleton=_unpack_anchors(fields["skeleton"]),
+            skeleton_set=None
+            if fields["skeleton_set"] is None
+            else _unpack_anchors(fields["skeleton_set"]),
         )
 
     def _next_ids(self, shard: int, count: int) -> list[int]:
@@ -593,6 +615,9 @@ class Store:
             "anchors", b"".join(a.to_bytes(8, "big") for a in article.anchors),
             "skeleton", b"".join(g.to_bytes(8, "big") for g in article.skeleton),
         ]  # fmt: skip
+        if article.skeleton_set is not None:  # verification reads it instead of the text
+            args += ["skeleton_set", struct.pack(f">{len(article.skeleton_set)}Q",
+                                                 *article.skeleton_set)]  # fmt: skip
         return self._add_article, names, args
 
     def delete(self, record: Article) -> None:

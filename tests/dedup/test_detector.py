@@ -1,6 +1,7 @@
 """The use cases on a real Redis with real article text."""
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,12 +12,12 @@ import redis
 from dedup.config import Settings
 from dedup.detector import ArticleInput, Detector
 from dedup.errors import ArticleNotFound, IndexMismatch, InvalidArticle, UrlConflict
-from dedup.fingerprint import FingerprintParams, fingerprint
+from dedup.fingerprint import FingerprintParams, fingerprint, skeleton_set_of
 from dedup.matching import MatchParams, verify
 from dedup.score import Thresholds
 from dedup.store import Lookup, Store, Tally
 from dedup.text import normalize
-from tests.conftest import prefix_keys
+from tests.conftest import prefix_keys, seed_text
 
 CHROME_TOP = "Sponsor:  NEWS AI: Interactive Knowledge.\nAdmin\n\n"
 CHROME_BOTTOM = "\n\nAdvertisement\n\nSource link\n\nTags: Economy, Markets, World, Business"
@@ -314,3 +315,30 @@ def as_tally(hits: dict[int, int], counts: dict[int, int]) -> Tally:
         np.array([hits[i] for i in ids], dtype=np.int64),
         np.array([counts[i] for i in ids], dtype=np.int64),
     )
+
+
+def test_stored_skeleton_grams_verify_as_the_text_own_do(
+    detector: Detector, bbc: list[dict[str, Any]]
+) -> None:
+    texts = [seed_text(name) for name in ("000", "001", "002", "003", "004")]
+    texts += [row["text"] for row in bbc[30:55]]
+    ids = [store(detector, f"https://paper.example/{n}", text).article.id
+           for n, text in enumerate(texts)]  # fmt: skip
+    records = [r for r in detector.store.fetch(ids) if r is not None]
+    assert len(records) == 30
+    for record in records:
+        assert record.skeleton_set == tuple(skeleton_set_of(record.text).tolist())
+    from_text = [replace(r, skeleton_set=None) for r in records]
+    params = detector.params
+    gated = 0
+    edited = [edit_words(text, 2) for text in texts[5:10]]  # shingles fail, names stay
+    for text in texts[:10] + edited:
+        this = fingerprint(text, params.fingerprint)
+        stored = verify(text, this, records, params, related=True)
+        recomputed = verify(text, this, from_text, params, related=True)
+        assert [replace(m, article=from_text[0]) for m in stored] == [
+            replace(m, article=from_text[0]) for m in recomputed
+        ]
+        assert [m.article.id for m in stored] == [m.article.id for m in recomputed]
+        gated += sum(m.scores.skeleton_overlap > 0 for m in stored)
+    assert gated > 0  # some pairs were weighed by their names, not only their shingles

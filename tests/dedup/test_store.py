@@ -110,3 +110,24 @@ def test_index_entries_are_fields_of_few_hashes_not_a_key_each(
     assert kinds["k"] <= 64
     assert kinds["l"] <= 64 * detector.params.fingerprint.lsh.bands
     assert kinds["a"] == 40
+
+
+def test_times_are_published_else_first_seen_in_every_shard_and_none_when_gone(
+    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+) -> None:
+    detector = sharded(client_redis, settings, 3)
+    published = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
+    ids = []
+    for n, row in enumerate(bbc[:9]):
+        when = published + timedelta(days=n) if n % 2 else None
+        given = ArticleInput(url=f"https://paper.example/{n}", text=row["text"], published_at=when)
+        ids.append(detector.ingest(given).article)
+    assert {a.id % 3 for a in ids} == {0, 1, 2}
+    gone = ids[4]
+    detector.delete(str(gone.id))
+    asked = [a.id for a in reversed(ids)] + [ids[0].id, 10**6]
+    expected = [
+        None if a.id == gone.id else a.published_at or a.first_seen_at for a in reversed(ids)
+    ] + [ids[0].first_seen_at, None]
+    assert detector.store.times(asked) == expected
+    assert detector.store.times([]) == []
