@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Literal, cast
 
+from fastapi import Response
 from pydantic import BaseModel, Field
 
 from dedup.align import Passage
@@ -202,6 +203,12 @@ class CheckOut(BaseModel):
             unverified_candidates=result.unverified,
             markers=[MarkerOut.of(m) for m in result.markers],
         )  # fmt: skip
+
+    def response(self, status_code: int = 200) -> Response:
+        """This answer as JSON written by pydantic in one pass. Returned as it is, FastAPI
+        would validate the model again and encode it twice more (in worker threads): ~0.3 ms
+        of a check with eight matches. The route's response_model still documents it."""
+        return Response(self.model_dump_json(), status_code, media_type="application/json")
 
 
 class ArticleOut(BaseModel):

@@ -41,18 +41,16 @@ def store_article(
     article: ArticleIn,
     detector: DetectorDep,
     queue: QueueDep,
-    response: Response,
     include_related: IncludeRelated = False,
-) -> CheckOut:
+) -> Response:
     """Store an article and answer with its verified copies, its likely original and the
     shared passages. Idempotent: the same url with the same text is stored once (200).
     Site figures are updated afterwards by a worker job, off the request path."""
     result = detector.ingest(article.to_input(), related=include_related)
     if result.created:
         enqueue_followup(queue, result.article.id)
-    else:
-        response.status_code = status.HTTP_200_OK
-    return CheckOut.of(result)
+    created = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+    return CheckOut.of(result).response(created)
 
 
 @router.get("/{article_id}", response_model=ArticleOut, responses=ERRORS)
@@ -65,9 +63,9 @@ def get_article(article_id: str, detector: DetectorDep) -> ArticleOut:
 @router.get("/{article_id}/matches", response_model=CheckOut, responses=ERRORS)
 def article_matches(
     article_id: str, detector: DetectorDep, include_related: IncludeRelated = False
-) -> CheckOut:
+) -> Response:
     """A stored article's copies and original, recomputed against the index now."""
-    return CheckOut.of(detector.matches(article_id, related=include_related))
+    return CheckOut.of(detector.matches(article_id, related=include_related)).response()
 
 
 @router.delete(

@@ -1,6 +1,6 @@
 """/v1/check: explain an article without storing it."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from api.deps import DetectorDep
 from api.routes.articles import ERRORS, IncludeRelated
@@ -16,6 +16,6 @@ router = APIRouter(prefix="/v1", tags=["check"])
 )
 def check_article(
     article: ArticleIn, detector: DetectorDep, include_related: IncludeRelated = False
-) -> CheckOut:
+) -> Response:
     """The article's verified copies, likely original and evidence; nothing is stored."""
-    return CheckOut.of(detector.check(article.to_input(), related=include_related))
+    return CheckOut.of(detector.check(article.to_input(), related=include_related)).response()
