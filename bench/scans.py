@@ -4,9 +4,11 @@ the same articles, on the same Redis, in the same run.
     python -m bench.scans                    # 10,000 articles
     python -m bench.scans --articles 2000
 
-Each run gets its own key prefix (an empty index). The local figure is the ingest loop of
-`dedup scan` (validate each line, ingest) in this process. The queue figures time a scan from
-submission to done with the workers already listening, so process start-up is not counted.
+Each run gets its own key prefix (an empty index). The local figure is the loop of `dedup
+scan` in this process: validate each line, ingest it, count it into the site figures (the
+workers do the same, and also store each line's result for the scan's report). The queue
+figures time a scan from submission to done with the workers already listening, so process
+start-up is not counted.
 """
 
 import argparse
@@ -28,8 +30,8 @@ from dedup.config import Settings
 from dedup.detector import Detector
 from dedup.input import parse_line
 from dedup.runtime import connect, queue_client
-from dedup.store import ScanStore, Store
-from workers.tasks import queue_name, submit
+from dedup.store import ScanStore, SiteStore, Store
+from workers.tasks import count_followup, queue_name, submit
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,12 +40,14 @@ def local_scan(url: str, lines: list[str]) -> float:
     """Articles per second of the local scan's loop: parse and validate, then ingest."""
     prefix = f"dedup-bench-{uuid.uuid4().hex[:6]}"
     client = connect(url)
-    detector = Detector(Store(client, prefix), Settings(redis_url=url, key_prefix=prefix))
+    settings = Settings(redis_url=url, key_prefix=prefix)
+    detector = Detector(Store.for_settings(client, settings), settings)
+    sites = SiteStore(client, prefix)
     started = time.perf_counter()
     for number, line in enumerate(lines, 1):
         item = parse_line(line, f"line {number}")
         assert item.article is not None
-        detector.ingest(item.article)
+        count_followup(sites, detector.ingest(item.article))
     rate = len(lines) / (time.perf_counter() - started)
     delete_keys(client, f"{prefix}:*")
     client.close()
