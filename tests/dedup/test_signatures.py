@@ -1,4 +1,5 @@
 import numpy as np
+import xxhash
 from datasketch import MinHash, MinHashLSH
 
 from dedup.fingerprint import FingerprintParams, fingerprint
@@ -88,3 +89,10 @@ def test_unrelated_articles_are_far_apart_in_simhash(bbc: list[dict[str, str]]) 
     hashes = [fingerprint(row["text"], params).simhash for row in bbc[:300]]
     close = sum(simhash_distance(a, b) <= 3 for i, a in enumerate(hashes) for b in hashes[i + 1 :])
     assert close == 0
+
+
+def test_word_hashes_are_xxh3_whether_remembered_or_not() -> None:
+    found = ["the", "cold", "war", "ended", "the", "cold", "war", "in", "1989", "und", "über"]
+    expected = [xxhash.xxh3_64_intdigest(w.encode()) for w in found]
+    assert word_hashes(found).tolist() == expected  # first sight: hashed
+    assert word_hashes(tuple(found)).tolist() == expected  # then remembered
