@@ -19,9 +19,11 @@ from rq import Queue, SimpleWorker
 from api.main import create_app
 from dedup.cli import main
 from dedup.config import Settings, get_settings
+from dedup.detector import ArticleInput, Detector
 from dedup.errors import InvalidSettings
 from dedup.localcluster import local_cluster
 from dedup.runtime import connect
+from dedup.store import Store
 from workers.tasks import queue_name, worker_state
 
 
@@ -148,3 +150,21 @@ def test_an_unreachable_cluster_is_exit_code_3_not_a_traceback(tmp_path: Path) -
     assert f"Error: Redis Cluster at redis+cluster://127.0.0.1:{port} did not answer" in (
         result.output
     )
+
+
+def test_a_story_copied_across_shards_keeps_its_original_within_the_budget(
+    on_cluster: Settings, bbc: list[dict[str, Any]]
+) -> None:
+    client = connect(on_cluster.redis_url)
+    detector = Detector(Store.for_settings(client, on_cluster), on_cluster)
+    text = bbc[3]["text"]
+    original = detector.ingest(ArticleInput(url="https://www.bbc.co.uk/b/3", text=text))
+    copies = [detector.ingest(ArticleInput(url=f"https://farm{n}.example/b/3",
+                                           text=f"Source link {n}\n\n{text}"))
+              for n in range(14)]  # fmt: skip
+    assert len({c.article.id % 8 for c in copies}) > 3  # spread over the shards
+    checked = detector.check(ArticleInput(url="https://new.example/b/3", text=text))
+    assert len(checked.matches) == on_cluster.max_verified
+    assert checked.unverified == 15 - on_cluster.max_verified
+    assert checked.original.id == str(original.article.id)  # its date was read on its shard
+    client.close()
