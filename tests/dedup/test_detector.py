@@ -2,7 +2,7 @@
 
 import random
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,7 @@ from dedup.errors import ArticleNotFound, IndexMismatch, InvalidArticle, UrlConf
 from dedup.fingerprint import FingerprintParams, fingerprint, skeleton_set_of
 from dedup.matching import MatchParams, verify
 from dedup.score import Thresholds
-from dedup.store import Lookup, Store, Tally
+from dedup.store import Lookup, Store, Tally, epoch_seconds
 from dedup.text import normalize
 from tests.conftest import prefix_keys, seed_text
 
@@ -291,6 +291,7 @@ def test_numpy_candidate_selection_equals_the_dict_one(settings: Settings) -> No
             url_id=None,
             band_ids=np.array(band + band[:2], dtype=np.int64),  # ids come once per band
             simhash_hits=near,
+            near_times={},
             anchors=as_tally(anchor_hits, anchor_counts),
             skeleton=as_tally(skeleton_hits, skeleton_counts),
         )
@@ -342,3 +343,46 @@ def test_stored_skeleton_grams_verify_as_the_text_own_do(
         assert [m.article.id for m in stored] == [m.article.id for m in recomputed]
         gated += sum(m.scores.skeleton_overlap > 0 for m in stored)
     assert gated > 0  # some pairs were weighed by their names, not only their shingles
+
+
+def test_the_budget_takes_dates_the_lookup_brought_and_reads_only_the_others(
+    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+) -> None:
+    tuned = settings.model_copy(update={"max_verified": 4})
+    detector = Detector(Store(client_redis, settings.key_prefix), tuned)
+    day = datetime(2005, 3, 1, tzinfo=UTC)
+    ids = [
+        store(detector, f"https://paper.example/{n}", row["text"],
+              published_at=day + timedelta(days=10 - n)).article.id  # later stored, earlier out
+        for n, row in enumerate(bbc[60:70])
+    ]  # fmt: skip
+    ranked = list(ids)  # as _candidates would rank them: the first two are the nearest
+    chosen, left = detector._budget(ranked, {})
+    assert chosen == [*ids[:2], ids[9], ids[8]]  # then the two published earliest, read
+    assert left == 6
+    # A date the lookup brought is used as it is, without reading that record.
+    claimed = {ids[3]: epoch_seconds(day - timedelta(days=30))}
+    chosen, _ = detector._budget(ranked, claimed)
+    assert chosen == [*ids[:2], ids[3], ids[9]]
+
+
+def test_a_backfilled_original_stored_after_its_copies_is_still_found(
+    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+) -> None:
+    tuned = settings.model_copy(update={"max_verified": 4})
+    detector = Detector(Store(client_redis, settings.key_prefix), tuned)
+    text = bbc[41]["text"]
+    for n in range(12):  # scraped copies stored first, published after the original
+        store(detector, f"https://farm{n}.example/copy", CHROME_TOP + text + CHROME_BOTTOM,
+              published_at=datetime(2005, 1, 2, n, tzinfo=UTC))  # fmt: skip
+    original = store(detector, "https://www.bbc.co.uk/archive", text,
+                     published_at=datetime(2005, 1, 1, 8, tzinfo=UTC))  # fmt: skip
+    checked = detector.check(
+        ArticleInput(url="https://new.example/y", text=CHROME_TOP + text + CHROME_BOTTOM)
+    )
+    assert checked.unverified == 13 - 4
+    assert checked.original.id == str(original.article.id)
+    found = fingerprint(text, detector.params.fingerprint)
+    lookup = detector.store.lookup(None, found.buckets, found.simhash)
+    published = datetime(2005, 1, 1, 8, tzinfo=UTC)
+    assert lookup.near_times[original.article.id] == epoch_seconds(published)  # from the index
