@@ -217,11 +217,16 @@ def test_a_short_excerpt_is_found_through_the_anchor_path(
     assert found[0] == []  # LSH alone does not see a 25% excerpt
 
 
+def verifying_four(client: "redis.Redis[bytes]", settings: Settings) -> Detector:
+    """A detector that verifies at most four candidates a query."""
+    tuned = settings.model_copy(update={"max_verified": 4})
+    return Detector(Store(client, settings.key_prefix), tuned)
+
+
 def test_a_story_copied_many_times_verifies_a_few_copies_and_still_finds_its_original(
     client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
 ) -> None:
-    tuned = settings.model_copy(update={"max_verified": 4})
-    detector = Detector(Store(client_redis, settings.key_prefix), tuned)
+    detector = verifying_four(client_redis, settings)
     text = bbc[40]["text"]
     original = store(detector, "https://www.bbc.co.uk/wire", text,
                      published_at=datetime(2005, 1, 1, 8, tzinfo=UTC))  # fmt: skip
@@ -348,8 +353,7 @@ def test_stored_skeleton_grams_verify_as_the_text_own_do(
 def test_the_budget_takes_dates_the_lookup_brought_and_reads_only_the_others(
     client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
 ) -> None:
-    tuned = settings.model_copy(update={"max_verified": 4})
-    detector = Detector(Store(client_redis, settings.key_prefix), tuned)
+    detector = verifying_four(client_redis, settings)
     day = datetime(2005, 3, 1, tzinfo=UTC)
     ids = [
         store(detector, f"https://paper.example/{n}", row["text"],
@@ -369,8 +373,7 @@ def test_the_budget_takes_dates_the_lookup_brought_and_reads_only_the_others(
 def test_a_backfilled_original_stored_after_its_copies_is_still_found(
     client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
 ) -> None:
-    tuned = settings.model_copy(update={"max_verified": 4})
-    detector = Detector(Store(client_redis, settings.key_prefix), tuned)
+    detector = verifying_four(client_redis, settings)
     text = bbc[41]["text"]
     for n in range(12):  # scraped copies stored first, published after the original
         store(detector, f"https://farm{n}.example/copy", CHROME_TOP + text + CHROME_BOTTOM,
