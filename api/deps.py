@@ -10,7 +10,9 @@ from dedup.runtime import Runtime
 from workers.tasks import queue_name
 
 
-def get_detector(request: Request) -> Detector:
+# Both are async so that FastAPI runs them on the event loop: a plain def dependency goes
+# through the worker-thread pool, one more hop per request for reading an attribute.
+async def get_detector(request: Request) -> Detector:
     detector: Detector = request.app.state.detector
     return detector
 
@@ -18,7 +20,7 @@ def get_detector(request: Request) -> Detector:
 DetectorDep = Annotated[Detector, Depends(get_detector)]
 
 
-def get_queue(request: Request) -> Queue:
+async def get_queue(request: Request) -> Queue:
     """The index's worker queue (follow-up jobs, scans)."""
     runtime: Runtime = request.app.state.runtime
     return Queue(queue_name(runtime.settings), connection=runtime.queue_connection())
