@@ -47,7 +47,8 @@ class Rules:
     owner_sites: dict[str, tuple[str, ...]]
     spin: re.Pattern[str] | None = None
     spin_canonical: dict[str, str] | None = None
-    # The first and last word of each spun phrase: a text holding neither pair skips the scan.
+    # The first and last word of each spun phrase: a text that holds both words of no phrase
+    # skips the scan.
     spin_ends: tuple[tuple[str, str], ...] = ()
 
 

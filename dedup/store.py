@@ -358,7 +358,13 @@ def _when_bytes(article: Article) -> bytes:
     return epoch_seconds(article.published_at or article.first_seen_at).to_bytes(4, "big")
 
 
-def _unpack_anchors(packed: bytes | None) -> tuple[int, ...]:
+def _pack_hashes(values: Sequence[int]) -> bytes:
+    """64-bit hashes (anchors, skeleton anchors or 3-grams) as a record field: 8 bytes each."""
+    return struct.pack(f">{len(values)}Q", *values)
+
+
+def _unpack_hashes(packed: bytes | None) -> tuple[int, ...]:
+    """The hashes of a record field `_pack_hashes` wrote."""
     raw = packed or b""
     return struct.unpack(f">{len(raw) // 8}Q", raw)
 
@@ -573,11 +579,11 @@ class Store:
             digest=fields["digest"] or b"",
             simhash=int.from_bytes(fields["simhash"] or b"", "big"),
             buckets=buckets,
-            anchors=_unpack_anchors(fields["anchors"]),
-            skeleton=_unpack_anchors(fields["skeleton"]),
+            anchors=_unpack_hashes(fields["anchors"]),
+            skeleton=_unpack_hashes(fields["skeleton"]),
             skeleton_set=None
             if fields["skeleton_set"] is None
-            else _unpack_anchors(fields["skeleton_set"]),
+            else _unpack_hashes(fields["skeleton_set"]),
         )
 
     def _next_ids(self, shard: int, count: int) -> list[int]:
@@ -643,12 +649,11 @@ class Store:
             "text", zlib.compress(article.text.encode(), 6), "digest", article.digest,
             "simhash", simhash,
             "buckets", bytes([_bucket_width(article.buckets)]) + b"".join(article.buckets),
-            "anchors", b"".join(a.to_bytes(8, "big") for a in article.anchors),
-            "skeleton", b"".join(g.to_bytes(8, "big") for g in article.skeleton),
+            "anchors", _pack_hashes(article.anchors),
+            "skeleton", _pack_hashes(article.skeleton),
         ]  # fmt: skip
         if article.skeleton_set is not None:  # verification reads it instead of the text
-            args += ["skeleton_set", struct.pack(f">{len(article.skeleton_set)}Q",
-                                                 *article.skeleton_set)]  # fmt: skip
+            args += ["skeleton_set", _pack_hashes(article.skeleton_set)]
         return self._add_article, names, args
 
     def delete(self, record: Article) -> None:
