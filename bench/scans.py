@@ -37,7 +37,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def local_scan(url: str, lines: list[str]) -> float:
-    """Articles per second of the local scan's loop: parse and validate, then ingest."""
+    """Articles per second of the local scan's loop: parse and validate, ingest, count the
+    site figures."""
     prefix = f"dedup-bench-{uuid.uuid4().hex[:6]}"
     client = connect(url)
     settings = Settings(redis_url=url, key_prefix=prefix)
