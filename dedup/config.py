@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     min_anchor_hits: int = Field(default=1, ge=1)
     max_candidates: int = Field(default=100, ge=1, le=10_000)
     max_verified: int = Field(default=8, ge=1, le=10_000)  # tail latency: see the README
+    verify_cache: int = Field(default=1024, ge=0, le=1_000_000)  # stored texts' words, tokens
     min_containment: float = Field(default=0.5, gt=0.0, le=1.0)
     near_duplicate_size_ratio: float = Field(default=0.8, gt=0.0, le=1.0)
     min_passage_words: int = Field(default=8, ge=1)

@@ -20,7 +20,7 @@ from dedup.errors import ArticleNotFound, DedupError, InvalidArticle, UrlConflic
 from dedup.extract import HtmlExtractor, extract_html
 from dedup.fingerprint import Fingerprint, FingerprintParams, fingerprint
 from dedup.markers import Marker, find_markers
-from dedup.matching import Match, MatchParams, attribute, label_copies, verify
+from dedup.matching import DerivedCache, Match, MatchParams, attribute, label_copies, verify
 from dedup.rewrite import RewriteRule
 from dedup.score import Thresholds
 from dedup.sites import Observation, farm_score, observe
@@ -122,6 +122,7 @@ class Detector:
             if settings.rewrite_verification
             else None,
         )
+        self._derived = DerivedCache(settings.verify_cache)
         self._index_checked = False
 
     def _ensure_index(self) -> None:
@@ -363,7 +364,8 @@ class Detector:
             lookup.near_times,
         )
         candidates = [a for a in self.store.fetch(candidate_ids) if a is not None]
-        matches = verify(article.text, found, candidates, self.params, related=related)
+        matches = verify(article.text, found, candidates, self.params, related=related,
+                         cache=self._derived)  # fmt: skip
         markers = tuple(find_markers(article.text))
         this = Party(
             id=str(article.id) if stored else UNSTORED_ID,

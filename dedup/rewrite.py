@@ -76,13 +76,22 @@ class _Sentence:
     words: frozenset[str]
 
 
-def _sentences(text: str, tokens: Tokens) -> list[_Sentence]:
+@dataclass(frozen=True, slots=True)
+class Sentences:
+    """A text's tokens and its sentences, as the sentence alignment takes them (worked out
+    once per text, however many texts it is aligned with)."""
+
+    tokens: Tokens
+    every: tuple[_Sentence, ...]
+
+
+def sentences_of(text: str, tokens: Tokens) -> Sentences:
     starts = sentence_starts(text, tokens)
     bounds = [*starts, len(tokens)]
-    return [
+    return Sentences(tokens, tuple(
         _Sentence(first, last, frozenset(tokens.words[first:last]))
         for first, last in itertools.pairwise(bounds)
-    ]
+    ))  # fmt: skip
 
 
 def _longest_increasing(values: list[int]) -> int:
@@ -117,8 +126,16 @@ def align_sentences(
     >>> len(r.pairs), r.explained, r.explained_by, r.order
     (2, 1.0, 1.0, 0.5)
     """
-    ours = _sentences(this_text, this_tokens)
-    every = _sentences(match_text, match_tokens)
+    return pair_sentences(
+        sentences_of(this_text, this_tokens), sentences_of(match_text, match_tokens),
+        min_similarity,
+    )  # fmt: skip
+
+
+def pair_sentences(this: Sentences, match: Sentences, min_similarity: float) -> Rewrite:
+    """`align_sentences` of two texts whose sentences are worked out already."""
+    ours, every = this.every, match.every
+    this_tokens, match_tokens = this.tokens, match.tokens
     theirs = [s for s in every if len(s.words) >= MIN_SENTENCE_WORDS]
     found: list[tuple[int, int, float]] = []  # (our index, their index, similarity)
     for i, sentence in enumerate(ours):

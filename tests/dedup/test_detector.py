@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import redis
 
+from dedup.article import Article
 from dedup.config import Settings
 from dedup.detector import ArticleInput, Detector
 from dedup.errors import ArticleNotFound, IndexMismatch, InvalidArticle, UrlConflict
 from dedup.fingerprint import FingerprintParams, fingerprint, skeleton_set_of
-from dedup.matching import MatchParams, verify
+from dedup.matching import DerivedCache, MatchParams, verify
 from dedup.score import Thresholds
 from dedup.store import Lookup, Store, Tally, epoch_seconds
 from dedup.text import normalize
@@ -323,15 +324,23 @@ def as_tally(hits: dict[int, int], counts: dict[int, int]) -> Tally:
     )
 
 
-def test_stored_skeleton_grams_verify_as_the_text_own_do(
-    detector: Detector, bbc: list[dict[str, Any]]
-) -> None:
+def store_seeds_and(
+    detector: Detector, rows: list[dict[str, Any]]
+) -> tuple[list[str], list[Article]]:
+    """The five seed texts and these rows' texts, stored: the texts and their records."""
     texts = [seed_text(name) for name in ("000", "001", "002", "003", "004")]
-    texts += [row["text"] for row in bbc[30:55]]
+    texts += [row["text"] for row in rows]
     ids = [store(detector, f"https://paper.example/{n}", text).article.id
            for n, text in enumerate(texts)]  # fmt: skip
     records = [r for r in detector.store.fetch(ids) if r is not None]
-    assert len(records) == 30
+    assert len(records) == len(texts)
+    return texts, records
+
+
+def test_stored_skeleton_grams_verify_as_the_text_own_do(
+    detector: Detector, bbc: list[dict[str, Any]]
+) -> None:
+    texts, records = store_seeds_and(detector, bbc[30:55])
     for record in records:
         assert record.skeleton_set == tuple(skeleton_set_of(record.text).tolist())
     from_text = [replace(r, skeleton_set=None) for r in records]
@@ -348,6 +357,47 @@ def test_stored_skeleton_grams_verify_as_the_text_own_do(
         assert [m.article.id for m in stored] == [m.article.id for m in recomputed]
         gated += sum(m.scores.skeleton_overlap > 0 for m in stored)
     assert gated > 0  # some pairs were weighed by their names, not only their shingles
+
+
+def test_verifying_from_the_cache_gives_what_verifying_afresh_gives(
+    detector: Detector, bbc: list[dict[str, Any]]
+) -> None:
+    texts, records = store_seeds_and(detector, bbc[60:80])
+    params = detector.params
+    cache = DerivedCache(len(records))
+    queries = texts[:8] + [edit_words(text, 2) for text in texts[5:9]]
+    verified = 0
+    for _ in range(2):  # the first round fills the cache, the second reads it
+        for text in queries:
+            this = fingerprint(text, params.fingerprint)
+            fresh = verify(text, this, records, params, related=True)
+            assert verify(text, this, records, params, related=True, cache=cache) == fresh
+            verified += len(fresh)
+    assert len(cache) == len(records)
+    assert verified > len(queries)  # copies, rewrites and related pairs were verified
+
+    changed = replace(records[0], text=texts[1], digest=records[1].digest)  # same id, new text
+    assert cache.of(changed).text == texts[1]  # a stale entry is worked out anew
+
+
+def test_the_cache_keeps_the_most_recently_used_articles(
+    detector: Detector, bbc: list[dict[str, Any]]
+) -> None:
+    ids = [store(detector, f"https://paper.example/{n}", bbc[n]["text"]).article.id
+           for n in range(4)]  # fmt: skip
+    records = [r for r in detector.store.fetch(ids) if r is not None]
+    cache = DerivedCache(2)
+    first = cache.of(records[0])
+    cache.of(records[1])
+    assert cache.of(records[0]) is first  # used again: now the most recent
+    cache.of(records[2])  # pushes out records[1], the least recently used
+    assert (records[0].id in cache, records[1].id in cache, records[2].id in cache) == (
+        True, False, True,
+    )  # fmt: skip
+    assert cache.of(records[0]) is first
+    none = DerivedCache(0)
+    assert none.of(records[0]) is not none.of(records[0])
+    assert len(none) == 0
 
 
 def test_the_budget_takes_dates_the_lookup_brought_and_reads_only_the_others(
