@@ -1,11 +1,14 @@
 """What routes depend on: the detector the app started with."""
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from rq import Queue
+from starlette.concurrency import run_in_threadpool
 
 from dedup.detector import Detector
+from dedup.input import ArticleIn
 from dedup.runtime import Runtime
 from workers.tasks import queue_name
 
@@ -27,3 +30,30 @@ async def get_queue(request: Request) -> Queue:
 
 
 QueueDep = Annotated[Queue, Depends(get_queue)]
+
+
+T = TypeVar("T")
+# A plain text up to this long (~3,300 words; most news articles are far shorter) is checked on
+# the event loop, in ~20 ms at most (a 50,000-character text took 47 ms); see `detect`.
+INLINE_MAX_CHARS = 20_000
+
+
+def runs_inline(article: ArticleIn) -> bool:
+    """Whether the detector's work on this article is short enough for the event loop: a
+    plain text of ordinary length. HTML (its extraction may take DEDUP_HTML_TIMEOUT_SECONDS)
+    and long texts go to the thread pool, so that they never hold up other requests."""
+    return article.html is None and len(article.text or "") <= INLINE_MAX_CHARS
+
+
+async def detect(article: ArticleIn, work: Callable[[], T]) -> T:
+    """Run the detector's work on an article: inline when short, else in the thread pool.
+
+    The work is CPU-bound Python, so a pool thread adds no parallelism under the GIL, only
+    two thread hand-offs. Measured with `dedup serve` on 2 cores (10k articles): inline,
+    checks took ~1 ms less at the median (1.25 against 2.5 ms between the request and the
+    detector, 2.3 against 4.3 at p99), and with 4 clients at once they ran 107/s against
+    95-98/s, at p99 66 against 117-121 ms (threads took the GIL from one another).
+    """
+    if runs_inline(article):
+        return work()
+    return await run_in_threadpool(work)

@@ -1,10 +1,11 @@
 """/v1/articles: store, read, explain and delete articles."""
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import DetectorDep, QueueDep
+from api.deps import DetectorDep, QueueDep, detect
 from api.schemas import ArticleIn, ArticleOut, CheckOut, ErrorOut
 from dedup.markers import find_markers
 from workers.tasks import enqueue_followup
@@ -37,7 +38,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         503: ERRORS[503],
     },
 )
-def store_article(
+async def store_article(
     article: ArticleIn,
     detector: DetectorDep,
     queue: QueueDep,
@@ -46,7 +47,8 @@ def store_article(
     """Store an article and answer with its verified copies, its likely original and the
     shared passages. Idempotent: the same url with the same text is stored once (200).
     Site figures are updated afterwards by a worker job, off the request path."""
-    result = detector.ingest(article.to_input(), related=include_related)
+    work = partial(detector.ingest, article.to_input(), related=include_related)
+    result = await detect(article, work)
     if result.created:
         enqueue_followup(queue, result.article.id)
     created = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK

@@ -1,8 +1,10 @@
 """/v1/check: explain an article without storing it."""
 
+from functools import partial
+
 from fastapi import APIRouter, Response
 
-from api.deps import DetectorDep
+from api.deps import DetectorDep, detect
 from api.routes.articles import ERRORS, IncludeRelated
 from api.schemas import ArticleIn, CheckOut, ErrorOut
 
@@ -14,8 +16,10 @@ router = APIRouter(prefix="/v1", tags=["check"])
     response_model=CheckOut,
     responses={422: {"model": ErrorOut}, 413: {"model": ErrorOut}, 503: ERRORS[503]},
 )
-def check_article(
+async def check_article(
     article: ArticleIn, detector: DetectorDep, include_related: IncludeRelated = False
 ) -> Response:
     """The article's verified copies, likely original and evidence; nothing is stored."""
-    return CheckOut.of(detector.check(article.to_input(), related=include_related)).response()
+    work = partial(detector.check, article.to_input(), related=include_related)
+    result = await detect(article, work)
+    return CheckOut.of(result).response()

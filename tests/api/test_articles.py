@@ -6,11 +6,15 @@ from typing import Any
 import redis
 from fastapi.testclient import TestClient
 
+from api.deps import INLINE_MAX_CHARS, runs_inline
 from dedup.evalset import spin
+from dedup.input import ArticleIn
 from dedup.text import normalize
 from tests.conftest import prefix_keys
 
 WRAP = "Sponsor:  NEWS AI\nAdmin\n\n{}\n\nAdvertisement\n\nSource link"
+
+URL = "https://www.example.com/a"
 
 
 def post(api: TestClient, url: str, text: str, **extra: Any) -> Any:
@@ -153,6 +157,23 @@ def test_check_of_html_uses_its_main_text_and_metadata(
     assert body["title"] == "Copied story"
     # navigation and footer are dropped, so the main text is the stored text exactly
     assert [(m["id"], m["relation"]) for m in body["matches"]] == [(stored["id"], "duplicate")]
+
+
+def test_long_texts_and_html_are_worked_on_in_the_thread_pool_with_the_same_answers(
+    api: TestClient, bbc: list[dict[str, Any]]
+) -> None:
+    stored = post(api, "https://www.bbc.co.uk/news/long", bbc[41]["text"]).json()
+    rest = [row["text"] for row in bbc[100:140]]
+    long = "\n\n".join([bbc[41]["text"], *rest])
+    assert len(long) > INLINE_MAX_CHARS
+    assert not runs_inline(ArticleIn(url=URL, text=long))
+    assert runs_inline(ArticleIn(url=URL, text=bbc[41]["text"]))
+    assert not runs_inline(ArticleIn(url=URL, html=f"<p>{bbc[41]['text']}</p>"))
+    response = api.post("/v1/check", json={"url": "https://digest.example/all", "text": long})
+    assert response.status_code == 200
+    assert [(m["id"], m["relation"]) for m in response.json()["matches"]] == [
+        (stored["id"], "contains")
+    ]
 
 
 def test_get_returns_metadata_and_display_text(api: TestClient, bbc: list[dict[str, Any]]) -> None:
