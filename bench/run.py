@@ -13,7 +13,9 @@ clusters up to ~400 copies of one story at 1M). At each size it measures:
   server); and the API's full ingest (`Detector.ingest`: lookup, verification with evidence,
   attribution, store) on the next 1,000 articles;
 - candidate lookup p50/p99 (`Store.lookup`, fingerprints made beforehand);
-- `POST /v1/check` p50/p99 over HTTP against a `dedup serve` process, with evidence;
+- `POST /v1/check` p50/p99 over HTTP against a `dedup serve` process, with evidence; the same
+  checks in this process, with the verify cache (DEDUP_VERIFY_CACHE, and how many candidates
+  it held) and without it;
 - Redis bytes per article: index (bands, SimHash, anchors, skeleton), signatures (the record's
   digest, SimHash, buckets, anchor and skeleton fields), text (the rest of the record), other;
 - datasketch, up to --baseline-max articles (its ingest runs ~1 ms of MinHash and several
@@ -195,6 +197,8 @@ class Checkpoint:
     lookup_ms: dict[str, float] = field(default_factory=dict)
     check_http_ms: dict[str, float] = field(default_factory=dict)
     check_inprocess_ms: dict[str, float] = field(default_factory=dict)
+    check_inprocess_uncached_ms: dict[str, float] = field(default_factory=dict)  # cache off
+    verify_cache_hit_rate: float = 0.0  # of the in-process checks
     matches_per_check: dict[str, float] = field(default_factory=dict)
     full_ingest_per_second: float = 0.0
     bytes_per_article: dict[str, float] = field(default_factory=dict)
@@ -336,6 +340,7 @@ class ApiServer:
 def measure(
     checkpoint: Checkpoint,
     detector: Detector,
+    uncached: Detector,
     server: ApiServer,
     feed: NewsFeed,
     client: Client,
@@ -364,8 +369,15 @@ def measure(
         timed_each(over_http, lambda q: matches.append(server.check(q)))
     )
     checkpoint.matches_per_check = {"mean": statistics.fmean(matches), "max": max(matches)}
+    cache = detector.derived
+    hits, misses = cache.hits, cache.misses
     checkpoint.check_inprocess_ms = percentiles(
         timed_each(over_http, lambda q: detector.check(ArticleInput(url=q.url, text=q.text)))
+    )
+    looked_up = cache.hits - hits + cache.misses - misses
+    checkpoint.verify_cache_hit_rate = (cache.hits - hits) / looked_up if looked_up else 0.0
+    checkpoint.check_inprocess_uncached_ms = percentiles(
+        timed_each(over_http, lambda q: uncached.check(ArticleInput(url=q.url, text=q.text)))
     )
     fresh = feed.take(1000)
     started = time.perf_counter()
@@ -505,6 +517,8 @@ def main() -> None:
         prefix = f"dedup-bench-{uuid.uuid4().hex[:6]}"
         settings = Settings(redis_url=url, key_prefix=prefix)
         detector = Detector(Store.for_settings(client, settings), settings)
+        no_cache = settings.model_copy(update={"verify_cache": 0})
+        uncached = Detector(Store.for_settings(client, no_cache), no_cache)
         baseline = Baseline(url)
         print(f"Redis at {url}; index prefix {prefix}", flush=True)
         plain = feed.take(2000)  # the first articles, also the index's first
@@ -540,6 +554,7 @@ def main() -> None:
                 fresh = measure(
                     checkpoint,
                     detector,
+                    uncached,
                     server,
                     feed,
                     client,
@@ -596,6 +611,14 @@ def main() -> None:
         f"bulk ingest, {args.parallel_articles:,} articles: "
         + ", ".join(f"{n} process(es) {r:.0f}/s" for n, r in rates.items())
     )
+    for checkpoint in checkpoints:
+        cached, fresh_ms = checkpoint.check_inprocess_ms, checkpoint.check_inprocess_uncached_ms
+        print(
+            f"check in-process at {checkpoint.size:,}, p50 / p99 ms: "
+            f"{cached['p50']:.1f} / {cached['p99']:.1f} with the verify cache "
+            f"({checkpoint.verify_cache_hit_rate:.0%} of candidates found in it), "
+            f"{fresh_ms['p50']:.1f} / {fresh_ms['p99']:.1f} without"
+        )
     for name, value in ratios.items():
         print(f"{name}: {value:.2f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)

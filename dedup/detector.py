@@ -122,7 +122,7 @@ class Detector:
             if settings.rewrite_verification
             else None,
         )
-        self._derived = DerivedCache(settings.verify_cache)
+        self.derived = DerivedCache(settings.verify_cache)
         self._index_checked = False
 
     def _ensure_index(self) -> None:
@@ -365,7 +365,7 @@ class Detector:
         )
         candidates = [a for a in self.store.fetch(candidate_ids) if a is not None]
         matches = verify(article.text, found, candidates, self.params, related=related,
-                         cache=self._derived)  # fmt: skip
+                         cache=self.derived)  # fmt: skip
         markers = tuple(find_markers(article.text))
         this = Party(
             id=str(article.id) if stored else UNSTORED_ID,

@@ -156,6 +156,7 @@ class DerivedCache:
 
     def __init__(self, size: int) -> None:
         self.size = size
+        self.hits = self.misses = 0  # entries found, and made (new or stale)
         self._entries: OrderedDict[int, Derived] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -167,7 +168,9 @@ class DerivedCache:
             found = self._entries.get(article.id)
             if found is not None and found.digest == article.digest:
                 self._entries.move_to_end(article.id)
+                self.hits += 1
                 return found
+            self.misses += 1
             found = self._entries[article.id] = Derived.of(article)
             self._entries.move_to_end(article.id)
             if len(self._entries) > self.size:
