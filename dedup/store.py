@@ -943,6 +943,18 @@ class ScanStore:
         leased = self._call(lambda: self._redis.mget([keys.lease(n) for n in open_]))
         return [(n, lease is not None) for n, lease in zip(open_, leased, strict=True)]
 
+    def unclaimed(self, scan_id: str, number: int) -> bool:
+        """Whether a chunk is neither done nor leased, both read at one moment. A worker marks
+        its chunk done before it lets go of the lease, so such a chunk has not been taken
+        yet, or its worker died; `open_chunks` reads the two apart, so a chunk that a worker
+        finished in between looks abandoned there."""
+        keys = self.keys(scan_id)
+        with unavailable_on_failure(), self._redis.pipeline(transaction=True) as pipe:
+            pipe.sismember(keys.done, str(number))
+            pipe.exists(keys.lease(number))
+            done, leased = pipe.execute()
+        return not done and not leased
+
     def attempt(self, scan_id: str, number: int) -> int:
         value = self._call(lambda: self._redis.hget(self.keys(scan_id).attempts, str(number)))
         return int(value or 0)

@@ -212,12 +212,16 @@ def reap(queue: Queue, scans: ScanStore, settings: Settings) -> int:
             if status in waiting:
                 continue
             if status == JobStatus.STARTED and job is not None:
+                # RQ reads the job's fields, then its status: a job that started in between
+                # is STARTED with no start time yet, and has just started too.
                 started = job.started_at.replace(tzinfo=UTC) if job.started_at else None
-                if started is not None and _now() - started < grace:
+                if started is None or _now() - started < grace:
                     continue  # just started: its lease may not be written yet
             if status == JobStatus.FAILED and attempt >= MAX_ATTEMPTS:
                 scans.fail(scan_id, f"chunk {chunk} failed {attempt} times", _now())
                 break
+            if not scans.unclaimed(scan_id, chunk):
+                continue  # taken or finished since open_chunks read it
             if job is not None and status == JobStatus.STARTED:
                 job.delete()  # abandoned by a dead worker; RQ would otherwise retry it too
             log.warning("requeueing %s chunk %d (job %s)", scan_id, chunk, status or "missing")

@@ -15,9 +15,10 @@ from rq import Queue
 from dedup.config import Settings
 from dedup.store import ScanStore, Store
 from tests.conftest import REPO
-from workers.tasks import queue_name, submit
+from workers.tasks import queue_name, reap, submit
 
 ARTICLES = 400
+RACE_ARTICLES = 300
 HANG_GUARD_SECONDS = 180  # a bound so a broken recovery fails instead of hanging CI
 
 
@@ -88,3 +89,43 @@ def test_killing_a_worker_mid_chunk_loses_and_doubles_nothing(
     assert [r["line"] for r in results] == list(range(1, ARTICLES + 1))
     assert cursor is None
     assert pool.returncode == 0
+
+
+def test_the_reaper_never_queues_again_a_chunk_a_live_worker_is_finishing(
+    redis_url: str, prefix: str, client_redis: "redis.Redis[bytes]", bbc: list[dict[str, Any]]
+) -> None:
+    """Chunks of two lines finish every few milliseconds while the reaper runs without pause:
+    it must tell a finished or running chunk from an abandoned one every time."""
+    settings = Settings(redis_url=redis_url, key_prefix=prefix, scan_chunk_size=2, lease_seconds=3)
+    scans = ScanStore(client_redis, prefix, settings.scan_ttl_seconds)
+    queue = Queue(queue_name(settings), connection=client_redis)
+    lines = [
+        json.dumps({"url": f"https://www.bbc.co.uk/r/{i}", "text": bbc[i]["text"]})
+        for i in range(RACE_ARTICLES)
+    ]
+    submit(iter(enumerate(lines, 1)), queue, scans, settings, "race1")
+    env = {
+        **os.environ,
+        "DEDUP_REDIS_URL": redis_url,
+        "DEDUP_KEY_PREFIX": prefix,
+        "DEDUP_SCAN_CHUNK_SIZE": "2",
+        "DEDUP_LEASE_SECONDS": "3",
+        "DEDUP_LOG_LEVEL": "WARNING",
+    }
+    pool = subprocess.Popen(
+        [sys.executable, "-m", "dedup.cli", "worker", "--processes", "1"], env=env, cwd=REPO
+    )
+    requeued = rounds = 0
+    try:
+        deadline = time.monotonic() + HANG_GUARD_SECONDS
+        while (scans.get("race1") or {}).get("status") != "done":
+            assert time.monotonic() < deadline, "the scan did not finish"
+            requeued += reap(queue, scans, settings)
+            rounds += 1
+    finally:
+        pool.send_signal(signal.SIGTERM)
+        pool.wait(60)
+    chunks = RACE_ARTICLES // 2
+    assert rounds > chunks  # the reaper ran while chunks started and finished
+    assert requeued == 0
+    assert [scans.attempt("race1", n) for n in range(chunks)] == [1] * chunks
