@@ -94,9 +94,12 @@ class Derived:
         "text",
     )  # fmt: skip
 
-    def __init__(self, text: str, digest: bytes, simhash: int, skeleton: Hashes | None = None):
+    def __init__(
+        self, text: str, digest: bytes, simhash: int,
+        skeleton: Hashes | tuple[int, ...] | None = None,
+    ) -> None:  # fmt: skip
         self.text, self.digest, self.simhash = text, digest, simhash
-        self._skeleton = skeleton
+        self._skeleton = skeleton  # the record's tuple is made an array when first needed
         self._fingerprint: Fingerprint | None = None
         self._tokens: Tokens | None = None
         self._sentences: Sentences | None = None
@@ -104,9 +107,7 @@ class Derived:
 
     @classmethod
     def of(cls, article: Article) -> "Derived":
-        stored = article.skeleton_set
-        skeleton = None if stored is None else np.array(stored, dtype=np.uint64)
-        return cls(article.text, article.digest, article.simhash, skeleton)
+        return cls(article.text, article.digest, article.simhash, article.skeleton_set)
 
     def fingerprint(self, params: MatchParams) -> Fingerprint:
         """Its shingles from plain words: most candidates fail the bar, and only those that
@@ -123,6 +124,8 @@ class Derived:
         candidate that fails the shingle bar), else from the text."""
         if self._skeleton is None:
             self._skeleton = skeleton_set_of(self.text)
+        elif isinstance(self._skeleton, tuple):
+            self._skeleton = np.array(self._skeleton, dtype=np.uint64)
         return self._skeleton
 
     def tokens(self, params: MatchParams) -> Tokens:
