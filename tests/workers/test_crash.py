@@ -31,34 +31,38 @@ def wait_for(condition: Any, what: str) -> Any:
     pytest.fail(f"gave up waiting for {what}")
 
 
+def submit_and_start_pool(
+    settings: Settings, scans: ScanStore, client: "redis.Redis[bytes]",
+    bbc: list[dict[str, Any]], scan_id: str, articles: int, processes: int,
+) -> "subprocess.Popen[bytes]":  # fmt: skip
+    """Submit a scan of the first BBC articles and start `dedup worker` on it, with the
+    settings' chunk size and lease."""
+    lines = [
+        json.dumps({"url": f"https://www.bbc.co.uk/{scan_id}/{i}", "text": bbc[i]["text"]})
+        for i in range(articles)
+    ]
+    queue = Queue(queue_name(settings), connection=client)
+    submit(iter(enumerate(lines, 1)), queue, scans, settings, scan_id)
+    env = {
+        **os.environ,
+        "DEDUP_REDIS_URL": str(settings.redis_url),
+        "DEDUP_KEY_PREFIX": settings.key_prefix,
+        "DEDUP_SCAN_CHUNK_SIZE": str(settings.scan_chunk_size),
+        "DEDUP_LEASE_SECONDS": str(settings.lease_seconds),
+        "DEDUP_LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "dedup.cli", "worker", "--processes", str(processes)],
+        env=env, cwd=REPO,
+    )  # fmt: skip
+
+
 def test_killing_a_worker_mid_chunk_loses_and_doubles_nothing(
     redis_url: str, prefix: str, client_redis: "redis.Redis[bytes]", bbc: list[dict[str, Any]]
 ) -> None:
     settings = Settings(redis_url=redis_url, key_prefix=prefix, scan_chunk_size=20, lease_seconds=3)
     scans = ScanStore(client_redis, prefix, settings.scan_ttl_seconds)
-    lines = [
-        json.dumps({"url": f"https://www.bbc.co.uk/c/{i}", "text": bbc[i]["text"]})
-        for i in range(ARTICLES)
-    ]
-    submit(
-        iter(enumerate(lines, 1)),
-        Queue(queue_name(settings), connection=client_redis),
-        scans,
-        settings,
-        "crash1",
-    )
-
-    env = {
-        **os.environ,
-        "DEDUP_REDIS_URL": redis_url,
-        "DEDUP_KEY_PREFIX": prefix,
-        "DEDUP_SCAN_CHUNK_SIZE": "20",
-        "DEDUP_LEASE_SECONDS": "3",
-        "DEDUP_LOG_LEVEL": "WARNING",
-    }
-    pool = subprocess.Popen(
-        [sys.executable, "-m", "dedup.cli", "worker", "--processes", "2"], env=env, cwd=REPO
-    )
+    pool = submit_and_start_pool(settings, scans, client_redis, bbc, "crash1", ARTICLES, 2)
     try:
 
         def a_held_lease() -> tuple[int, int] | None:
@@ -99,22 +103,7 @@ def test_the_reaper_never_queues_again_a_chunk_a_live_worker_is_finishing(
     settings = Settings(redis_url=redis_url, key_prefix=prefix, scan_chunk_size=2, lease_seconds=3)
     scans = ScanStore(client_redis, prefix, settings.scan_ttl_seconds)
     queue = Queue(queue_name(settings), connection=client_redis)
-    lines = [
-        json.dumps({"url": f"https://www.bbc.co.uk/r/{i}", "text": bbc[i]["text"]})
-        for i in range(RACE_ARTICLES)
-    ]
-    submit(iter(enumerate(lines, 1)), queue, scans, settings, "race1")
-    env = {
-        **os.environ,
-        "DEDUP_REDIS_URL": redis_url,
-        "DEDUP_KEY_PREFIX": prefix,
-        "DEDUP_SCAN_CHUNK_SIZE": "2",
-        "DEDUP_LEASE_SECONDS": "3",
-        "DEDUP_LOG_LEVEL": "WARNING",
-    }
-    pool = subprocess.Popen(
-        [sys.executable, "-m", "dedup.cli", "worker", "--processes", "1"], env=env, cwd=REPO
-    )
+    pool = submit_and_start_pool(settings, scans, client_redis, bbc, "race1", RACE_ARTICLES, 1)
     requeued = rounds = 0
     try:
         deadline = time.monotonic() + HANG_GUARD_SECONDS
