@@ -1,35 +1,47 @@
-"""What routes depend on: the detector the app started with."""
+"""What routes depend on: the runtime the app started with, and where the work runs."""
 
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
-from rq import Queue
 from starlette.concurrency import run_in_threadpool
 
 from dedup.detector import Detector
 from dedup.input import ArticleIn
 from dedup.runtime import Runtime
-from workers.tasks import queue_name
+from dedup.scans import Scans
+from dedup.store import SiteStore
 
 
-# Both are async so that FastAPI runs them on the event loop: a plain def dependency goes
+# All are async so that FastAPI runs them on the event loop: a plain def dependency goes
 # through the worker-thread pool, one more hop per request for reading an attribute.
+async def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
 async def get_detector(request: Request) -> Detector:
-    detector: Detector = request.app.state.detector
-    return detector
+    return (await get_runtime(request)).detector
 
 
 DetectorDep = Annotated[Detector, Depends(get_detector)]
 
 
-async def get_queue(request: Request) -> Queue:
-    """The index's worker queue (follow-up jobs, scans)."""
-    runtime: Runtime = request.app.state.runtime
-    return Queue(queue_name(runtime.settings), connection=runtime.queue_connection())
+async def get_scans(request: Request) -> Scans:
+    return (await get_runtime(request)).scans
 
 
-QueueDep = Annotated[Queue, Depends(get_queue)]
+ScansDep = Annotated[Scans, Depends(get_scans)]
+
+
+async def get_sites(request: Request) -> SiteStore:
+    return (await get_runtime(request)).sites
+
+
+SitesDep = Annotated[SiteStore, Depends(get_sites)]
 
 
 T = TypeVar("T")

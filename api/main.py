@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from api.routes import articles, check, health, scans, sites
 from dedup import __version__
 from dedup.config import Settings, get_settings
-from dedup.errors import STATUS_FOR, DedupError
+from dedup.errors import DedupError
 from dedup.input import describe, is_ndjson
 from dedup.runtime import open_runtime
 
@@ -107,12 +107,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with open_runtime(settings) as runtime:
-            app.state.detector = runtime.detector
-            app.state.embedded = runtime.embedded
             app.state.runtime = runtime
-            runtime.queue_connection()  # follow-ups need a queue: say so now, not per request
-            log.info("dedup %s ready on Redis %s (prefix %r)", __version__,
-                     runtime.redis_url, settings.key_prefix)  # fmt: skip
+            runtime.jobs.has_workers()  # follow-ups need a queue: say so now, not per request
+            log.info(
+                "dedup %s ready on Redis %s (prefix %r)",
+                __version__,
+                runtime.redis_url,
+                settings.key_prefix,
+            )
             yield
 
     app = FastAPI(
@@ -125,10 +127,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(DedupError)
     async def dedup_error(request: Request, exc: DedupError) -> JSONResponse:
-        status = STATUS_FOR.get(type(exc), 500)
+        status = exc.status
         if status >= 500:
-            log.warning("%s %s -> %d %s: %s", request.method, request.url.path, status,
-                        type(exc).__name__, exc)  # fmt: skip
+            log.warning(
+                "%s %s -> %d %s: %s",
+                request.method,
+                request.url.path,
+                status,
+                type(exc).__name__,
+                exc,
+            )
         return _error(status, type(exc).__name__, str(exc))
 
     @app.exception_handler(RequestValidationError)

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from dedup.embedded import EmbeddedRedis
+from dedup.runtime.embedded import EmbeddedRedis
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "bbc.jsonl"
 CHROME = ("Sponsor: NEWS AI\nAdmin\n\n", "\n\nAdvertisement\n\nSource link")
@@ -136,8 +136,9 @@ class NewsFeed:
         else:
             paragraphs = text.split("\n\n")
             text = "\n\n".join(paragraphs[: max(2, len(paragraphs) // 2)]) + "\n\nRead more at"
-        return BenchArticle(f"https://farm{rng.randrange(13)}.example/{label}/{source}", text,
-                            source)  # fmt: skip
+        return BenchArticle(
+            f"https://farm{rng.randrange(13)}.example/{label}/{source}", text, source
+        )
 
     def take(self, count: int) -> list[BenchArticle]:
         """The next `count` articles of the feed."""
@@ -147,14 +148,16 @@ class NewsFeed:
             self.position += 1
             if len(self._originals) >= 10 and self._rng.random() < COPY_SHARE:
                 fresh = not self._copied or self._rng.random() < FRESH_SOURCE_SHARE
-                source = (self._rng.choice(self._originals) if fresh
-                          else self._rng.choice(self._copied))  # fmt: skip
+                source = (
+                    self._rng.choice(self._originals) if fresh else self._rng.choice(self._copied)
+                )
                 self._copied.append(source)
                 articles.append(self.copy_of(source, f"c{i}"))
             else:
                 self._originals.append(i)
-                articles.append(BenchArticle(f"https://site{i % 97}.example/news/{i}",
-                                             self.original(i)))  # fmt: skip
+                articles.append(
+                    BenchArticle(f"https://site{i % 97}.example/news/{i}", self.original(i))
+                )
         return articles
 
     def clusters(self) -> Counter[int]:

@@ -53,13 +53,20 @@ from urllib.parse import urlsplit
 
 from datasketch import MinHashLSH
 
-from bench.corpus import BenchArticle, NewsFeed, bench_redis, corpus_path, load_paragraphs
+from bench.corpus import (
+    BenchArticle,
+    NewsFeed,
+    bench_redis,
+    corpus_path,
+    fingerprint_params,
+    load_paragraphs,
+)
 from dedup.config import Settings
+from dedup.core.fingerprint import fingerprint
 from dedup.detector import ArticleInput, Detector
-from dedup.evaluate import baseline_minhash
-from dedup.fingerprint import FingerprintParams, fingerprint
+from dedup.eval.evaluate import baseline_minhash
 from dedup.runtime import connect
-from dedup.store import Client, Store
+from dedup.store import Client
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CHUNK = 10_000  # articles generated, then ingested, at a time
@@ -407,7 +414,7 @@ def _ingest_worker(
 ) -> None:
     client = connect(url)
     settings = Settings(redis_url=url, key_prefix=prefix)
-    detector = Detector(Store.for_settings(client, settings), settings)
+    detector = Detector(index_store(client, settings), settings)
     detector.index_many([ArticleInput(url=f"{texts[0][0]}?warm", text=texts[0][1])])
     ready.set()
     go.wait()
@@ -486,7 +493,7 @@ def machine_speed(paragraphs: list[str]) -> float:
     different days can be compared (the same code ran up to 1.9x slower from one session to
     the next)."""
     texts = [a.text for a in NewsFeed(paragraphs, seed=11).take(CALIBRATION_ARTICLES)]
-    params = FingerprintParams()
+    params = fingerprint_params()
     best = float("inf")
     for _ in range(3):
         started = time.perf_counter()
@@ -539,9 +546,9 @@ def main() -> None:
         client = connect(url)
         prefix = f"dedup-bench-{uuid.uuid4().hex[:6]}"
         settings = Settings(redis_url=url, key_prefix=prefix)
-        detector = Detector(Store.for_settings(client, settings), settings)
+        detector = Detector(index_store(client, settings), settings)
         no_cache = settings.model_copy(update={"verify_cache": 0})
-        uncached = Detector(Store.for_settings(client, no_cache), no_cache)
+        uncached = Detector(index_store(client, no_cache), no_cache)
         baseline = Baseline(url)
         print(f"Redis at {url}; index prefix {prefix}", flush=True)
         plain = feed.take(2000)  # the first articles, also the index's first

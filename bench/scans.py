@@ -30,7 +30,7 @@ from dedup.config import Settings
 from dedup.detector import Detector
 from dedup.input import parse_line
 from dedup.runtime import connect, queue_client
-from dedup.store import ScanStore, SiteStore, Store
+from dedup.store import ScanStore, SiteStore
 from workers.tasks import count_followup, queue_name, submit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,7 +42,7 @@ def local_scan(url: str, lines: list[str]) -> float:
     prefix = f"dedup-bench-{uuid.uuid4().hex[:6]}"
     client = connect(url)
     settings = Settings(redis_url=url, key_prefix=prefix)
-    detector = Detector(Store.for_settings(client, settings), settings)
+    detector = Detector(index_store(client, settings), settings)
     sites = SiteStore(client, prefix)
     started = time.perf_counter()
     for number, line in enumerate(lines, 1):
@@ -61,8 +61,12 @@ def queued_scan(url: str, lines: list[str], processes: int) -> float:
     settings = Settings(redis_url=url, key_prefix=prefix)
     client = connect(url)
     queue = Queue(queue_name(settings), connection=queue_client(settings, url, client))
-    env = {**os.environ, "DEDUP_REDIS_URL": url, "DEDUP_KEY_PREFIX": prefix,
-           "DEDUP_LOG_LEVEL": "WARNING"}  # fmt: skip
+    env = {
+        **os.environ,
+        "DEDUP_REDIS_URL": url,
+        "DEDUP_KEY_PREFIX": prefix,
+        "DEDUP_LOG_LEVEL": "WARNING",
+    }
     pool = subprocess.Popen(
         [sys.executable, "-m", "dedup.cli", "worker", "--processes", str(processes)],
         env=env,

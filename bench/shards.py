@@ -16,10 +16,9 @@ import uuid
 from bench.corpus import NewsFeed, bench_redis, corpus_path, load_paragraphs
 from bench.run import delete_keys, script_usec
 from dedup.config import Settings
+from dedup.core.fingerprint import fingerprint
 from dedup.detector import ArticleInput, Detector
-from dedup.fingerprint import fingerprint
 from dedup.runtime import connect
-from dedup.store import Store
 
 
 def main() -> None:
@@ -40,7 +39,7 @@ def main() -> None:
         for shards in [int(n) for n in args.shards.split(",")]:
             prefix = f"dedup-bench-shards-{uuid.uuid4().hex[:6]}"
             settings = Settings(redis_url=url, key_prefix=prefix, shards=shards)
-            detector = Detector(Store.for_settings(client, settings), settings)
+            detector = Detector(index_store(client, settings), settings)
             calls, usec = script_usec(client)
             for i in range(0, len(articles), 200):
                 detector.index_many(

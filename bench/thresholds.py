@@ -16,9 +16,9 @@ import json
 import random
 from collections import defaultdict
 
-from bench.corpus import corpus_path
-from dedup.fingerprint import FingerprintParams, fingerprint
-from dedup.score import containment
+from bench.corpus import corpus_path, fingerprint_params
+from dedup.core.fingerprint import fingerprint
+from dedup.core.score import containment
 
 CANDIDATE_THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 FILLERS = ("notably", "reportedly", "meanwhile", "indeed", "however")
@@ -29,7 +29,7 @@ def split_of(doc_id: str) -> str:
 
 
 def shingles(text: str) -> set[int]:
-    return set(fingerprint(text, FingerprintParams(min_words=1)).shingle_set.tolist())
+    return set(fingerprint(text, fingerprint_params(min_words=1)).shingle_set.tolist())
 
 
 def score(first: set[int], second: set[int]) -> float:

@@ -1,10 +1,25 @@
-"""Settings from environment variables with the prefix DEDUP_ (see the README's table)."""
+"""Settings from environment variables with the prefix DEDUP_ (see docs/settings.md).
 
+`Settings` is the one source of defaults: the core's parameter dataclasses have none, and
+are built from it by field name (`match_params`, `candidate_params`).
+"""
+
+from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dedup.core.candidates import CandidateParams
+from dedup.core.fingerprint import FingerprintParams
+from dedup.core.matching import MatchParams
+from dedup.core.rewrite import RewriteRule
+from dedup.core.score import Thresholds
+from dedup.errors import InvalidSettings
+
+P = TypeVar("P")
 
 
 def _default_data_dir() -> Path:
@@ -66,8 +81,42 @@ class Settings(BaseSettings):
             )
         return self
 
+    def _pick(self, cls: type[P], prefix: str = "", **given: Any) -> P:
+        """A core parameter dataclass whose fields are the settings `prefix + name`."""
+        names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+        values = {n: getattr(self, prefix + n) for n in names if n not in given}
+        return cls(**values, **given)
+
+    def fingerprint_params(self) -> FingerprintParams:
+        return self._pick(FingerprintParams)
+
+    def match_params(self) -> MatchParams:
+        """What verification needs: fingerprint, copy bar, passages, sentence pairing."""
+        return self._pick(
+            MatchParams,
+            fingerprint=self.fingerprint_params(),
+            thresholds=self._pick(Thresholds),
+            rewrite=self._pick(RewriteRule, prefix="rewrite_"),
+        )
+
+    def candidate_params(self) -> CandidateParams:
+        return self._pick(CandidateParams)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings from the environment (DEDUP_*), with overrides; InvalidSettings naming
+    the variable when one cannot be read."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"DEDUP_{'_'.join(str(p) for p in e['loc']).upper() or '*'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise InvalidSettings(f"invalid setting: {problems}") from exc
+
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings, read once from the environment."""
-    return Settings()
+    """The process-wide settings, read once from the environment (the API's default)."""
+    return load_settings()

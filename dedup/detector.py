@@ -1,4 +1,5 @@
-"""The use cases (ingest, check, matches, delete): core calls around store round trips.
+"""The use cases (ingest, check, matches, delete, bulk load): core calls around store round
+trips.
 
 The API, the CLI and the workers all go through this one class, so every door into the
 index validates, fingerprints and verifies the same way.
@@ -7,65 +8,33 @@ index validates, fingerprints and verifies the same way.
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-import numpy as np
-
-from dedup.article import Article
-from dedup.attribution import Original, Party
 from dedup.config import Settings
+from dedup.core.article import Article, ArticleInput
+from dedup.core.attribution import Party
+from dedup.core.candidates import Lookup, budget, rank
+from dedup.core.fingerprint import Fingerprint, fingerprint
+from dedup.core.markers import find_markers
+from dedup.core.matching import (
+    UNSTORED_ID,
+    DerivedCache,
+    Result,
+    attribute,
+    label_copies,
+    verify,
+)
+from dedup.core.shingles import WordHashes
+from dedup.core.sites import Observation, farm_score, observe
 from dedup.errors import ArticleNotFound, DedupError, InvalidArticle, UrlConflict
 from dedup.extract import HtmlExtractor, extract_html
-from dedup.fingerprint import Fingerprint, FingerprintParams, fingerprint
-from dedup.markers import Marker, find_markers
-from dedup.matching import DerivedCache, Match, MatchParams, attribute, label_copies, verify
-from dedup.rewrite import RewriteRule
-from dedup.score import Thresholds
-from dedup.sites import Observation, farm_score, observe
-from dedup.store import Lookup, SiteStore, Store, Tally, epoch_seconds
+from dedup.store import SiteStore, Store
 
 log = logging.getLogger(__name__)
 
-UNSTORED_ID = ""  # the id a checked (never stored) article goes by in the attribution
-# Anchor-only candidates whose estimated containment (shared anchors / anchors) is under this
-# both ways are not verified: well under the 0.5 bar, to leave room for sampling noise.
-ANCHOR_PREFILTER = 0.25
-ANCHOR_ESTIMATE_MIN = 3  # with this few anchors the estimate is too noisy to drop anything
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleInput:
-    """An article as a user sends it: text or HTML, with what they know about it."""
-
-    url: str
-    text: str | None = None
-    html: str | None = None
-    title: str | None = None
-    site: str | None = None
-    published_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    """An article with its verified matches, its likely original and its markers."""
-
-    article: Article
-    stored: bool  # False for a check: nothing was written
-    created: bool  # True when this call stored it
-    word_count: int
-    markers: tuple[Marker, ...]
-    matches: tuple[Match, ...]
-    original: Original
-    unverified: int = 0  # candidates found but left unverified (DEDUP_MAX_VERIFIED)
-
-    def original_article(self) -> Article:
-        """The article the original id names (the query itself or one of its matches)."""
-        for match in self.matches:
-            if str(match.article.id) == self.original.id:
-                return match.article
-        return self.article
+__all__ = ["UNSTORED_ID", "ArticleInput", "Detector", "Result", "count_sites", "evict_expired"]
 
 
 def site_of(url: str) -> str:
@@ -97,32 +66,12 @@ class Detector:
     ) -> None:
         self.store = store
         self.settings = settings
-        self._extractor = extractor
+        self.extractor = extractor
         self._clock = clock
-        self.params = MatchParams(
-            fingerprint=FingerprintParams(
-                shingle_size=settings.shingle_size,
-                num_perm=settings.num_perm,
-                lsh_threshold=settings.lsh_threshold,
-                min_words=settings.min_words,
-                anchor_modulus=settings.anchor_modulus,
-                skeleton_modulus=settings.skeleton_modulus,
-                unspin=settings.spin_normalisation,
-            ),
-            thresholds=Thresholds(
-                min_containment=settings.min_containment,
-                near_duplicate_size_ratio=settings.near_duplicate_size_ratio,
-            ),
-            min_passage_words=settings.min_passage_words,
-            rewrite=RewriteRule(
-                min_similarity=settings.rewrite_min_similarity,
-                min_explained=settings.rewrite_min_explained,
-                min_order=settings.rewrite_min_order,
-            )
-            if settings.rewrite_verification
-            else None,
-        )
-        self.derived = DerivedCache(settings.verify_cache)
+        self.params = settings.match_params()
+        self.candidate_params = settings.candidate_params()
+        self.hashes = WordHashes()  # word hashes of this process, shared by both sides
+        self.derived = DerivedCache(settings.verify_cache, self.hashes)
         self._index_checked = False
 
     def _ensure_index(self) -> None:
@@ -130,16 +79,17 @@ class Detector:
         was built with these parameters."""
         if self._index_checked:
             return
-        lsh = self.params.fingerprint.lsh
+        params = self.params.fingerprint
+        lsh = params.lsh
         self.store.ensure_params(
             {
                 "num_perm": str(lsh.num_perm),
                 "bands": str(lsh.bands),
                 "rows": str(lsh.rows),
-                "shingle_size": str(self.settings.shingle_size),
-                "anchor_modulus": str(self.settings.anchor_modulus),
-                "skeleton_modulus": str(self.settings.skeleton_modulus),
-                "spin_normalisation": str(self.settings.spin_normalisation),
+                "shingle_size": str(params.shingle_size),
+                "anchor_modulus": str(params.anchor_modulus),
+                "skeleton_modulus": str(params.skeleton_modulus),
+                "spin_normalisation": str(params.spin_normalisation),
             }
         )
         self._index_checked = True
@@ -153,7 +103,7 @@ class Detector:
         title, canonical_url, published_at = given.title, None, given.published_at
         if given.html is not None:
             extracted = (
-                self._extractor.extract(given.html) if self._extractor else extract_html(given.html)
+                self.extractor.extract(given.html) if self.extractor else extract_html(given.html)
             )
             text = extracted.text
             title = title or extracted.title
@@ -164,7 +114,7 @@ class Detector:
         site = (given.site or site_of(given.url)).strip().lower()
         if not site:
             raise InvalidArticle(f"cannot tell the site of url {given.url!r}; send 'site'")
-        found = fingerprint(text, self.params.fingerprint)
+        found = fingerprint(text, self.params.fingerprint, self.hashes)
         article = Article(
             id=0,
             url=given.url,
@@ -226,9 +176,12 @@ class Detector:
         )
         log.debug(
             "stored article %d from %s: %d match(es), original %s, %.1f ms",
-            doc_id, article.site, len(result.matches), result.original.id,
+            doc_id,
+            article.site,
+            len(result.matches),
+            result.original.id,
             (time.perf_counter() - started) * 1000,
-        )  # fmt: skip
+        )
         return result
 
     def index_many(self, given: Sequence[ArticleInput]) -> list[tuple[int, bool] | DedupError]:
@@ -274,7 +227,7 @@ class Detector:
     def matches(self, doc_id: str, *, related: bool = False) -> Result:
         """A stored article explained against the index as it is now."""
         stored = self.get(doc_id)
-        found = fingerprint(stored.text, self.params.fingerprint)
+        found = fingerprint(stored.text, self.params.fingerprint, self.hashes)
         lookup = self._lookup(None, found)
         return self._explain(stored, found, lookup, stored=True, created=False, related=related)
 
@@ -290,65 +243,6 @@ class Detector:
 
     # -- verification ----------------------------------------------------------------------
 
-    def _sharing(self, tally: Tally, query_count: int, min_hits: int) -> np.ndarray:
-        """The ids of a tally that hold at least `min_hits` of the query's entries and
-        whose shared entries leave room for either text to be mostly inside the other.
-
-        Anchors (and skeleton anchors) are a uniform sample, so hits / entries estimates
-        containment in each direction; a candidate far below the bar both ways is not worth
-        fetching. With few entries the estimate says little, and the candidate is kept.
-        """
-        hits, theirs = tally.hits, tally.counts
-        fewest = np.minimum(theirs, query_count)
-        share = np.maximum(hits / max(query_count, 1), hits / np.maximum(theirs, 1))
-        may_share = (fewest <= ANCHOR_ESTIMATE_MIN) | (share >= ANCHOR_PREFILTER)
-        kept: np.ndarray = tally.ids[(hits >= min_hits) & may_share]
-        return kept
-
-    def _candidates(
-        self, lookup: Lookup, exclude: int, query_anchors: int, query_skeleton: int
-    ) -> list[int]:
-        """Candidate ids to verify, capped at max_candidates: SimHash-nearest first, then most
-        anchors shared, then the oldest (lowest id) first, so that in a cluster of hundreds of
-        copies of one wire story the earliest articles, where the original is, are verified."""
-        settings = self.settings
-        near = np.fromiter(lookup.simhash_hits, dtype=np.int64, count=len(lookup.simhash_hits))
-        ids = np.unique(np.concatenate([
-            lookup.band_ids, near,
-            self._sharing(lookup.anchors, query_anchors, settings.min_anchor_hits),
-            self._sharing(lookup.skeleton, query_skeleton, settings.min_skeleton_hits),
-        ]))  # fmt: skip
-        ids = ids[ids != exclude]
-        distance = np.array([lookup.simhash_hits.get(i, 64) for i in ids.tolist()], dtype=np.int64)
-        shared = lookup.anchors.hits_of(ids) + lookup.skeleton.hits_of(ids)
-        ranked = ids[np.lexsort((ids, -shared, distance))]  # the last key sorts first
-        chosen: list[int] = ranked[: settings.max_candidates].tolist()
-        return chosen
-
-    def _budget(self, ranked: list[int], known: dict[int, int]) -> tuple[list[int], int]:
-        """The candidates to verify with evidence, at most DEDUP_MAX_VERIFIED: half the
-        SimHash-nearest, the rest the earliest published (else first seen), so that in a
-        cluster of hundreds of copies of one wire story the original is among them; and how
-        many candidates are left unverified. Verification costs ~0.7 ms a candidate (tokens
-        with offsets, shingles, alignment, markers), which hundreds of copies would pay on
-        every query. `known` holds the dates the lookup brought (those of the SimHash-near
-        candidates, where the copies of such a story are); the others are read."""
-        limit = self.settings.max_verified
-        if len(ranked) <= limit:
-            return ranked, 0
-        nearest = ranked[: (limit + 1) // 2]
-        taken = set(nearest)
-        rest = [doc_id for doc_id in ranked if doc_id not in taken]
-        unknown = [doc_id for doc_id in rest if doc_id not in known]
-        dated = [(known[doc_id], doc_id) for doc_id in rest if doc_id in known]
-        dated += [
-            (epoch_seconds(when), doc_id)
-            for doc_id, when in zip(unknown, self.store.times(unknown), strict=True)
-            if when is not None
-        ]
-        earliest = [doc_id for _, doc_id in sorted(dated)[: limit - len(nearest)]]
-        return nearest + earliest, len(ranked) - len(nearest) - len(earliest)
-
     def _explain(
         self,
         article: Article,
@@ -359,13 +253,16 @@ class Detector:
         created: bool,
         related: bool = False,
     ) -> Result:
-        candidate_ids, unverified = self._budget(
-            self._candidates(lookup, article.id, len(found.anchors), len(found.skeleton)),
-            lookup.near_times,
+        ranked = rank(
+            lookup, article.id, len(found.anchors), len(found.skeleton), self.candidate_params
+        )
+        candidate_ids, unverified = budget(
+            ranked, lookup.near_times, self.candidate_params.max_verified, self.store.dates
         )
         candidates = [a for a in self.store.fetch(candidate_ids) if a is not None]
-        matches = verify(article.text, found, candidates, self.params, related=related,
-                         cache=self.derived)  # fmt: skip
+        matches = verify(
+            article.text, found, candidates, self.params, related=related, cache=self.derived
+        )
         markers = tuple(find_markers(article.text))
         this = Party(
             id=str(article.id) if stored else UNSTORED_ID,
@@ -377,9 +274,15 @@ class Detector:
         original = attribute(this, matches)
         labelled = label_copies(this, matches, original, self.params.thresholds)
         return Result(
-            article, stored, created, found.word_count, markers, tuple(labelled), original,
+            article,
+            stored,
+            created,
+            found.word_count,
+            markers,
+            tuple(labelled),
+            original,
             unverified,
-        )  # fmt: skip
+        )
 
 
 def count_sites(sites: SiteStore, result: Result) -> Observation:

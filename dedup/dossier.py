@@ -8,9 +8,9 @@ shows the shared passages).
 
 from dataclasses import dataclass
 
+from dedup.core.sites import DISGUISES, Example, FarmScore, SiteFigures, cadence, farm_score
 from dedup.errors import SiteNotFound
-from dedup.sites import DISGUISES, FarmScore, SiteFigures, cadence, farm_score
-from dedup.store import Example, SiteStore, Store
+from dedup.store import SiteStore, Store
 
 EXAMPLES_PER_REASON = 3
 

@@ -1,20 +1,35 @@
-"""One tree of errors, translated once at each edge (API status, CLI exit code)."""
+"""One tree of errors, translated once at each edge.
+
+Each class carries the HTTP status the API answers with and the exit code the CLI ends
+with, so the two edges read one table: the classes below. Anything raised that is not a
+`DedupError` is a bug: the API answers it with a JSON 500 and a request id, the CLI with
+exit code 70 and the traceback in the log.
+"""
 
 
 class DedupError(Exception):
     """Base class for every error this project raises on purpose."""
 
+    status = 500  # HTTP status at the API
+    exit_code = 1  # exit code of the CLI
+
 
 class InvalidArticle(DedupError):
-    """The article cannot be fingerprinted as sent (API 422, CLI exit 2)."""
+    """The article cannot be fingerprinted as sent."""
+
+    status, exit_code = 422, 2
 
 
 class ArticleNotFound(DedupError):
-    """No stored article has this id (API 404, CLI exit 1)."""
+    """No stored article has this id."""
+
+    status, exit_code = 404, 1
 
 
 class UrlConflict(DedupError):
-    """The url is stored already with a different text (API 409, CLI exit 1)."""
+    """The url is stored already with a different text."""
+
+    status, exit_code = 409, 1
 
     def __init__(self, message: str, existing_id: str) -> None:
         super().__init__(message)
@@ -22,49 +37,68 @@ class UrlConflict(DedupError):
 
 
 class StoreUnavailable(DedupError):
-    """Redis did not answer; nothing was written (API 503, CLI exit 3)."""
+    """Redis did not answer; nothing was written. Retrying later is the remedy."""
+
+    status, exit_code = 503, 3
+
+
+class QueueUnavailable(StoreUnavailable):
+    """The worker queue's Redis did not answer; no job was queued."""
+
+
+class ScriptFailed(DedupError):
+    """A store script was refused by Redis (a bug or a damaged key, not an outage):
+    retrying does not help, so it is not StoreUnavailable."""
+
+    status, exit_code = 500, 4
 
 
 class ScanNotFound(DedupError):
-    """No scan has this id (API 404, CLI exit 1)."""
+    """No scan has this id."""
+
+    status, exit_code = 404, 1
+
+
+class ScanFinished(DedupError):
+    """The scan has ended already (done, failed or cancelled): nothing to cancel."""
+
+    status, exit_code = 409, 1
 
 
 class ScanTooLarge(DedupError):
-    """A scan upload is over DEDUP_MAX_SCAN_BYTES (API 413)."""
+    """A scan upload is over DEDUP_MAX_SCAN_BYTES."""
+
+    status, exit_code = 413, 2
 
 
 class SiteNotFound(DedupError):
-    """No article of this site has been counted (API 404, CLI exit 1)."""
+    """No article of this site has been counted."""
+
+    status, exit_code = 404, 1
 
 
 class IndexMismatch(DedupError):
-    """The index was built with other fingerprint parameters (API 500, CLI exit 4)."""
+    """The index was built with other fingerprint parameters or another layout."""
+
+    status, exit_code = 500, 4
 
 
 class InvalidSettings(DedupError):
-    """A combination of DEDUP_* settings that cannot work (API 500, CLI exit 2)."""
+    """A DEDUP_* setting, or a combination of them, that cannot work."""
+
+    status, exit_code = 500, 2
 
 
-STATUS_FOR: dict[type[DedupError], int] = {
-    InvalidArticle: 422,
-    ArticleNotFound: 404,
-    UrlConflict: 409,
-    StoreUnavailable: 503,
-    IndexMismatch: 500,
-    ScanNotFound: 404,
-    ScanTooLarge: 413,
-    SiteNotFound: 404,
-    InvalidSettings: 500,
-}
+class UsageError(DedupError):
+    """A command was given arguments it cannot work with (no files, a bad corpus, ...)."""
 
-EXIT_CODES: dict[type[DedupError], int] = {
-    InvalidArticle: 2,
-    ArticleNotFound: 1,
-    UrlConflict: 1,
-    StoreUnavailable: 3,
-    IndexMismatch: 4,
-    ScanNotFound: 1,
-    ScanTooLarge: 2,
-    SiteNotFound: 1,
-    InvalidSettings: 2,
-}
+    status, exit_code = 400, 2
+
+
+class ItemsFailed(DedupError):
+    """A command finished, but some of its articles failed (each is listed)."""
+
+    status, exit_code = 422, 1
+
+
+EXIT_BUG = 70  # EX_SOFTWARE: an exception that is not a DedupError

@@ -3,8 +3,8 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dedup.detector import UNSTORED_ID, Result
-from dedup.markers import Marker
+from dedup.core.markers import Marker
+from dedup.core.matching import UNSTORED_ID, Result
 
 PASSAGE_PREVIEW_CHARS = 160
 

@@ -4,6 +4,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,11 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from dedup.config import Settings
+from dedup.core.fingerprint import FingerprintParams
 from dedup.detector import Detector
-from dedup.embedded import shutdown
-from dedup.store import Store
+from dedup.runtime import Runtime, open_runtime
+from dedup.runtime.embedded import shutdown
+from dedup.store import Store, drop_prefix
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -42,8 +45,7 @@ def prefix(redis_url: str) -> Iterator[str]:
     name = f"dedup-test:{uuid.uuid4().hex[:8]}"
     yield name
     client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(match=f"{name}:*"):
-        client.unlink(key)
+    drop_prefix(client, name)
     client.close()
 
 
@@ -73,6 +75,18 @@ class Clock:
 @pytest.fixture
 def detector(client_redis: "redis.Redis[bytes]", settings: Settings) -> Detector:
     return Detector(Store(client_redis, settings.key_prefix), settings, clock=Clock())
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    """The parts of a process on this test's Redis and prefix, as the service wires them."""
+    with open_runtime(settings) as parts:
+        yield parts
+
+
+def fingerprint_params(**changes: Any) -> FingerprintParams:
+    """The service's fingerprint parameters (the settings' defaults), with changes."""
+    return replace(Settings().fingerprint_params(), **changes)
 
 
 @pytest.fixture

@@ -14,17 +14,17 @@ import redis
 import redis.cluster
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 
 from api.main import create_app
 from dedup.cli import main
-from dedup.config import Settings, get_settings
+from dedup.config import Settings
 from dedup.detector import ArticleInput, Detector
 from dedup.errors import InvalidSettings
-from dedup.localcluster import local_cluster
-from dedup.runtime import connect
-from dedup.store import Store
-from workers.tasks import queue_name, worker_state
+from dedup.jobs import RqJobs
+from dedup.runtime import connect, index_store, open_runtime
+from dedup.runtime.localcluster import local_cluster
+from workers.tasks import installed
 
 
 @pytest.fixture(scope="module")
@@ -35,25 +35,28 @@ def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def on_cluster(cluster_url: str, redis_url: str, prefix: str, tmp_path: Path) -> Settings:
-    return Settings(redis_url=cluster_url, queue_url=redis_url, key_prefix=prefix, shards=8,
-                    data_dir=tmp_path / "data")  # fmt: skip
+    return Settings(
+        redis_url=cluster_url,
+        queue_url=redis_url,
+        key_prefix=prefix,
+        shards=8,
+        data_dir=tmp_path / "data",
+    )
 
 
 @pytest.fixture
-def cluster_workers(
-    on_cluster: Settings, monkeypatch: pytest.MonkeyPatch, client_redis: "redis.Redis[bytes]"
-) -> Iterator[Any]:
+def cluster_workers(on_cluster: Settings) -> Iterator[Any]:
     """Run the queued jobs in this process, as `dedup worker` would with these settings."""
-    for name, value in (("REDIS_URL", on_cluster.redis_url), ("QUEUE_URL", on_cluster.queue_url),
-                        ("KEY_PREFIX", on_cluster.key_prefix), ("SHARDS", "8")):  # fmt: skip
-        monkeypatch.setenv(f"DEDUP_{name}", str(value))
-    get_settings.cache_clear()
-    worker_state.cache_clear()
-    queue = Queue(queue_name(on_cluster), connection=client_redis)
-    yield lambda: SimpleWorker([queue], connection=client_redis).work(burst=True)
-    queue.empty()
-    get_settings.cache_clear()
-    worker_state.cache_clear()
+    with open_runtime(on_cluster) as runtime:
+        jobs = runtime.jobs
+        assert isinstance(jobs, RqJobs)
+
+        def run() -> None:
+            with installed(runtime):
+                SimpleWorker([jobs.queue], connection=jobs.connection).work(burst=True)
+
+        yield run
+        jobs.empty()
 
 
 def body(bbc: list[dict[str, Any]], n: int, url: str, wrap: str = "") -> dict[str, str]:
@@ -67,8 +70,9 @@ def test_ingest_check_delete_and_a_scan_on_a_cluster(
         original = api.post("/v1/articles", json=body(bbc, 0, "https://www.bbc.co.uk/c/0"))
         assert original.status_code == 201
         original_id = original.json()["id"]
-        copy = api.post("/v1/articles", json=body(bbc, 0, "https://farm.example/c/0",
-                                                  "Sponsor: NEWS AI\n\n"))  # fmt: skip
+        copy = api.post(
+            "/v1/articles", json=body(bbc, 0, "https://farm.example/c/0", "Sponsor: NEWS AI\n\n")
+        )
         assert copy.status_code == 201
         assert [m["id"] for m in copy.json()["matches"]] == [original_id]
         assert copy.json()["original"]["id"] == original_id
@@ -124,14 +128,18 @@ def test_a_cluster_without_a_queue_url_says_what_to_set(
         pytest.raises(InvalidSettings, match="set DEDUP_QUEUE_URL"),
         TestClient(create_app(no_queue)),
     ):
-        pass  # fmt: skip
+        pass
 
 
 def test_workers_on_a_cluster_without_a_queue_url_exit_saying_what_to_set(
     on_cluster: Settings,
 ) -> None:
-    env = {"DEDUP_REDIS_URL": str(on_cluster.redis_url), "DEDUP_SHARDS": "8",
-           "DEDUP_KEY_PREFIX": on_cluster.key_prefix, "DEDUP_LOG_LEVEL": "WARNING"}  # fmt: skip
+    env = {
+        "DEDUP_REDIS_URL": str(on_cluster.redis_url),
+        "DEDUP_SHARDS": "8",
+        "DEDUP_KEY_PREFIX": on_cluster.key_prefix,
+        "DEDUP_LOG_LEVEL": "WARNING",
+    }
     result = CliRunner().invoke(main, ["worker"], env=env)
     assert result.exit_code == 2
     assert "Error: the worker queue needs a plain Redis" in result.output
@@ -156,12 +164,15 @@ def test_a_story_copied_across_shards_keeps_its_original_within_the_budget(
     on_cluster: Settings, bbc: list[dict[str, Any]]
 ) -> None:
     client = connect(on_cluster.redis_url)
-    detector = Detector(Store.for_settings(client, on_cluster), on_cluster)
+    detector = Detector(index_store(client, on_cluster), on_cluster)
     text = bbc[3]["text"]
     original = detector.ingest(ArticleInput(url="https://www.bbc.co.uk/b/3", text=text))
-    copies = [detector.ingest(ArticleInput(url=f"https://farm{n}.example/b/3",
-                                           text=f"Source link {n}\n\n{text}"))
-              for n in range(14)]  # fmt: skip
+    copies = [
+        detector.ingest(
+            ArticleInput(url=f"https://farm{n}.example/b/3", text=f"Source link {n}\n\n{text}")
+        )
+        for n in range(14)
+    ]
     assert len({c.article.id % 8 for c in copies}) > 3  # spread over the shards
     checked = detector.check(ArticleInput(url="https://new.example/b/3", text=text))
     assert len(checked.matches) == on_cluster.max_verified

@@ -1,5 +1,4 @@
-"""Background work on an RQ queue over the index's Redis (batch scans, follow-up scoring).
+"""The worker edge: RQ job functions (`tasks`) and the process pool of `dedup worker` (`pool`).
 
-Not built yet: it is issue 3. Today every article is scored on the request path
-(`dedup.detector.Detector.ingest`), which the workers will call too.
+The scan protocol itself lives in `dedup.scans`; the queue adapter in `dedup.jobs`.
 """

@@ -1,11 +1,12 @@
 """`dedup worker`: N RQ worker processes on the index's Redis, kept alive, plus the reaper.
 
 The parent starts (or joins) the Redis, starts N processes that each run an RQ SimpleWorker
-(jobs run in the worker process itself: no fork per job), restarts any that die, and every
-second queues again the chunks whose worker died (`workers.tasks.reap`) and evicts one batch
-of articles past the retention window (`DEDUP_RETENTION_DAYS`). On SIGTERM or
-Ctrl-C it asks the workers to finish their current job, then stops them and the embedded
-Redis it started.
+(jobs run in the worker process itself: no fork per job) on a runtime of their own, restarts
+any that die, and every second queues again the chunks whose worker died (`Scans.reap`) and
+evicts one batch of articles past the retention window (`DEDUP_RETENTION_DAYS`). On SIGTERM
+or Ctrl-C it asks the workers to finish their current job, then stops them and the embedded
+Redis it started. Settings reach the worker processes as an argument, never through the
+environment.
 """
 
 import logging
@@ -17,15 +18,15 @@ import time
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 
-from dedup.config import Settings, get_settings
-from dedup.detector import Detector, evict_expired
-from dedup.embedded import EmbeddedRedis
+from dedup.config import Settings
+from dedup.detector import evict_expired
 from dedup.errors import StoreUnavailable
-from dedup.runtime import connect, queue_client
-from dedup.store import ScanStore, SiteStore, Store
-from workers.tasks import queue_name, reap
+from dedup.jobs import RqJobs
+from dedup.logs import configure_logging
+from dedup.runtime import Runtime, open_runtime
+from workers.tasks import installed
 
 log = logging.getLogger(__name__)
 
@@ -33,19 +34,16 @@ REAP_EVERY_SECONDS = 1.0
 STOP_GRACE_SECONDS = 30.0  # a worker finishing its current chunk on SIGTERM
 
 
-def work(redis_url: str, burst: bool = False) -> None:
+def work(settings: Settings, burst: bool = False) -> None:
     """Body of one worker process: an RQ SimpleWorker on this index's queue."""
-    os.environ["DEDUP_REDIS_URL"] = redis_url  # jobs read their settings from the environment
-    get_settings.cache_clear()
-    settings = get_settings()
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
-    connection = queue_client(settings, redis_url)
-    queue = Queue(queue_name(settings), connection=connection)
-    name = f"dedup-{socket.gethostname()}-{os.getpid()}"
-    SimpleWorker([queue], connection=connection, name=name).work(
-        burst=burst, with_scheduler=False, logging_level=settings.log_level.upper()
-    )
+    configure_logging(settings)
+    with open_runtime(settings) as runtime, installed(runtime):
+        jobs = runtime.jobs
+        assert isinstance(jobs, RqJobs), "open_runtime refuses a queue-less worker first"
+        name = f"dedup-{socket.gethostname()}-{os.getpid()}"
+        SimpleWorker([jobs.queue], connection=jobs.connection, name=name).work(
+            burst=burst, with_scheduler=False, logging_level=settings.log_level.upper()
+        )
 
 
 class Pool:
@@ -58,8 +56,8 @@ class Pool:
         self._children: list[BaseProcess] = []
         self._stopping = False
 
-    def _spawn(self, url: str) -> BaseProcess:
-        child = self._context.Process(target=work, args=(url,), name="dedup-worker")
+    def _spawn(self, settings: Settings) -> BaseProcess:
+        child = self._context.Process(target=work, args=(settings,), name="dedup-worker")
         child.start()
         log.info("worker process %d started", child.pid)
         return child
@@ -70,39 +68,42 @@ class Pool:
 
     def run(self) -> None:
         """Run until SIGTERM or SIGINT."""
-        embedded = None if self.settings.redis_url else EmbeddedRedis(self.settings.data_dir)
-        url = self.settings.redis_url or embedded.url  # type: ignore[union-attr]
-        client = connect(url)
-        queue_connection = queue_client(self.settings, url, client)
-        queue = Queue(queue_name(self.settings), connection=queue_connection)
-        scans = ScanStore(client, self.settings.key_prefix, self.settings.scan_ttl_seconds)
-        detector = Detector(Store.for_settings(client, self.settings),
-                            self.settings)  # fmt: skip
-        sites = SiteStore(client, self.settings.key_prefix)
-        signal.signal(signal.SIGTERM, self._stop)
-        signal.signal(signal.SIGINT, self._stop)
+        with open_runtime(self.settings) as runtime:
+            runtime.jobs.has_workers()  # a runtime without a queue says why, now
+            # The children join the Redis this process started (or was given).
+            child_settings = self.settings.model_copy(update={"redis_url": runtime.redis_url})
+            signal.signal(signal.SIGTERM, self._stop)
+            signal.signal(signal.SIGINT, self._stop)
+            try:
+                self._children = [self._spawn(child_settings) for _ in range(self.processes)]
+                log.info(
+                    "%d worker(s) on queue %r, Redis %s",
+                    self.processes,
+                    runtime.jobs.name,
+                    runtime.redis_url,
+                )
+                while not self._stopping:
+                    self._keep_alive(child_settings)
+                    self._housekeeping(runtime)
+                    time.sleep(REAP_EVERY_SECONDS)
+            finally:
+                self._shutdown()
+
+    def _keep_alive(self, settings: Settings) -> None:
+        for index, child in enumerate(self._children):
+            if not child.is_alive():
+                log.warning(
+                    "worker process %d died (exit %s); starting another", child.pid, child.exitcode
+                )
+                self._children[index] = self._spawn(settings)
+
+    @staticmethod
+    def _housekeeping(runtime: Runtime) -> None:
         try:
-            self._children = [self._spawn(url) for _ in range(self.processes)]
-            log.info("%d worker(s) on queue %r, Redis %s", self.processes, queue.name, url)
-            while not self._stopping:
-                for index, child in enumerate(self._children):
-                    if not child.is_alive():
-                        log.warning("worker process %d died (exit %s); starting another",
-                                    child.pid, child.exitcode)  # fmt: skip
-                        self._children[index] = self._spawn(url)
-                try:
-                    reap(queue, scans, self.settings)
-                    evict_expired(detector, sites)  # one bounded batch per round
-                except StoreUnavailable as exc:
-                    log.warning("reaper: %s", exc)
-                time.sleep(REAP_EVERY_SECONDS)
-        finally:
-            self._shutdown()
-            client.close()
-            if queue_connection is not client:
-                queue_connection.close()
-            if embedded is not None:
-                embedded.stop()
+            runtime.scans.reap()
+            evict_expired(runtime.detector, runtime.sites)  # one bounded batch per round
+        except StoreUnavailable as exc:
+            log.warning("reaper: %s", exc)
 
     def _shutdown(self) -> None:
         for child in self._children:

@@ -5,12 +5,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import DetectorDep, QueueDep, detect
-from api.schemas import ArticleIn, ArticleOut, CheckOut, ErrorOut
-from dedup.markers import find_markers
-from workers.tasks import enqueue_followup
+from api.deps import DetectorDep, RuntimeDep, detect
+from dedup.core.markers import find_markers
+from dedup.schemas import ArticleIn, ArticleOut, CheckOut, ErrorOut
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
+
+
+def json_response(answer: CheckOut, status_code: int = 200) -> Response:
+    """The answer as JSON written once by pydantic (the route's response_model documents it;
+    returned as a model, FastAPI would validate and encode it twice more)."""
+    return Response(answer.json_bytes(), status_code, media_type="application/json")
+
 
 IncludeRelated = Annotated[
     bool,
@@ -40,19 +46,18 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 )
 async def store_article(
     article: ArticleIn,
-    detector: DetectorDep,
-    queue: QueueDep,
+    runtime: RuntimeDep,
     include_related: IncludeRelated = False,
 ) -> Response:
     """Store an article and answer with its verified copies, its likely original and the
     shared passages. Idempotent: the same url with the same text is stored once (200).
     Site figures are updated afterwards by a worker job, off the request path."""
-    work = partial(detector.ingest, article.to_input(), related=include_related)
+    work = partial(runtime.detector.ingest, article.to_input(), related=include_related)
     result = await detect(article, work)
     if result.created:
-        enqueue_followup(queue, result.article.id)
+        runtime.jobs.queue_followup(result.article.id)
     created = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-    return CheckOut.of(result).response(created)
+    return json_response(CheckOut.of(result), created)
 
 
 @router.get("/{article_id}", response_model=ArticleOut, responses=ERRORS)
@@ -67,7 +72,7 @@ def article_matches(
     article_id: str, detector: DetectorDep, include_related: IncludeRelated = False
 ) -> Response:
     """A stored article's copies and original, recomputed against the index now."""
-    return CheckOut.of(detector.matches(article_id, related=include_related)).response()
+    return json_response(CheckOut.of(detector.matches(article_id, related=include_related)))
 
 
 @router.delete(

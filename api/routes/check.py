@@ -5,8 +5,8 @@ from functools import partial
 from fastapi import APIRouter, Response
 
 from api.deps import DetectorDep, detect
-from api.routes.articles import ERRORS, IncludeRelated
-from api.schemas import ArticleIn, CheckOut, ErrorOut
+from api.routes.articles import ERRORS, IncludeRelated, json_response
+from dedup.schemas import ArticleIn, CheckOut, ErrorOut
 
 router = APIRouter(prefix="/v1", tags=["check"])
 
@@ -22,4 +22,4 @@ async def check_article(
     """The article's verified copies, likely original and evidence; nothing is stored."""
     work = partial(detector.check, article.to_input(), related=include_related)
     result = await detect(article, work)
-    return CheckOut.of(result).response()
+    return json_response(CheckOut.of(result))

@@ -2,14 +2,12 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 
-from api.deps import DetectorDep
-from api.schemas import EdgeOut, ErrorOut, SiteOut, SitePageOut, SiteSummaryOut
+from api.deps import DetectorDep, SitesDep
 from dedup.dossier import dossier, ranked
 from dedup.errors import SiteNotFound
-from dedup.runtime import Runtime
-from dedup.store import SiteStore
+from dedup.schemas import EdgeOut, ErrorOut, SiteOut, SitePageOut, SiteSummaryOut
 
 router = APIRouter(prefix="/v1/sites", tags=["sites"])
 
@@ -19,17 +17,13 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 SiteName = Annotated[
     str,
-    Path(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.-]+$",
-         description="The site as articles name it: a host without 'www.'."),
-]  # fmt: skip
-
-
-def get_sites(request: Request) -> SiteStore:
-    runtime: Runtime = request.app.state.runtime
-    return runtime.sites
-
-
-SitesDep = Annotated[SiteStore, Depends(get_sites)]
+    Path(
+        min_length=1,
+        max_length=253,
+        pattern=r"^[A-Za-z0-9.-]+$",
+        description="The site as articles name it: a host without 'www.'.",
+    ),
+]
 
 
 @router.get("", response_model=SitePageOut, responses={503: ERRORS[503]})
@@ -44,9 +38,11 @@ def list_sites(
     """Sites by farm score, highest first (scores as the follow-up jobs last stored them)."""
     page, total = ranked(sites, min_articles, offset, limit)
     return SitePageOut(
-        total=total, offset=offset, limit=limit,
+        total=total,
+        offset=offset,
+        limit=limit,
         sites=[SiteSummaryOut.of(figures, score) for figures, score in page],
-    )  # fmt: skip
+    )
 
 
 @router.get("/{site}", response_model=SiteOut, responses=ERRORS)

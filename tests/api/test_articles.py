@@ -7,9 +7,9 @@ import redis
 from fastapi.testclient import TestClient
 
 from api.deps import INLINE_MAX_CHARS, runs_inline
-from dedup.evalset import spin
+from dedup.core.text import normalize
+from dedup.eval.synthetic import spin
 from dedup.input import ArticleIn
-from dedup.text import normalize
 from tests.conftest import prefix_keys
 
 WRAP = "Sponsor:  NEWS AI\nAdmin\n\n{}\n\nAdvertisement\n\nSource link"
@@ -83,9 +83,15 @@ def test_a_copy_gets_its_original_and_passages_with_offsets_into_both_texts(
     assert match["copy_type"] == "scraped"  # chrome-wrapped, no credit
     assert match["verified_by"] == "shingles"
     assert set(match["scores"]) == {
-        "jaccard", "containment", "contained_by", "simhash_distance", "skeleton_overlap",
-        "sentences_explained", "sentences_explained_by", "sentence_order",
-    }  # fmt: skip
+        "jaccard",
+        "containment",
+        "contained_by",
+        "simhash_distance",
+        "skeleton_overlap",
+        "sentences_explained",
+        "sentences_explained_by",
+        "sentence_order",
+    }
     assert body["original"]["id"] == original["id"]
     assert body["original"]["site"] == "bbc.co.uk"
     assert body["original"]["reasons"][0].startswith(
@@ -250,8 +256,10 @@ def test_a_spun_copy_comes_with_sentence_pairs_and_related_articles_only_on_requ
     body = api.post("/v1/check", json={"url": "https://spin.example/s", "text": spun}).json()
     (match,) = body["matches"]
     assert (match["id"], match["verified_by"], match["copy_type"]) == (
-        source["id"], "sentences", "spun",
-    )  # fmt: skip
+        source["id"],
+        "sentences",
+        "spun",
+    )
     assert match["scores"]["containment"] < 0.5 <= match["scores"]["sentences_explained"]
     for pair in match["evidence"]["sentence_pairs"]:
         assert spun[pair["start"] : pair["end"]] == pair["text"]

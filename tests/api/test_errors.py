@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from dedup.config import Settings
-from dedup.embedded import shutdown
+from dedup.runtime.embedded import shutdown
 from tests.conftest import prefix_keys
 
 WORDS = " ".join(f"word{i}" for i in range(40))

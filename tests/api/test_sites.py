@@ -37,11 +37,16 @@ def test_sites_are_ranked_explained_and_linked_by_their_copies(
     assert (page["sites"][0]["site"], page["sites"][0]["role"]) == ("farm.example", "farm")
     roles = {s["site"]: s["role"] for s in page["sites"]}
     assert roles == {
-        "farm.example": "farm", "wire.example": "syndicator", "bbc.co.uk": "original publisher",
-    }  # fmt: skip
+        "farm.example": "farm",
+        "wire.example": "syndicator",
+        "bbc.co.uk": "original publisher",
+    }
     assert api.get("/v1/sites?min_articles=5").json() == {
-        "total": 0, "offset": 0, "limit": 50, "sites": [],
-    }  # fmt: skip
+        "total": 0,
+        "offset": 0,
+        "limit": 50,
+        "sites": [],
+    }
 
     farm = api.get("/v1/sites/farm.example").json()
     assert (farm["articles"], farm["copies"], farm["credited_share"]) == (4, 4, 0.0)
@@ -62,12 +67,16 @@ def test_sites_are_ranked_explained_and_linked_by_their_copies(
 
     (edge,) = api.get("/v1/sites/farm.example/sources").json()
     assert (edge["copier"], edge["source"], edge["copies"], edge["mean_lag_minutes"]) == (
-        "farm.example", "bbc.co.uk", 4, 20.0,
-    )  # fmt: skip
+        "farm.example",
+        "bbc.co.uk",
+        4,
+        20.0,
+    )
     copiers = api.get("/v1/sites/bbc.co.uk/copiers").json()
     assert {(e["copier"], e["credited_share"]) for e in copiers} == {
-        ("farm.example", 0.0), ("wire.example", 1.0),
-    }  # fmt: skip
+        ("farm.example", 0.0),
+        ("wire.example", 1.0),
+    }
 
 
 def test_unknown_and_malformed_sites_get_clear_errors(api: TestClient) -> None:

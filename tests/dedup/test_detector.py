@@ -5,19 +5,19 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import numpy as np
 import pytest
 import redis
 
-from dedup.article import Article
 from dedup.config import Settings
+from dedup.core.article import Article
+from dedup.core.candidates import budget
+from dedup.core.fingerprint import fingerprint, skeleton_set_of
+from dedup.core.matching import DerivedCache, verify
+from dedup.core.text import normalize
 from dedup.detector import ArticleInput, Detector
 from dedup.errors import ArticleNotFound, IndexMismatch, InvalidArticle, UrlConflict
-from dedup.fingerprint import FingerprintParams, fingerprint, skeleton_set_of
-from dedup.matching import DerivedCache, MatchParams, verify
-from dedup.score import Thresholds
-from dedup.store import Lookup, Store, Tally, epoch_seconds
-from dedup.text import normalize
+from dedup.store import Store
+from dedup.store.codecs import epoch_seconds
 from tests.conftest import prefix_keys, seed_text
 
 CHROME_TOP = "Sponsor:  NEWS AI: Interactive Knowledge.\nAdmin\n\n"
@@ -170,11 +170,11 @@ def test_index_built_with_other_parameters_is_refused(
 
 
 def test_candidates_below_the_bar_are_dropped(bbc: list[dict[str, Any]]) -> None:
-    params = MatchParams(FingerprintParams(), Thresholds(min_containment=0.5))
+    params = Settings(min_containment=0.5).match_params()
     base = bbc[21]["text"]
     half_shared = base[: len(base) // 3] + " " + bbc[22]["text"]
     this = fingerprint(base, params.fingerprint)
-    from dedup.article import Article
+    from dedup.core.article import Article
 
     candidate = Article(
         1,
@@ -190,9 +190,7 @@ def test_candidates_below_the_bar_are_dropped(bbc: list[dict[str, Any]]) -> None
         (),
     )
     strict = verify(base, this, [candidate], params)
-    loose = verify(
-        base, this, [candidate], MatchParams(params.fingerprint, Thresholds(min_containment=0.2))
-    )
+    loose = verify(base, this, [candidate], Settings(min_containment=0.2).match_params())
     assert strict == []
     assert len(loose) == 1
     passage = loose[0].alignment.passages[0]
@@ -229,11 +227,19 @@ def test_a_story_copied_many_times_verifies_a_few_copies_and_still_finds_its_ori
 ) -> None:
     detector = verifying_four(client_redis, settings)
     text = bbc[40]["text"]
-    original = store(detector, "https://www.bbc.co.uk/wire", text,
-                     published_at=datetime(2005, 1, 1, 8, tzinfo=UTC))  # fmt: skip
+    original = store(
+        detector,
+        "https://www.bbc.co.uk/wire",
+        text,
+        published_at=datetime(2005, 1, 1, 8, tzinfo=UTC),
+    )
     for n in range(14):  # the same scraped page on 14 farms, all later
-        store(detector, f"https://farm{n}.example/copy", CHROME_TOP + text + CHROME_BOTTOM,
-              published_at=datetime(2005, 1, 1, 9 + n % 10, tzinfo=UTC))  # fmt: skip
+        store(
+            detector,
+            f"https://farm{n}.example/copy",
+            CHROME_TOP + text + CHROME_BOTTOM,
+            published_at=datetime(2005, 1, 1, 9 + n % 10, tzinfo=UTC),
+        )
     checked = detector.check(
         ArticleInput(url="https://new.example/x", text=CHROME_TOP + text + CHROME_BOTTOM)
     )
@@ -243,95 +249,16 @@ def test_a_story_copied_many_times_verifies_a_few_copies_and_still_finds_its_ori
     assert str(original.article.id) in {str(m.article.id) for m in checked.matches}
 
 
-def reference_candidates(
-    lookup: dict[str, Any], exclude: int, query_anchors: int, query_skeleton: int,
-    settings: Settings,
-) -> list[int]:  # fmt: skip
-    """The candidate selection as it was written with dicts, before the numpy one."""
-
-    def may_share(hits: int, query: int, theirs: int) -> bool:
-        if min(query, theirs) <= 3:
-            return True
-        return max(hits / query, hits / max(theirs, 1)) >= 0.25
-
-    anchor_hits, anchor_counts = lookup["anchor_hits"], lookup["anchor_counts"]
-    skeleton_hits, skeleton_counts = lookup["skeleton_hits"], lookup["skeleton_counts"]
-    anchored = {
-        i for i, hits in anchor_hits.items()
-        if hits >= settings.min_anchor_hits and may_share(hits, query_anchors, anchor_counts[i])
-    }  # fmt: skip
-    skeletal = {
-        i for i, hits in skeleton_hits.items()
-        if hits >= settings.min_skeleton_hits
-        and may_share(hits, query_skeleton, skeleton_counts[i])
-    }  # fmt: skip
-    ids = lookup["band_ids"] | set(lookup["simhash_hits"]) | anchored | skeletal
-    ids.discard(exclude)
-    ranked = sorted(
-        ids,
-        key=lambda i: (
-            lookup["simhash_hits"].get(i, 64),
-            -anchor_hits.get(i, 0) - skeleton_hits.get(i, 0),
-            i,
-        ),
-    )
-    return ranked[: settings.max_candidates]
-
-
-def test_numpy_candidate_selection_equals_the_dict_one(settings: Settings) -> None:
-    rng = random.Random(11)
-    tuned = settings.model_copy(update={"max_candidates": 20})
-    detector = Detector(Store.for_settings(redis.Redis(), tuned), tuned)  # never connects
-    for _ in range(300):
-        pool = range(rng.choice([5, 50, 500]))
-
-        (anchor_hits, anchor_counts), (skeleton_hits, skeleton_counts) = (
-            random_tally(rng, pool),
-            random_tally(rng, pool),
-        )
-        band = rng.sample(pool, rng.randrange(min(len(pool), 8)))
-        near = {i: rng.randint(0, 3) for i in rng.sample(pool, rng.randrange(min(len(pool), 5)))}
-        query_anchors, query_skeleton = rng.randint(0, 30), rng.randint(0, 30)
-        exclude = rng.choice([-1, *pool])
-        lookup = Lookup(
-            url_id=None,
-            band_ids=np.array(band + band[:2], dtype=np.int64),  # ids come once per band
-            simhash_hits=near,
-            near_times={},
-            anchors=as_tally(anchor_hits, anchor_counts),
-            skeleton=as_tally(skeleton_hits, skeleton_counts),
-        )
-        expected = reference_candidates(
-            {"band_ids": set(band), "simhash_hits": near, "anchor_hits": anchor_hits,
-             "anchor_counts": anchor_counts, "skeleton_hits": skeleton_hits,
-             "skeleton_counts": skeleton_counts},
-            exclude, query_anchors, query_skeleton, tuned,
-        )  # fmt: skip
-        assert detector._candidates(lookup, exclude, query_anchors, query_skeleton) == expected
-
-
-def random_tally(rng: random.Random, pool: range) -> tuple[dict[int, int], dict[int, int]]:
-    ids = rng.sample(pool, rng.randrange(min(len(pool), 60)))
-    return {i: rng.randint(1, 12) for i in ids}, {i: rng.randint(0, 40) for i in ids}
-
-
-def as_tally(hits: dict[int, int], counts: dict[int, int]) -> Tally:
-    ids = sorted(hits)
-    return Tally(
-        np.array(ids, dtype=np.int64),
-        np.array([hits[i] for i in ids], dtype=np.int64),
-        np.array([counts[i] for i in ids], dtype=np.int64),
-    )
-
-
 def store_seeds_and(
     detector: Detector, rows: list[dict[str, Any]]
 ) -> tuple[list[str], list[Article]]:
     """The five seed texts and these rows' texts, stored: the texts and their records."""
     texts = [seed_text(name) for name in ("000", "001", "002", "003", "004")]
     texts += [row["text"] for row in rows]
-    ids = [store(detector, f"https://paper.example/{n}", text).article.id
-           for n, text in enumerate(texts)]  # fmt: skip
+    ids = [
+        store(detector, f"https://paper.example/{n}", text).article.id
+        for n, text in enumerate(texts)
+    ]
     records = [r for r in detector.store.fetch(ids) if r is not None]
     assert len(records) == len(texts)
     return texts, records
@@ -383,8 +310,9 @@ def test_verifying_from_the_cache_gives_what_verifying_afresh_gives(
 def test_the_cache_keeps_the_most_recently_used_articles(
     detector: Detector, bbc: list[dict[str, Any]]
 ) -> None:
-    ids = [store(detector, f"https://paper.example/{n}", bbc[n]["text"]).article.id
-           for n in range(4)]  # fmt: skip
+    ids = [
+        store(detector, f"https://paper.example/{n}", bbc[n]["text"]).article.id for n in range(4)
+    ]
     records = [r for r in detector.store.fetch(ids) if r is not None]
     cache = DerivedCache(2)
     first = cache.of(records[0])
@@ -392,8 +320,10 @@ def test_the_cache_keeps_the_most_recently_used_articles(
     assert cache.of(records[0]) is first  # used again: now the most recent
     cache.of(records[2])  # pushes out records[1], the least recently used
     assert (records[0].id in cache, records[1].id in cache, records[2].id in cache) == (
-        True, False, True,
-    )  # fmt: skip
+        True,
+        False,
+        True,
+    )
     assert cache.of(records[0]) is first
     none = DerivedCache(0)
     assert none.of(records[0]) is not none.of(records[0])
@@ -406,18 +336,30 @@ def test_the_budget_takes_dates_the_lookup_brought_and_reads_only_the_others(
     detector = verifying_four(client_redis, settings)
     day = datetime(2005, 3, 1, tzinfo=UTC)
     ids = [
-        store(detector, f"https://paper.example/{n}", row["text"],
-              published_at=day + timedelta(days=10 - n)).article.id  # later stored, earlier out
+        store(
+            detector,
+            f"https://paper.example/{n}",
+            row["text"],
+            published_at=day + timedelta(days=10 - n),
+        ).article.id  # later stored, earlier out
         for n, row in enumerate(bbc[60:70])
-    ]  # fmt: skip
-    ranked = list(ids)  # as _candidates would rank them: the first two are the nearest
-    chosen, left = detector._budget(ranked, {})
+    ]
+    ranked = list(ids)  # as rank would rank them: the first two are the nearest
+    read: list[list[int]] = []
+
+    def dates(asked: list[int]) -> list[int | None]:
+        read.append(asked)
+        return detector.store.dates(asked)
+
+    chosen, left = budget(ranked, {}, 4, dates)
     assert chosen == [*ids[:2], ids[9], ids[8]]  # then the two published earliest, read
     assert left == 6
+    assert read == [ids[2:]]
     # A date the lookup brought is used as it is, without reading that record.
     claimed = {ids[3]: epoch_seconds(day - timedelta(days=30))}
-    chosen, _ = detector._budget(ranked, claimed)
+    chosen, _ = budget(ranked, claimed, 4, dates)
     assert chosen == [*ids[:2], ids[3], ids[9]]
+    assert ids[3] not in read[-1]
 
 
 def test_a_backfilled_original_stored_after_its_copies_is_still_found(
@@ -426,10 +368,18 @@ def test_a_backfilled_original_stored_after_its_copies_is_still_found(
     detector = verifying_four(client_redis, settings)
     text = bbc[41]["text"]
     for n in range(12):  # scraped copies stored first, published after the original
-        store(detector, f"https://farm{n}.example/copy", CHROME_TOP + text + CHROME_BOTTOM,
-              published_at=datetime(2005, 1, 2, n, tzinfo=UTC))  # fmt: skip
-    original = store(detector, "https://www.bbc.co.uk/archive", text,
-                     published_at=datetime(2005, 1, 1, 8, tzinfo=UTC))  # fmt: skip
+        store(
+            detector,
+            f"https://farm{n}.example/copy",
+            CHROME_TOP + text + CHROME_BOTTOM,
+            published_at=datetime(2005, 1, 2, n, tzinfo=UTC),
+        )
+    original = store(
+        detector,
+        "https://www.bbc.co.uk/archive",
+        text,
+        published_at=datetime(2005, 1, 1, 8, tzinfo=UTC),
+    )
     checked = detector.check(
         ArticleInput(url="https://new.example/y", text=CHROME_TOP + text + CHROME_BOTTOM)
     )

@@ -6,11 +6,11 @@ from typing import Any
 import redis
 
 from dedup.config import Settings
+from dedup.core.rewrite import align_sentences
+from dedup.core.text import normalize, tokenize
 from dedup.detector import ArticleInput, Detector
-from dedup.evalset import paraphrase, spin
-from dedup.rewrite import align_sentences
+from dedup.eval.synthetic import paraphrase, spin
 from dedup.store import Store
-from dedup.text import normalize, tokenize
 
 
 def detector_with(
@@ -74,8 +74,10 @@ def test_an_article_sharing_a_few_sentences_is_related_only_when_asked(
     assert plain.matches == ()
     (match,) = asked.matches
     assert (match.article.id, match.relation, match.copy_type) == (
-        source.article.id, "related", None,
-    )  # fmt: skip
+        source.article.id,
+        "related",
+        None,
+    )
     assert asked.original.id == plain.original.id == ""  # the unstored query stays its own
 
 

@@ -5,9 +5,10 @@ from typing import Any
 import redis
 
 from dedup.config import Settings
-from dedup.ecosystem import build
-from dedup.evaluate import run_sites
-from dedup.sites import SiteFigures, farm_score
+from dedup.runtime import Runtime
+from dedup.core.sites import SiteFigures, farm_score
+from dedup.eval.ecosystem import build
+from dedup.eval.evaluate import run_sites
 
 
 def test_credit_keeps_a_republisher_out_of_the_farms() -> None:
@@ -43,11 +44,15 @@ def test_disguise_and_chrome_raise_the_score_with_their_reasons() -> None:
 
 
 def test_a_simulated_ecosystem_ranks_every_farm_above_every_other_site(
-    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+    client_redis: "redis.Redis[bytes]",
+    settings: Settings,
+    runtime: Runtime,
+    bbc: list[dict[str, Any]],
 ) -> None:
-    items = build(bbc[:400], publishers=4, per_publisher=10, syndicators=1, independents=2,
-                  per_independent=8)  # fmt: skip
-    report = run_sites(items, client_redis, settings)
+    items = build(
+        bbc[:400], publishers=4, per_publisher=10, syndicators=1, independents=2, per_independent=8
+    )
+    report = run_sites(items, runtime)
     assert report["failed_items"] == []
     by_site = {r["site"]: r for r in report["sites"]}
     assert report["ranking_auc"] == 1.0

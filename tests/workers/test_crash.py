@@ -1,4 +1,6 @@
-"""A worker SIGKILLed in the middle of a chunk loses and doubles nothing."""
+"""A worker SIGKILLed in the middle of a chunk loses and doubles nothing (real processes).
+
+The reaper's races are driven step by step in tests/dedup/test_scans.py."""
 
 import json
 import os
@@ -10,15 +12,13 @@ from typing import Any
 
 import pytest
 import redis
-from rq import Queue
 
 from dedup.config import Settings
-from dedup.store import ScanStore, Store
+from dedup.runtime import index_store, open_runtime
+from dedup.store import ScanStore
 from tests.conftest import REPO
-from workers.tasks import queue_name, reap, submit
 
 ARTICLES = 400
-RACE_ARTICLES = 300
 HANG_GUARD_SECONDS = 180  # a bound so a broken recovery fails instead of hanging CI
 
 
@@ -32,17 +32,22 @@ def wait_for(condition: Any, what: str) -> Any:
 
 
 def submit_and_start_pool(
-    settings: Settings, scans: ScanStore, client: "redis.Redis[bytes]",
-    bbc: list[dict[str, Any]], scan_id: str, articles: int, processes: int,
-) -> "subprocess.Popen[bytes]":  # fmt: skip
+    settings: Settings,
+    scans: ScanStore,
+    client: "redis.Redis[bytes]",
+    bbc: list[dict[str, Any]],
+    scan_id: str,
+    articles: int,
+    processes: int,
+) -> "subprocess.Popen[bytes]":
     """Submit a scan of the first BBC articles and start `dedup worker` on it, with the
     settings' chunk size and lease."""
     lines = [
         json.dumps({"url": f"https://www.bbc.co.uk/{scan_id}/{i}", "text": bbc[i]["text"]})
         for i in range(articles)
     ]
-    queue = Queue(queue_name(settings), connection=client)
-    submit(iter(enumerate(lines, 1)), queue, scans, settings, scan_id)
+    with open_runtime(settings) as runtime:
+        runtime.scans.submit(iter(enumerate(lines, 1)), scan_id)
     env = {
         **os.environ,
         "DEDUP_REDIS_URL": str(settings.redis_url),
@@ -53,8 +58,9 @@ def submit_and_start_pool(
     }
     return subprocess.Popen(
         [sys.executable, "-m", "dedup.cli", "worker", "--processes", str(processes)],
-        env=env, cwd=REPO,
-    )  # fmt: skip
+        env=env,
+        cwd=REPO,
+    )
 
 
 def test_killing_a_worker_mid_chunk_loses_and_doubles_nothing(
@@ -76,16 +82,16 @@ def test_killing_a_worker_mid_chunk_loses_and_doubles_nothing(
         os.kill(victim, signal.SIGKILL)
 
         state = wait_for(
-            lambda: (s := scans.get("crash1")) and s["status"] == "done" and s, "the scan to finish"
+            lambda: (s := scans.get("crash1")) and s.status == "done" and s, "the scan to finish"
         )
     finally:
         pool.send_signal(signal.SIGTERM)
         pool.wait(60)
 
     assert scans.attempt("crash1", chunk) >= 2  # the killed worker's chunk was queued again
-    counters = {k: int(state[k]) for k in ("total", "processed", "stored", "failed")}
+    counters = {k: getattr(state, k) for k in ("total", "processed", "stored", "failed")}
     assert counters == {"total": ARTICLES, "processed": ARTICLES, "stored": ARTICLES, "failed": 0}
-    store = Store.for_settings(client_redis, Settings(redis_url=redis_url, key_prefix=prefix))
+    store = index_store(client_redis, settings)
     assert store.count() == ARTICLES  # each url stored exactly once
     records = sum(1 for _ in client_redis.scan_iter(match=store.keys.records_pattern(), count=1000))
     assert records == ARTICLES
@@ -93,28 +99,3 @@ def test_killing_a_worker_mid_chunk_loses_and_doubles_nothing(
     assert [r["line"] for r in results] == list(range(1, ARTICLES + 1))
     assert cursor is None
     assert pool.returncode == 0
-
-
-def test_the_reaper_never_queues_again_a_chunk_a_live_worker_is_finishing(
-    redis_url: str, prefix: str, client_redis: "redis.Redis[bytes]", bbc: list[dict[str, Any]]
-) -> None:
-    """Chunks of two lines finish every few milliseconds while the reaper runs without pause:
-    it must tell a finished or running chunk from an abandoned one every time."""
-    settings = Settings(redis_url=redis_url, key_prefix=prefix, scan_chunk_size=2, lease_seconds=3)
-    scans = ScanStore(client_redis, prefix, settings.scan_ttl_seconds)
-    queue = Queue(queue_name(settings), connection=client_redis)
-    pool = submit_and_start_pool(settings, scans, client_redis, bbc, "race1", RACE_ARTICLES, 1)
-    requeued = rounds = 0
-    try:
-        deadline = time.monotonic() + HANG_GUARD_SECONDS
-        while (scans.get("race1") or {}).get("status") != "done":
-            assert time.monotonic() < deadline, "the scan did not finish"
-            requeued += reap(queue, scans, settings)
-            rounds += 1
-    finally:
-        pool.send_signal(signal.SIGTERM)
-        pool.wait(60)
-    chunks = RACE_ARTICLES // 2
-    assert rounds > chunks  # the reaper ran while chunks started and finished
-    assert requeued == 0
-    assert [scans.attempt("race1", n) for n in range(chunks)] == [1] * chunks

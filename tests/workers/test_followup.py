@@ -5,13 +5,17 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from dedup.config import Settings
-from dedup.runtime import connect
+from dedup.runtime import Runtime, connect
 from dedup.store import SiteStore
-from workers.tasks import followup
+from workers.tasks import followup, installed
 
 
 def test_ingest_queues_site_figures_and_the_copy_edge(
-    api: TestClient, run_workers: Any, settings: Settings, bbc: list[dict[str, Any]]
+    api: TestClient,
+    run_workers: Any,
+    runtime: Runtime,
+    settings: Settings,
+    bbc: list[dict[str, Any]],
 ) -> None:
     text = bbc[140]["text"]
     original = {
@@ -39,13 +43,19 @@ def test_ingest_queues_site_figures_and_the_copy_edge(
     assert bbc_site.copied == 1
     (edge,) = sites.edges("farm.example", "sources")
     assert (edge.source, edge.copies, edge.credited, edge.mean_lag_seconds) == (
-        "bbc.co.uk", 1, 1, 3600.0,
-    )  # fmt: skip
+        "bbc.co.uk",
+        1,
+        1,
+        3600.0,
+    )
     assert sites.edges("bbc.co.uk", "copiers") == [edge]
     (example,) = sites.examples("farm.example")
     assert (example.article_id, example.source_site, example.credited) == (
-        int(copied["id"]), "bbc.co.uk", True,
-    )  # fmt: skip
+        int(copied["id"]),
+        "bbc.co.uk",
+        True,
+    )
 
-    followup(copied["id"])  # a retried job changes nothing
+    with installed(runtime):
+        followup(copied["id"])  # a retried job changes nothing
     assert sites.figures("farm.example") == (farm, version)

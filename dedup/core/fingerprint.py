@@ -1,0 +1,136 @@
+"""From display text to everything the index and the verification need (pure)."""
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup.core.rewrite import skeleton_grams
+from dedup.core.shingles import Hashes, WordHashes, shingle_hashes, shingle_set, word_hashes
+from dedup.core.signatures import LshParams, band_buckets, lsh_params, minhash, simhash_of_shingles
+from dedup.core.text import skeleton, words
+from dedup.core.unspin import unspin_words
+from dedup.errors import InvalidArticle
+
+
+@dataclass(frozen=True, slots=True)
+class FingerprintParams:
+    """The parameters that make two fingerprints comparable. No defaults here: the one
+    source of defaults is `dedup.config.Settings` (fields of the same names), so anything
+    built from these runs the detector the service runs."""
+
+    shingle_size: int
+    num_perm: int
+    lsh_threshold: float
+    min_words: int
+    anchor_modulus: int  # keep shingles whose hash is 0 mod this as anchors; 0: none
+    skeleton_modulus: int  # the same for skeleton 3-grams (names and numbers); 0: none
+    spin_normalisation: bool  # map known spun phrases back to their canonical words first
+
+    @property
+    def lsh(self) -> LshParams:
+        return lsh_params(self.lsh_threshold, self.num_perm)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Fingerprint:
+    """A text's words, shingles, signatures and digest."""
+
+    words: tuple[str, ...]
+    shingles: Hashes  # in text order, one per position (alignment seeds)
+    shingle_set: Hashes  # sorted distinct (Jaccard and containment)
+    buckets: tuple[bytes, ...]  # one LSH bucket per band
+    anchors: tuple[int, ...]  # shingle hashes indexed for the containment path
+    skeleton_set: Hashes  # sorted distinct skeleton 3-grams (the rewrite path's gate)
+    skeleton: tuple[int, ...]  # skeleton 3-grams indexed for the rewrite path
+    simhash: int
+    digest: bytes  # of the normalised text: equal digests mean a duplicate
+
+    @property
+    def word_count(self) -> int:
+        return len(self.words)
+
+
+def text_digest(normalized_words: tuple[str, ...] | list[str]) -> bytes:
+    """A 16-byte digest of the normalised text (words joined by spaces)."""
+    return hashlib.blake2b(" ".join(normalized_words).encode(), digest_size=16).digest()
+
+
+def fingerprint(
+    text: str, params: FingerprintParams, cache: WordHashes | None = None
+) -> Fingerprint:
+    """Fingerprint a display text; raise InvalidArticle when it is too short to compare.
+    `cache` remembers word hashes between calls (see `WordHashes`).
+
+    >>> params = FingerprintParams(5, 128, 0.5, 20, 0, 0, spin_normalisation=False)
+    >>> fp = fingerprint("word " * 30, params)
+    >>> fp.word_count, len(fp.buckets), len(fp.shingle_set)
+    (30, 25, 1)
+    """
+    found = normalised_words(text, params.spin_normalisation)
+    if len(found) < params.min_words:
+        raise InvalidArticle(
+            f"text has {len(found)} words after normalisation; at least {params.min_words} "
+            "are needed to fingerprint it (send the full article text)"
+        )
+    shingles = shingle_hashes(word_hashes(found, cache), params.shingle_size)
+    distinct, counts = np.unique(shingles, return_counts=True)
+    grams = skeleton_set_of(text, cache)
+    return Fingerprint(
+        words=found,
+        shingles=shingles,
+        shingle_set=distinct,
+        buckets=tuple(band_buckets(minhash(distinct, params.num_perm), params.lsh)),
+        anchors=anchors_of(distinct, params.anchor_modulus),
+        skeleton_set=grams,
+        skeleton=anchors_of(grams, params.skeleton_modulus),
+        simhash=simhash_of_shingles(distinct, counts),
+        digest=text_digest(found),
+    )
+
+
+def anchors_of(distinct: Hashes, modulus: int) -> tuple[int, ...]:
+    """The hashes kept as anchors: those that are 0 mod `modulus` (none for 0).
+
+    Anchors are chosen by the shingle alone, so an excerpt and its source agree on them: an
+    excerpt of n shingles shares about n / modulus anchors with its source, however short
+    it is next to it (LSH sees only their Jaccard similarity).
+
+    >>> import numpy as np
+    >>> anchors_of(np.array([16, 17, 32, 40], dtype=np.uint64), 16)
+    (16, 32)
+    """
+    if modulus <= 0:
+        return ()
+    return tuple(int(h) for h in distinct[distinct % np.uint64(modulus) == 0].tolist())
+
+
+def normalised_words(text: str, unspin: bool) -> tuple[str, ...]:
+    """The words shingles are made of: normalised, and unspun when asked.
+
+    >>> normalised_words("The Chilly Battle ended", unspin=True)
+    ('the', 'cold', 'war', 'ended')
+    """
+    found = words(text)
+    return tuple(unspin_words(found) if unspin else found)
+
+
+def stored_fingerprint(
+    found: tuple[str, ...],
+    simhash: int,
+    digest: bytes,
+    shingle_size: int,
+    cache: WordHashes | None = None,
+) -> Fingerprint:
+    """What verification needs of a stored article, from its normalised (and, when the index
+    unspins, unspun) words: its shingles, plus the SimHash and digest its record already
+    holds (no signatures are recomputed; the skeleton, needed only when the shingles do not
+    decide, is left empty: see `skeleton_set_of`)."""
+    shingles = shingle_hashes(word_hashes(found, cache), shingle_size)
+    empty = np.empty(0, dtype=np.uint64)
+    return Fingerprint(found, shingles, shingle_set(shingles), (), (), empty, (), simhash, digest)
+
+
+def skeleton_set_of(text: str, cache: WordHashes | None = None) -> Hashes:
+    """The sorted distinct skeleton 3-grams of a display text."""
+    return skeleton_grams(skeleton(text), cache)

@@ -1,0 +1,391 @@
+"""Verify candidates, align the shared passages, and attribute the original (pure)."""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+
+from dedup.core.align import Alignment, align
+from dedup.core.article import Article
+from dedup.core.attribution import Original, Party, likely_original
+from dedup.core.copytype import CopyType, copy_type
+from dedup.core.fingerprint import (
+    Fingerprint,
+    FingerprintParams,
+    normalised_words,
+    skeleton_set_of,
+    stored_fingerprint,
+)
+from dedup.core.markers import Marker, Rules, find_markers
+from dedup.core.rewrite import (
+    Rewrite,
+    RewriteRule,
+    Sentences,
+    is_rewrite,
+    pair_sentences,
+    sentences_of,
+)
+from dedup.core.score import (
+    Relation,
+    Scores,
+    Thresholds,
+    compare,
+    is_copy,
+    relation,
+    relation_of,
+    skeleton_overlap,
+)
+from dedup.core.shingles import Hashes, WordHashes
+from dedup.core.text import Tokens, tokenize
+from dedup.core.unspin import unspin_tokens
+
+# A pair is aligned sentence by sentence only when this share of either text's shingles, or of
+# the shorter skeleton, is shared: rewrites share 0.4 and more of their skeleton, independent
+# articles of one category under 0.16 (dev split).
+REWRITE_GATE = 0.25
+RELATED_GATE = 0.1  # ... and, when related articles are asked for, from this share on
+# A pair this much inside one another by shingles is a verbatim copy: its passages are the
+# evidence, and its sentences are not paired (they would all pair with similarity ~1).
+VERBATIM = 0.95
+
+VerifiedBy = Literal["shingles", "sentences", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A verified copy relation between the query and a stored article, with evidence
+    (or, for relation "related", what two articles that are not copies share)."""
+
+    article: Article
+    relation: Relation
+    scores: Scores
+    alignment: Alignment
+    markers: tuple[Marker, ...]
+    sentences: Rewrite | None = None  # sentence pairs (None for verbatim copies)
+    verified_by: VerifiedBy = "shingles"
+    copy_type: CopyType | None = None  # of whichever of the pair is not the likely original
+
+    @property
+    def is_copy(self) -> bool:
+        return self.relation != "related"
+
+
+@dataclass(frozen=True, slots=True)
+class MatchParams:
+    """Everything verification needs besides the texts (built from the settings by
+    `dedup.config.Settings.match_params`, the one source of their defaults)."""
+
+    fingerprint: FingerprintParams
+    thresholds: Thresholds
+    min_passage_words: int
+    rewrite: RewriteRule  # sentence pairing, also for related articles
+    rewrite_verification: bool  # False: shingle containment alone decides a copy
+
+
+class Derived:
+    """What verification works out of one text, each part worked out when first needed.
+
+    The query's is made per check; a stored article's is kept in a `DerivedCache`.
+    """
+
+    __slots__ = (
+        "_fingerprint",
+        "_markers",
+        "_sentences",
+        "_skeleton",
+        "_tokens",
+        "digest",
+        "simhash",
+        "text",
+    )
+
+    def __init__(
+        self,
+        text: str,
+        digest: bytes,
+        simhash: int,
+        skeleton: Hashes | tuple[int, ...] | None = None,
+    ) -> None:
+        self.text, self.digest, self.simhash = text, digest, simhash
+        self._skeleton = skeleton  # the record's tuple is made an array when first needed
+        self._fingerprint: Fingerprint | None = None
+        self._tokens: Tokens | None = None
+        self._sentences: Sentences | None = None
+        self._markers: tuple[Marker, ...] | None = None
+
+    @classmethod
+    def of(cls, article: Article) -> "Derived":
+        return cls(article.text, article.digest, article.simhash, article.skeleton_set)
+
+    def fingerprint(self, params: MatchParams, hashes: WordHashes | None = None) -> Fingerprint:
+        """Its shingles from plain words: most candidates fail the bar, and only those that
+        pass need tokens with offsets for the evidence (0.13 ms more an article)."""
+        if self._fingerprint is None:
+            self._fingerprint = stored_fingerprint(
+                normalised_words(self.text, params.fingerprint.spin_normalisation),
+                self.simhash,
+                self.digest,
+                params.fingerprint.shingle_size,
+                hashes,
+            )
+        return self._fingerprint
+
+    def skeleton_set(self, hashes: WordHashes | None = None) -> Hashes:
+        """Its skeleton 3-grams: from the record when it keeps them (0.15 ms saved on every
+        candidate that fails the shingle bar), else from the text."""
+        if self._skeleton is None:
+            self._skeleton = skeleton_set_of(self.text, hashes)
+        elif isinstance(self._skeleton, tuple):
+            self._skeleton = np.array(self._skeleton, dtype=np.uint64)
+        return self._skeleton
+
+    def tokens(self, params: MatchParams) -> Tokens:
+        """Its tokens as its shingles were made (unspun when the fingerprint is)."""
+        if self._tokens is None:
+            tokens = tokenize(self.text)
+            self._tokens = (
+                unspin_tokens(tokens) if params.fingerprint.spin_normalisation else tokens
+            )
+        return self._tokens
+
+    def sentences(self, params: MatchParams) -> Sentences:
+        if self._sentences is None:
+            self._sentences = sentences_of(self.text, self.tokens(params))
+        return self._sentences
+
+    def markers(self, rules: Rules | None) -> tuple[Marker, ...]:
+        if self._markers is None:
+            self._markers = tuple(find_markers(self.text, rules))
+        return self._markers
+
+
+class DerivedCache:
+    """The last `size` stored articles' `Derived`, by id (0: keep none).
+
+    The copies of one story meet the same few candidates again and again: its original and
+    its earliest copies, which the verification budget always takes. Working their words,
+    tokens and markers out again cost ~0.4 ms a candidate. An entry is used only while its
+    digest is the record's, so a changed text is worked out anew. One cache serves one
+    `MatchParams` and one set of rules; it is safe to share between threads (two threads may
+    both work an entry out, with the same result). It also carries the word-hash cache of
+    whoever fingerprints the queries (`hashes`), so that both sides share it.
+    """
+
+    def __init__(self, size: int, hashes: WordHashes | None = None) -> None:
+        self.size = size
+        self.hashes = hashes
+        self.hits = self.misses = 0  # entries found, and made (new or stale)
+        self._entries: OrderedDict[int, Derived] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def of(self, article: Article) -> Derived:
+        """The article's entry (a new, empty one when missing or stale)."""
+        if self.size <= 0:
+            return Derived.of(article)
+        with self._lock:
+            found = self._entries.get(article.id)
+            if found is not None and found.digest == article.digest:
+                self._entries.move_to_end(article.id)
+                self.hits += 1
+                return found
+            self.misses += 1
+            found = self._entries[article.id] = Derived.of(article)
+            self._entries.move_to_end(article.id)
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+            return found
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._entries
+
+
+NO_CACHE = DerivedCache(0)
+
+
+def verify(
+    text: str,
+    this: Fingerprint,
+    candidates: Sequence[Article],
+    params: MatchParams,
+    rules: Rules | None = None,
+    *,
+    related: bool = False,
+    cache: DerivedCache = NO_CACHE,
+) -> list[Match]:
+    """The candidates that pass the verification bar, most similar first, with evidence.
+
+    A pair passes when either text is mostly inside the other by shingles (scraped, excerpt,
+    lightly spun) or, failing that, by sentences (`rewrite.is_rewrite`: spun, paraphrased).
+    Candidates below both bars are dropped, so no unverified pair is reported as a copy;
+    with `related`, those that still share names in order or a sentence come back with
+    relation "related". What is worked out of the candidates' texts is kept in `cache`.
+    """
+    mine = Derived(text, this.digest, this.simhash, this.skeleton_set)
+    matches: list[Match] = []
+    for candidate in candidates:
+        theirs = cache.of(candidate)
+        other = theirs.fingerprint(params, cache.hashes)
+        scores = compare(this, other)
+        by_shingles = is_copy(scores, params.thresholds)
+        if not by_shingles:
+            if not params.rewrite_verification and not related:
+                continue
+            names = skeleton_overlap(this.skeleton_set, theirs.skeleton_set(cache.hashes))
+            scores = replace(scores, skeleton_overlap=names)
+            shared = max(scores.containment, scores.contained_by, names)
+            if shared < (RELATED_GATE if related else REWRITE_GATE):
+                continue
+        sentences = None
+        if max(scores.containment, scores.contained_by) < VERBATIM:
+            sentences = pair_sentences(
+                mine.sentences(params), theirs.sentences(params), params.rewrite.min_similarity
+            )
+        kind: Relation
+        verified_by: VerifiedBy
+        if by_shingles:
+            kind, verified_by = relation(scores, params.thresholds), "shingles"
+        elif params.rewrite_verification and sentences and is_rewrite(sentences, params.rewrite):
+            kind = relation_of(sentences.explained, sentences.explained_by, params.thresholds)
+            verified_by = "sentences"
+        elif related and sentences is not None:
+            kind, verified_by = "related", "none"
+        else:
+            continue
+        alignment = align(
+            mine.tokens(params),
+            this.shingles,
+            theirs.tokens(params),
+            other.shingles,
+            shingle_size=params.fingerprint.shingle_size,
+            min_words=params.min_passage_words,
+        )
+        matches.append(
+            Match(
+                article=candidate,
+                relation=kind,
+                scores=scores,
+                alignment=alignment,
+                markers=theirs.markers(rules),
+                sentences=sentences,
+                verified_by=verified_by,
+            )
+        )
+    matches.sort(key=lambda m: (not m.is_copy, -_strength(m), -m.scores.jaccard))
+    return matches
+
+
+def _strength(match: Match) -> float:
+    """How much of either text the evidence that verified the pair explains."""
+    if match.verified_by == "sentences" and match.sentences is not None:
+        return max(match.sentences.explained, match.sentences.explained_by)
+    return max(match.scores.containment, match.scores.contained_by)
+
+
+def attribute(this: Party, matches: Sequence[Match], rules: Rules | None = None) -> Original:
+    """The likely original among the query and its verified matches (related articles,
+    which are not copies, take no part)."""
+    matches = [m for m in matches if m.is_copy]
+    parties = [
+        Party(
+            id=this.id,
+            site=this.site,
+            published_at=this.published_at,
+            first_seen_at=this.first_seen_at,
+            markers=this.markers,
+            is_fuller_text=any(m.relation == "contains" for m in matches),
+        )
+    ]
+    parties += [
+        Party(
+            id=str(m.article.id),
+            site=m.article.site,
+            published_at=m.article.published_at,
+            first_seen_at=m.article.first_seen_at,
+            markers=m.markers,
+            is_fuller_text=m.relation == "excerpt",
+        )
+        for m in matches
+    ]
+    return likely_original(parties, rules)
+
+
+def label_copies(
+    this: Party,
+    matches: Sequence[Match],
+    original: Original,
+    thresholds: Thresholds,
+    rules: Rules | None = None,
+) -> list[Match]:
+    """Each match with the type of its copy: the side of the pair that is not the likely
+    original (when the original is a third article, the later of the two)."""
+    labelled = []
+    for match in matches:
+        if not match.is_copy:
+            labelled.append(match)
+            continue
+        scores = match.scores
+        larger = max(scores.containment, scores.contained_by)
+        size_ratio = min(scores.containment, scores.contained_by) / larger if larger else 0.0
+        match_is_copy = original.id == this.id or (
+            original.id != str(match.article.id) and _later(match, this)
+        )
+        sentences = match.sentences
+        if match_is_copy:
+            markers, site, inside = match.markers, match.article.site, scores.contained_by
+            original_paired = sentences.explained if sentences else 1.0
+            if match.verified_by == "sentences" and sentences:
+                inside = sentences.explained_by
+        else:
+            markers, site, inside = this.markers, this.site, scores.containment
+            original_paired = sentences.explained_by if sentences else 1.0
+            if match.verified_by == "sentences" and sentences:
+                inside = sentences.explained
+        kind = copy_type(
+            markers,
+            site,
+            inside,
+            size_ratio,
+            thresholds.near_duplicate_size_ratio,
+            sentences,
+            original_paired,
+            rules,
+            rewritten=match.verified_by == "sentences",
+        )
+        labelled.append(replace(match, copy_type=kind))
+    return labelled
+
+
+def _later(match: Match, this: Party) -> bool:
+    """Whether the matched article came after the query."""
+    when = match.article.published_at or match.article.first_seen_at
+    return when > this.when
+
+
+UNSTORED_ID = ""  # the id a checked (never stored) article goes by in the attribution
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """An article with its verified matches, its likely original and its markers."""
+
+    article: Article
+    stored: bool  # False for a check: nothing was written
+    created: bool  # True when this call stored it
+    word_count: int
+    markers: tuple[Marker, ...]
+    matches: tuple[Match, ...]
+    original: Original
+    unverified: int = 0  # candidates found but left unverified (DEDUP_MAX_VERIFIED)
+
+    def original_article(self) -> Article:
+        """The article the original id names (the query itself or one of its matches)."""
+        for match in self.matches:
+            if str(match.article.id) == self.original.id:
+                return match.article
+        return self.article

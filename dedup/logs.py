@@ -1,0 +1,13 @@
+"""Logging for every process of the service: one format, the level from DEDUP_LOG_LEVEL."""
+
+import logging
+import sys
+
+from dedup.config import Settings
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(settings: Settings) -> None:
+    """Log to standard error at the configured level (once per process)."""
+    logging.basicConfig(level=settings.log_level.upper(), format=FORMAT, stream=sys.stderr)

@@ -1,0 +1,152 @@
+"""Every Redis key name, spelled from the key prefix in one place.
+
+Layout of shard n of an index under the prefix P (ids are integers; id % shards = n):
+
+    P:meta                   hash  index parameters (all shards; one key)
+    P:{n}:next_id            int   last id counter handed out in this shard
+    P:{n}:urls               hash  url -> id
+    P:{n}:seen               zset  id -> first-seen time (epoch seconds), for retention
+    P:{n}:a:<id>             hash  the article record (metadata, zlib display text, digest,
+                                   signatures, skeleton 3-grams, ...)
+    P:{n}:l:<band>:<group>   hash  band bucket (6 bytes) -> ids holding it (4 bytes each)
+    P:{n}:s:<block>:<group>  hash  16-bit SimHash block value -> (id, full 64-bit SimHash,
+                                   date) entries of the ids with it (group: its top 8 bits)
+    P:{n}:x:<group>          hash  anchor shingle (low 6 bytes) -> (id, anchor count) entries
+    P:{n}:k:<group>          hash  skeleton 3-gram (low 6 bytes) -> (id, skeleton count) entries
+
+Sites, all under the tag {sites} (the count script touches two sites and their edge at once):
+
+    P:{sites}:counted        set   ids already counted
+    P:{sites} / :score       zset  site -> articles / stored farm score
+    P:{sites}:site:<site>    hash  sums: articles, copies, credited_copies, fast_copies,
+                                   copied, type:<copy type>, marker:<kind>, first_seen,
+                                   last_seen, version
+    ...:site:<site>:lags     zset  copy id -> lag behind its original, seconds
+    ...:site:<site>:hours    hash  clock hour -> articles
+    ...:site:<site>:sources / :copiers  zset  other site -> copies (the copy graph)
+    ...:site:<site>:copied   set   its article ids other sites copied
+    ...:site:<site>:examples list  its latest copies with their originals (the dossier)
+    P:{sites}:edge:<copier>|<source>  hash  copies, credited, lag_seconds (summed)
+
+Scans: P:scans (zset of scan ids) and P:scan:{<id>}:... (one tag per scan).
+"""
+
+from collections.abc import Sequence
+
+import xxhash
+
+from dedup.core.signatures import simhash_blocks
+
+SIMHASH_GROUP_SHIFT = 8  # a SimHash block value's top 8 bits name its group (256 a block)
+
+
+class Keys:
+    """The keys of one index, from its prefix, its shard count and how many top bits of an
+    index entry's hash name its group."""
+
+    def __init__(self, prefix: str, shards: int = 1, group_bits: int = 16) -> None:
+        self.prefix = prefix
+        self.shards = shards
+        self.group_bits = group_bits
+        self.meta = f"{prefix}:meta"
+
+    def shard_of_url(self, url: str) -> int:
+        return xxhash.xxh3_64_intdigest(url.encode()) % self.shards if self.shards > 1 else 0
+
+    def shard_of_id(self, doc_id: int) -> int:
+        return doc_id % self.shards
+
+    def _tag(self, shard: int) -> str:
+        return f"{self.prefix}:{{{shard}}}"
+
+    def next_id(self, shard: int) -> str:
+        return f"{self._tag(shard)}:next_id"
+
+    def urls(self, shard: int) -> str:
+        return f"{self._tag(shard)}:urls"
+
+    def seen(self, shard: int) -> str:
+        return f"{self._tag(shard)}:seen"
+
+    def article(self, doc_id: int) -> str:
+        return f"{self._tag(self.shard_of_id(doc_id))}:a:{doc_id}"
+
+    def band(self, shard: int, band: int, bucket: bytes) -> str:
+        group = int.from_bytes(bucket[:4], "big") >> (32 - self.group_bits)
+        return f"{self._tag(shard)}:l:{band}:{group:x}"
+
+    def simhash_block(self, shard: int, block: int, value: int) -> str:
+        return f"{self._tag(shard)}:s:{block}:{value >> SIMHASH_GROUP_SHIFT:02x}"
+
+    def anchor(self, shard: int, shingle: int) -> str:
+        return f"{self._tag(shard)}:x:{shingle >> (64 - self.group_bits):x}"
+
+    def skeleton(self, shard: int, gram: int) -> str:
+        return f"{self._tag(shard)}:k:{gram >> (64 - self.group_bits):x}"
+
+    def index_keys(
+        self,
+        shard: int,
+        buckets: Sequence[bytes],
+        simhash: int,
+        anchors: Sequence[int],
+        skeleton: Sequence[int],
+    ) -> list[str]:
+        """A shard's band groups, SimHash hashes, anchor groups and skeleton groups for these
+        entries, in the order every script takes them (`groups`)."""
+        names = [self.band(shard, band, bucket) for band, bucket in enumerate(buckets)]
+        names += [self.simhash_block(shard, i, v) for i, v in enumerate(simhash_blocks(simhash))]
+        names += [self.anchor(shard, a) for a in anchors]
+        names += [self.skeleton(shard, g) for g in skeleton]
+        return names
+
+    def records_pattern(self) -> str:
+        """A SCAN pattern matching every article record of this index, in every shard."""
+        return f"{self.prefix}:{{*}}:a:*"
+
+
+class SiteKeys:
+    """The keys of the per-site sums and the copy graph (one hash tag for all of them)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.base = f"{prefix}:{{sites}}"
+        self.by_size = self.base
+        self.by_score = f"{self.base}:score"
+        self.counted = f"{self.base}:counted"
+
+    def site(self, site: str) -> str:
+        return f"{self.base}:site:{site}"
+
+    def part(self, site: str, part: str) -> str:
+        """One of a site's keys besides its sums: lags, hours, sources, copiers, copied,
+        examples."""
+        return f"{self.site(site)}:{part}"
+
+    def edge(self, copier: str, source: str) -> str:
+        return f"{self.base}:edge:{copier}|{source}"
+
+
+class ScanKeys:
+    """The keys of one scan, under the index prefix (one hash tag: its scripts span them)."""
+
+    def __init__(self, prefix: str, scan_id: str) -> None:
+        self._base = f"{prefix}:scan:{{{scan_id}}}"
+        self.scan = self._base
+        self.results = f"{self._base}:results"
+        self.done = f"{self._base}:done"
+        self.attempts = f"{self._base}:attempts"
+
+    def chunk(self, number: int) -> str:
+        return f"{self._base}:chunk:{number}"
+
+    def lease(self, number: int) -> str:
+        return f"{self._base}:lease:{number}"
+
+    def leases_pattern(self) -> str:
+        """A SCAN pattern matching the leases of every chunk of this scan."""
+        return f"{self._base}:lease:*"
+
+
+def scans_index(prefix: str) -> str:
+    """The zset of every scan of an index: scan id -> created time."""
+    return f"{prefix}:scans"

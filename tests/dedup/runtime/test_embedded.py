@@ -1,0 +1,58 @@
+import os
+import signal
+import time
+from pathlib import Path
+
+import redis
+
+from dedup.runtime import connect
+from dedup.runtime.embedded import EmbeddedRedis
+
+
+def test_embedded_server_saves_on_stop_and_stays_up_for_other_processes(tmp_path: Path) -> None:
+    first = EmbeddedRedis(tmp_path)
+    client = connect(first.url)
+    client.set("dedup-test:k", "v")
+    client.close()
+    first.stop()
+    assert (tmp_path / "dedup.rdb").exists()
+
+    second = EmbeddedRedis(tmp_path)
+    client = connect(second.url)
+    assert client.get("dedup-test:k") == b"v"
+    other_process = redis.Redis.from_url(second.url, client_name="another-process")
+    assert other_process.ping()
+    client.close()
+    second.stop()
+    assert other_process.ping()  # not pulled from under the other process
+    other_process.close()
+
+    last = EmbeddedRedis(tmp_path)
+    socket = last.url.removeprefix("unix://")
+    last.stop()
+    assert not Path(socket).exists()  # stopped: redis removes its socket on exit
+
+
+def test_embedded_server_keeps_writes_in_its_append_only_file_without_periodic_snapshots(
+    tmp_path: Path,
+) -> None:
+    server = EmbeddedRedis(tmp_path)
+    client = connect(server.url)
+    assert client.config_get("save") == {"save": ""}  # a snapshot forks the whole data set
+    client.set("dedup-test:k", "v")
+    pid = int(client.info("server")["process_id"])
+    client.close()
+    os.kill(pid, signal.SIGKILL)  # no snapshot at exit: only the append-only file has it
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # gone once signalling it fails
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+
+    again = EmbeddedRedis(tmp_path)
+    client = connect(again.url)
+    assert client.get("dedup-test:k") == b"v"
+    client.close()
+    again.stop()
