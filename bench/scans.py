@@ -22,16 +22,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from rq import Queue, Worker
+from rq import Worker
 
 from bench.corpus import bench_redis, corpus_path, load_paragraphs, news_like_articles
-from bench.run import RESULTS, delete_keys
+from bench.run import RESULTS
 from dedup.config import Settings
-from dedup.detector import Detector
 from dedup.input import parse_line
-from dedup.runtime import connect, queue_client
-from dedup.store import ScanStore, SiteStore
-from workers.tasks import count_followup, queue_name, submit
+from dedup.runtime import open_runtime
+from dedup.scans import count_followup
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,19 +37,15 @@ REPO = Path(__file__).resolve().parents[1]
 def local_scan(url: str, lines: list[str]) -> float:
     """Articles per second of the local scan's loop: parse and validate, ingest, count the
     site figures."""
-    prefix = f"dedup-bench-{uuid.uuid4().hex[:6]}"
-    client = connect(url)
-    settings = Settings(redis_url=url, key_prefix=prefix)
-    detector = Detector(index_store(client, settings), settings)
-    sites = SiteStore(client, prefix)
-    started = time.perf_counter()
-    for number, line in enumerate(lines, 1):
-        item = parse_line(line, f"line {number}")
-        assert item.article is not None
-        count_followup(sites, detector.ingest(item.article))
-    rate = len(lines) / (time.perf_counter() - started)
-    delete_keys(client, f"{prefix}:*")
-    client.close()
+    settings = Settings(redis_url=url, key_prefix=f"dedup-bench-{uuid.uuid4().hex[:6]}")
+    with open_runtime(settings) as runtime:
+        started = time.perf_counter()
+        for number, line in enumerate(lines, 1):
+            item = parse_line(line, f"line {number}")
+            assert item.article is not None
+            count_followup(runtime.sites, runtime.detector.ingest(item.article))
+        rate = len(lines) / (time.perf_counter() - started)
+        runtime.drop()
     return rate
 
 
@@ -59,8 +53,6 @@ def queued_scan(url: str, lines: list[str], processes: int) -> float:
     """Articles per second of a scan run by `dedup worker --processes N`."""
     prefix = f"dedup-bench-{uuid.uuid4().hex[:6]}"
     settings = Settings(redis_url=url, key_prefix=prefix)
-    client = connect(url)
-    queue = Queue(queue_name(settings), connection=queue_client(settings, url, client))
     env = {
         **os.environ,
         "DEDUP_REDIS_URL": url,
@@ -72,22 +64,20 @@ def queued_scan(url: str, lines: list[str], processes: int) -> float:
         env=env,
         cwd=REPO,
     )
-    try:
-        while len(Worker.all(queue=queue)) < processes:
-            time.sleep(0.1)
-        scans = ScanStore(client, prefix, settings.scan_ttl_seconds)
-        started = time.perf_counter()
-        submit(iter(enumerate(lines, 1)), queue, scans, settings, "bench")
-        while (state := scans.get("bench")) is not None and state["status"] != "done":
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - started
-        assert state is not None, "the scan disappeared"
-        assert int(state["processed"]) == len(lines), state
-    finally:
-        pool.send_signal(signal.SIGTERM)
-        pool.wait(60)
-    delete_keys(client, f"{prefix}:*")
-    client.close()
+    with open_runtime(settings) as runtime:
+        try:
+            while len(Worker.all(queue=runtime.jobs.queue)) < processes:  # type: ignore[attr-defined]
+                time.sleep(0.1)
+            started = time.perf_counter()
+            state = runtime.scans.submit(iter(enumerate(lines, 1)))
+            while not (state := runtime.scans.state(state.id)).status.ended:
+                time.sleep(0.05)
+            elapsed = time.perf_counter() - started
+            assert state.processed == len(lines), state
+        finally:
+            pool.send_signal(signal.SIGTERM)
+            pool.wait(60)
+        runtime.drop()
     return len(lines) / elapsed
 
 

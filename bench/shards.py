@@ -18,7 +18,7 @@ from bench.run import delete_keys, script_usec
 from dedup.config import Settings
 from dedup.core.fingerprint import fingerprint
 from dedup.detector import ArticleInput, Detector
-from dedup.runtime import connect
+from dedup.runtime import connect, index_store
 
 
 def main() -> None:
@@ -61,7 +61,7 @@ def main() -> None:
                 f"{per_lookup / shards:.3f} |",
                 flush=True,
             )
-            delete_keys(client, f"{prefix}:*")
+            delete_keys(client, prefix)
         client.close()
 
 

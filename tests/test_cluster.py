@@ -6,6 +6,7 @@ the tests' plain Redis (DEDUP_QUEUE_URL).
 
 import socket
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,6 @@ import redis
 import redis.cluster
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from rq import SimpleWorker
 
 from api.main import create_app
 from dedup.cli import main
@@ -24,7 +24,7 @@ from dedup.errors import InvalidSettings
 from dedup.jobs import RqJobs
 from dedup.runtime import connect, index_store, open_runtime
 from dedup.runtime.localcluster import local_cluster
-from workers.tasks import installed
+from tests.conftest import run_queued_jobs
 
 
 @pytest.fixture(scope="module")
@@ -48,15 +48,9 @@ def on_cluster(cluster_url: str, redis_url: str, prefix: str, tmp_path: Path) ->
 def cluster_workers(on_cluster: Settings) -> Iterator[Any]:
     """Run the queued jobs in this process, as `dedup worker` would with these settings."""
     with open_runtime(on_cluster) as runtime:
-        jobs = runtime.jobs
-        assert isinstance(jobs, RqJobs)
-
-        def run() -> None:
-            with installed(runtime):
-                SimpleWorker([jobs.queue], connection=jobs.connection).work(burst=True)
-
-        yield run
-        jobs.empty()
+        yield partial(run_queued_jobs, runtime)
+        assert isinstance(runtime.jobs, RqJobs)
+        runtime.jobs.empty()
 
 
 def body(bbc: list[dict[str, Any]], n: int, url: str, wrap: str = "") -> dict[str, str]:
@@ -113,7 +107,7 @@ def test_every_master_holds_part_of_the_index(
     pattern = f"{on_cluster.key_prefix}:*"
     per_node = {
         node.port: sum(1 for _ in node.redis_connection.scan_iter(match=pattern))
-        for node in client.get_primaries()
+        for node in client.get_primaries()  # type: ignore[no-untyped-call]
     }
     client.close()
     assert len(per_node) == 3
@@ -163,7 +157,7 @@ def test_an_unreachable_cluster_is_exit_code_3_not_a_traceback(tmp_path: Path) -
 def test_a_story_copied_across_shards_keeps_its_original_within_the_budget(
     on_cluster: Settings, bbc: list[dict[str, Any]]
 ) -> None:
-    client = connect(on_cluster.redis_url)
+    client = connect(str(on_cluster.redis_url))
     detector = Detector(index_store(client, on_cluster), on_cluster)
     text = bbc[3]["text"]
     original = detector.ingest(ArticleInput(url="https://www.bbc.co.uk/b/3", text=text))

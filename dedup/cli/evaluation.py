@@ -1,8 +1,9 @@
 """Evaluation: `dedup eval build` (labelled sets from real articles), `eval run`, `eval sites`."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -23,19 +24,27 @@ def read_jsonl(path: Path, what: str) -> list[dict[str, Any]]:
         raise UsageError(f"{what} {path} is not UTF-8 JSON lines: {exc}") from exc
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def corpus_option(what: str) -> Callable[[F], F]:
+    """The --corpus option: a JSONL file of real articles."""
+    return click.option(
+        "--corpus",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_CORPUS,
+        show_default=True,
+        help=what,
+    )
+
+
 @click.group("eval")
 def eval_group() -> None:
     """Build labeled evaluation sets from real articles, and measure detection on them."""
 
 
 @eval_group.command("build")
-@click.option(
-    "--corpus",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_CORPUS,
-    show_default=True,
-    help="JSONL of articles (id, title, text).",
-)
+@corpus_option("JSONL of articles (id, title, text).")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -103,13 +112,7 @@ def eval_run(set_path: Path, json_path: Path | None, ablation: bool) -> None:
 
 
 @eval_group.command("sites")
-@click.option(
-    "--corpus",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_CORPUS,
-    show_default=True,
-    help="JSONL of articles (id, title, text, meta.category).",
-)
+@corpus_option("JSONL of articles (id, title, text, meta.category).")
 @click.option(
     "--split",
     type=click.Choice(["dev", "test"]),

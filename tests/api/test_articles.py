@@ -107,7 +107,7 @@ def test_a_copy_gets_its_original_and_passages_with_offsets_into_both_texts(
 
 
 def test_the_same_url_and_text_again_is_200_and_stores_nothing(
-    api: TestClient, bbc: list[dict[str, Any]], client_redis: "redis.Redis[bytes]", prefix: str
+    api: TestClient, bbc: list[dict[str, Any]], client_redis: redis.Redis, prefix: str
 ) -> None:
     first = post(api, "https://www.bbc.co.uk/news/c", bbc[32]["text"])
     before = prefix_keys(client_redis, prefix)
@@ -131,7 +131,7 @@ def test_the_same_url_with_another_text_is_409_naming_the_stored_id(
 
 
 def test_check_stores_nothing(
-    api: TestClient, bbc: list[dict[str, Any]], client_redis: "redis.Redis[bytes]", prefix: str
+    api: TestClient, bbc: list[dict[str, Any]], client_redis: redis.Redis, prefix: str
 ) -> None:
     post(api, "https://www.bbc.co.uk/news/e", bbc[35]["text"])
     before = prefix_keys(client_redis, prefix)

@@ -19,7 +19,7 @@ WORDS = " ".join(f"word{i}" for i in range(40))
 
 @pytest.fixture
 def guarded(
-    api: TestClient, client_redis: "redis.Redis[bytes]", prefix: str, bbc: list[dict[str, Any]]
+    api: TestClient, client_redis: redis.Redis, prefix: str, bbc: list[dict[str, Any]]
 ) -> Iterator[TestClient]:
     """An API with one article stored, checked unchanged after the test."""
     assert (
@@ -105,7 +105,7 @@ def test_bad_bodies_get_a_precise_error(
 
 
 def test_a_body_over_the_limit_is_413(
-    redis_url: str, prefix: str, tmp_path: Path, client_redis: "redis.Redis[bytes]"
+    redis_url: str, prefix: str, tmp_path: Path, client_redis: redis.Redis
 ) -> None:
     settings = Settings(
         redis_url=redis_url, key_prefix=prefix, data_dir=tmp_path, max_body_bytes=10_000

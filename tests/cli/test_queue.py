@@ -17,7 +17,7 @@ from tests.conftest import REPO, SEEDS
 
 
 @pytest.fixture
-def worker(env: dict[str, str], client_redis: "redis.Redis[bytes]") -> Iterator[None]:
+def worker(env: dict[str, str], client_redis: redis.Redis) -> Iterator[None]:
     """A real `dedup worker` process, yielded once its RQ worker listens on the queue."""
     process = subprocess.Popen(
         [sys.executable, "-m", "dedup.cli", "worker"], env={**os.environ, **env}, cwd=REPO

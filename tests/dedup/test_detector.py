@@ -103,7 +103,7 @@ def test_the_corpus_own_twins_are_reported_as_duplicates(
 
 
 def test_reingesting_the_same_url_and_text_stores_nothing(
-    detector: Detector, bbc: list[dict[str, Any]], client_redis: "redis.Redis[bytes]", prefix: str
+    detector: Detector, bbc: list[dict[str, Any]], client_redis: redis.Redis, prefix: str
 ) -> None:
     first = store(detector, "https://www.bbc.co.uk/news/4", bbc[13]["text"])
     before = prefix_keys(client_redis, prefix)
@@ -133,7 +133,7 @@ def test_a_copy_stored_later_shows_up_on_its_original(
 
 
 def test_delete_removes_the_article_from_every_index(
-    detector: Detector, bbc: list[dict[str, Any]], client_redis: "redis.Redis[bytes]", prefix: str
+    detector: Detector, bbc: list[dict[str, Any]], client_redis: redis.Redis, prefix: str
 ) -> None:
     store(detector, "https://www.bbc.co.uk/news/7", bbc[17]["text"])
     before = prefix_keys(client_redis, prefix)
@@ -156,7 +156,7 @@ def test_too_short_text_says_how_short_and_the_minimum(detector: Detector) -> No
 
 
 def test_index_built_with_other_parameters_is_refused(
-    client_redis: "redis.Redis[bytes]",
+    client_redis: redis.Redis,
     settings: Settings,
     detector: Detector,
     bbc: list[dict[str, Any]],
@@ -200,7 +200,7 @@ def test_candidates_below_the_bar_are_dropped(bbc: list[dict[str, Any]]) -> None
 
 
 def test_a_short_excerpt_is_found_through_the_anchor_path(
-    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+    client_redis: redis.Redis, settings: Settings, bbc: list[dict[str, Any]]
 ) -> None:
     text = max(bbc[200:260], key=lambda r: len(r["text"]))["text"]  # a long article
     cut = " ".join(text.split(" ")[: len(text.split(" ")) // 4])  # its first quarter
@@ -216,14 +216,14 @@ def test_a_short_excerpt_is_found_through_the_anchor_path(
     assert found[0] == []  # LSH alone does not see a 25% excerpt
 
 
-def verifying_four(client: "redis.Redis[bytes]", settings: Settings) -> Detector:
+def verifying_four(client: redis.Redis, settings: Settings) -> Detector:
     """A detector that verifies at most four candidates a query."""
     tuned = settings.model_copy(update={"max_verified": 4})
     return Detector(Store(client, settings.key_prefix), tuned)
 
 
 def test_a_story_copied_many_times_verifies_a_few_copies_and_still_finds_its_original(
-    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+    client_redis: redis.Redis, settings: Settings, bbc: list[dict[str, Any]]
 ) -> None:
     detector = verifying_four(client_redis, settings)
     text = bbc[40]["text"]
@@ -331,7 +331,7 @@ def test_the_cache_keeps_the_most_recently_used_articles(
 
 
 def test_the_budget_takes_dates_the_lookup_brought_and_reads_only_the_others(
-    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+    client_redis: redis.Redis, settings: Settings, bbc: list[dict[str, Any]]
 ) -> None:
     detector = verifying_four(client_redis, settings)
     day = datetime(2005, 3, 1, tzinfo=UTC)
@@ -363,7 +363,7 @@ def test_the_budget_takes_dates_the_lookup_brought_and_reads_only_the_others(
 
 
 def test_a_backfilled_original_stored_after_its_copies_is_still_found(
-    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+    client_redis: redis.Redis, settings: Settings, bbc: list[dict[str, Any]]
 ) -> None:
     detector = verifying_four(client_redis, settings)
     text = bbc[41]["text"]

@@ -19,14 +19,14 @@ class Clock:
         return self.now
 
 
-def used_bytes(client: "redis.Redis[bytes]", prefix: str) -> tuple[int, int]:
+def used_bytes(client: redis.Redis, prefix: str) -> tuple[int, int]:
     """(keys, summed MEMORY USAGE) under a prefix."""
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
     return len(keys), sum(int(client.memory_usage(k, samples=0) or 0) for k in keys)
 
 
 def test_memory_stays_flat_over_a_stream_with_a_retention_window(
-    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+    client_redis: redis.Redis, settings: Settings, bbc: list[dict[str, Any]]
 ) -> None:
     clock = Clock()
     tuned = settings.model_copy(update={"retention_days": 1 / 24, "evict_batch": 7})
@@ -74,7 +74,7 @@ def test_memory_stays_flat_over_a_stream_with_a_retention_window(
 
 def test_without_retention_nothing_is_evicted(
     detector: Detector,
-    client_redis: "redis.Redis[bytes]",
+    client_redis: redis.Redis,
     settings: Settings,
     bbc: list[dict[str, Any]],
 ) -> None:

@@ -13,26 +13,25 @@ from dedup.eval.synthetic import paraphrase, spin
 from dedup.store import Store
 
 
-def detector_with(
-    client: "redis.Redis[bytes]", settings: Settings, name: str, **changes: Any
-) -> Detector:
+def detector_with(client: redis.Redis, settings: Settings, name: str, **changes: Any) -> Detector:
     prefix = f"{settings.key_prefix}:{name}"
     tuned = settings.model_copy(update={"key_prefix": prefix, **changes})
     return Detector(Store(client, prefix), tuned)
 
 
 def test_a_heavily_spun_copy_is_found_by_the_skeleton_and_verified_by_sentences(
-    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+    client_redis: redis.Redis, settings: Settings, bbc: list[dict[str, Any]]
 ) -> None:
     text = bbc[40]["text"]
     spun, share = spin(text, 0.3, random.Random(3))
     assert share > 0.2  # as many as the synonym table allows
     found = {}
-    for name, changes in {
+    configurations: dict[str, dict[str, Any]] = {
         "all": {},
         "no-skeleton": {"skeleton_modulus": 0, "anchor_modulus": 0},
         "no-sentences": {"rewrite_verification": False},
-    }.items():
+    }
+    for name, changes in configurations.items():
         detector = detector_with(client_redis, settings, name, **changes)
         source = detector.ingest(ArticleInput(url="https://www.bbc.co.uk/s", text=text))
         result = detector.check(ArticleInput(url="https://spinner.example/s", text=spun))
@@ -95,7 +94,7 @@ def test_sentence_pairs_point_into_both_display_texts() -> None:
 
 
 def test_known_spun_phrases_are_unspun_before_shingling(
-    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+    client_redis: redis.Redis, settings: Settings, bbc: list[dict[str, Any]]
 ) -> None:
     extra = "\n\nThe Cold War still shapes the Middle East, a White House adviser said on Monday."
     original = bbc[43]["text"] + extra

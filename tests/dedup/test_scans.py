@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from rq import SimpleWorker
 from rq.job import Job, JobStatus
 
 from dedup.config import Settings
@@ -15,7 +14,7 @@ from dedup.jobs import RqJobs, chunk_job_id
 from dedup.runtime import Runtime, open_runtime
 from dedup.scans import MAX_ATTEMPTS, Scans
 from dedup.store import ScanStatus
-from workers.tasks import installed
+from tests.conftest import run_queued_jobs
 
 STEPS = ("chunk.started", "chunk.leased", "line.recorded", "chunk.done", "chunk.released")
 
@@ -34,14 +33,6 @@ def lines(bbc: list[dict[str, Any]], count: int, tag: str) -> Iterator[tuple[int
     for n in range(count):
         body = {"url": f"https://www.bbc.co.uk/{tag}/{n}", "text": bbc[300 + n]["text"]}
         yield n + 1, json.dumps(body)
-
-
-def run_jobs(runtime: Runtime) -> None:
-    """Every queued job of the runtime's queue, run here by a real RQ worker."""
-    jobs = runtime.jobs
-    assert isinstance(jobs, RqJobs)
-    with installed(runtime):
-        SimpleWorker([jobs.queue], connection=jobs.connection).work(burst=True)
 
 
 def reaper(runtime: Runtime, clock: Callable[[], datetime]) -> Scans:
@@ -73,7 +64,7 @@ def test_the_reaper_never_queues_again_a_chunk_a_live_worker_holds_at_any_step(
             requeued.append((name, later.reap()))
 
     parts.scans.on_step = at_step
-    run_jobs(parts)
+    run_queued_jobs(parts)
     assert set(seen) == set(STEPS)
     assert seen.count("chunk.done") == 3  # three chunks of two lines
     assert [r for r in requeued if r[1]] == []
@@ -92,7 +83,7 @@ def test_a_chunk_finishing_between_the_reapers_reads_is_not_queued_again(
     def finish_it_now(name: str, details: dict[str, Any]) -> None:
         if name == "reap.read" and not ran:  # the reaper has read the chunk as open, unleased
             ran.append(details["chunk"])
-            run_jobs(parts)  # ... and the worker finishes it before the reaper's next read
+            run_queued_jobs(parts)  # ... and the worker finishes it before the reaper's next read
 
     late.on_step = finish_it_now
     assert late.reap() == 0
@@ -123,7 +114,7 @@ def test_a_started_job_whose_worker_died_is_queued_again_and_runs_once(
     assert parts.scans.reap() == 1
     assert parts.scan_store.attempt(state.id, 0) == 2
     assert parts.jobs.chunk_job(state.id, 0, 1) is None  # the dead worker's job is gone
-    run_jobs(parts)
+    run_queued_jobs(parts)
     final = parts.scans.state(state.id)
     assert (final.status, final.processed, final.stored) == (ScanStatus.DONE, 2, 2)
     assert parts.store.count() == 2
@@ -155,7 +146,7 @@ def test_a_chunk_that_fails_every_time_fails_its_scan_after_max_attempts(
     rounds = 0
     while parts.scans.state(state.id).status is not ScanStatus.FAILED:
         assert rounds <= MAX_ATTEMPTS, "the scan never failed"
-        run_jobs(parts)  # RQ runs the job and its retries; each one fails
+        run_queued_jobs(parts)  # RQ runs the job and its retries; each one fails
         parts.scans.reap()  # the reaper queues the failed chunk again, or fails the scan
         rounds += 1
     final = parts.scans.state(state.id)

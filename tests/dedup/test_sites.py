@@ -5,10 +5,10 @@ from typing import Any
 import redis
 
 from dedup.config import Settings
-from dedup.runtime import Runtime
 from dedup.core.sites import SiteFigures, farm_score
 from dedup.eval.ecosystem import build
 from dedup.eval.evaluate import run_sites
+from dedup.runtime import Runtime
 
 
 def test_credit_keeps_a_republisher_out_of_the_farms() -> None:
@@ -44,7 +44,7 @@ def test_disguise_and_chrome_raise_the_score_with_their_reasons() -> None:
 
 
 def test_a_simulated_ecosystem_ranks_every_farm_above_every_other_site(
-    client_redis: "redis.Redis[bytes]",
+    client_redis: redis.Redis,
     settings: Settings,
     runtime: Runtime,
     bbc: list[dict[str, Any]],

@@ -100,7 +100,7 @@ def test_a_cancelled_scan_stores_nothing_more(
     api: TestClient,
     run_workers: Any,
     bbc: list[dict[str, Any]],
-    client_redis: "redis.Redis[bytes]",
+    client_redis: redis.Redis,
     settings: Settings,
 ) -> None:
     scan_id = api.post("/v1/scans", json={"articles": articles(bbc, 4, start=130)}).json()["id"]

@@ -6,10 +6,10 @@ from typing import Any
 import redis
 
 from dedup.config import Settings
-from dedup.runtime import Runtime
 from dedup.core.text import normalize
 from dedup.eval.evaluate import markdown, run
 from dedup.eval.synthetic import COPY_TYPES, build, excerpt, homoglyphs, spin, split_of
+from dedup.runtime import Runtime
 
 
 def test_splits_are_disjoint_and_every_copy_comes_after_its_dated_original(
@@ -50,7 +50,7 @@ def test_transformations_change_what_they_claim(bbc: list[dict[str, Any]]) -> No
 
 def test_a_small_run_scores_every_copy_type(
     bbc: list[dict[str, Any]],
-    client_redis: "redis.Redis[bytes]",
+    client_redis: redis.Redis,
     settings: Settings,
     runtime: Runtime,
     prefix: str,

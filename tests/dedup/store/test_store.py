@@ -14,13 +14,13 @@ from dedup.store import SiteStore
 from dedup.store.codecs import epoch_seconds
 
 
-def sharded(client: "redis.Redis[bytes]", settings: Settings, shards: int) -> Detector:
+def sharded(client: redis.Redis, settings: Settings, shards: int) -> Detector:
     tuned = settings.model_copy(update={"shards": shards})
     return Detector(index_store(client, tuned), tuned)
 
 
 def test_articles_spread_over_shards_and_copies_are_found_across_them(
-    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+    client_redis: redis.Redis, settings: Settings, bbc: list[dict[str, Any]]
 ) -> None:
     detector = sharded(client_redis, settings, 3)
     originals = [
@@ -45,7 +45,7 @@ def test_articles_spread_over_shards_and_copies_are_found_across_them(
 
 
 def test_deleting_and_evicting_leave_no_index_entry_in_any_shard(
-    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+    client_redis: redis.Redis, settings: Settings, bbc: list[dict[str, Any]]
 ) -> None:
     now = datetime(2005, 1, 1, tzinfo=UTC)
     tuned = settings.model_copy(update={"shards": 4, "retention_days": 1, "evict_batch": 5})
@@ -72,7 +72,7 @@ def test_deleting_and_evicting_leave_no_index_entry_in_any_shard(
 
 
 def test_an_index_of_an_earlier_layout_is_refused_with_what_to_do(
-    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+    client_redis: redis.Redis, settings: Settings, bbc: list[dict[str, Any]]
 ) -> None:
     client_redis.hset(f"{settings.key_prefix}:meta", mapping={"num_perm": "128", "bands": "9"})
     detector = Detector(index_store(client_redis, settings), settings)
@@ -85,7 +85,7 @@ def test_an_index_of_an_earlier_layout_is_refused_with_what_to_do(
 
 
 def test_another_shard_count_is_refused(
-    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+    client_redis: redis.Redis, settings: Settings, bbc: list[dict[str, Any]]
 ) -> None:
     sharded(client_redis, settings, 2).ingest(
         ArticleInput(url="https://a.example/1", text=bbc[0]["text"])
@@ -97,7 +97,7 @@ def test_another_shard_count_is_refused(
 
 
 def test_index_entries_are_fields_of_few_hashes_not_a_key_each(
-    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+    client_redis: redis.Redis, settings: Settings, bbc: list[dict[str, Any]]
 ) -> None:
     tuned = settings.model_copy(update={"index_group_bits": 6})  # 64 groups per kind
     detector = Detector(index_store(client_redis, tuned), tuned)
@@ -116,7 +116,7 @@ def test_index_entries_are_fields_of_few_hashes_not_a_key_each(
 
 
 def test_dates_are_published_else_first_seen_in_every_shard_and_none_when_gone(
-    client_redis: "redis.Redis[bytes]", settings: Settings, bbc: list[dict[str, Any]]
+    client_redis: redis.Redis, settings: Settings, bbc: list[dict[str, Any]]
 ) -> None:
     detector = sharded(client_redis, settings, 3)
     published = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
