@@ -17,7 +17,7 @@ from dedup.input import HTML_SUFFIXES, count_items, local_url, read_items
 from dedup.report import Scanned, describe_result, scan_report
 from dedup.runtime import Runtime, open_runtime
 from dedup.scans import count_followup
-from dedup.store import ScanState
+from dedup.store import ScanState, ScanStatus
 
 RESULTS_PAGE = 500
 
@@ -64,7 +64,7 @@ def scan(paths: tuple[Path, ...], passages: int, queued: bool) -> None:
         else:
             scanned, state = _scan_here(runtime, files), None
     click.echo(scan_report(scanned, time.perf_counter() - started))
-    if state is not None and state.status != "done":
+    if state is not None and state.status is not ScanStatus.DONE:
         raise ItemsFailed(
             f"scan {state.id} ended {state.status}: {state.error or 'see `dedup scan-status`'}"
         )

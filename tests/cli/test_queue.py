@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from rq import Queue, Worker
 
 from dedup.cli import main
+from dedup.jobs import queue_name
 from tests.conftest import REPO, SEEDS
 
 
@@ -22,7 +23,7 @@ def worker(env: dict[str, str], client_redis: redis.Redis) -> Iterator[None]:
     process = subprocess.Popen(
         [sys.executable, "-m", "dedup.cli", "worker"], env={**os.environ, **env}, cwd=REPO
     )
-    queue = Queue(f"dedup:{env['DEDUP_KEY_PREFIX']}", connection=client_redis)
+    queue = Queue(queue_name(env["DEDUP_KEY_PREFIX"]), connection=client_redis)
     deadline = time.monotonic() + 120  # a hang guard, not a speed limit
     while not Worker.all(queue=queue):
         assert process.poll() is None, "dedup worker exited during start-up"
