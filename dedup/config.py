@@ -63,14 +63,19 @@ class Settings(BaseSettings):
     evict_batch: int = Field(default=500, ge=1, le=100_000)
 
     max_body_bytes: int = Field(default=2_000_000, ge=1_000)
-    max_scan_bytes: int = Field(default=2_000_000_000, ge=1_000)
+    max_scan_bytes: int = Field(default=256 * 1024 * 1024, ge=1_000)  # one NDJSON upload
+    max_line_bytes: int = Field(default=2_000_000, ge=1_000)  # one line of an upload
+    body_timeout_seconds: float = Field(default=30.0, gt=0.0)  # a body slower than this: 408
     scan_chunk_size: int = Field(default=100, ge=1, le=10_000)
     scan_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     lease_seconds: int = Field(default=15, ge=3, le=3600)
-    html_timeout_seconds: float = Field(default=5.0, gt=0.0)
+    html_timeout_seconds: float = Field(default=5.0, gt=0.0)  # per page, from its start
+    html_workers: int = Field(default=2, ge=1, le=64)  # extraction processes per API process
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
+    trusted_hosts: str = "localhost,127.0.0.1,::1"  # Host names the API answers for ('*': any)
+    cors_origins: str = ""  # origins whose web pages may call the API ('' none: same origin)
 
     @model_validator(mode="after")
     def _min_words_fits_shingles(self) -> "Settings":
@@ -80,6 +85,14 @@ class Settings(BaseSettings):
                 f"({self.shingle_size}): a shorter text has no shingle"
             )
         return self
+
+    @property
+    def trusted_host_list(self) -> tuple[str, ...]:
+        return _names(self.trusted_hosts)
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return list(_names(self.cors_origins))
 
     def _pick(self, cls: type[P], prefix: str = "", **given: Any) -> P:
         """A core parameter dataclass whose fields are the settings `prefix + name`."""
@@ -101,6 +114,15 @@ class Settings(BaseSettings):
 
     def candidate_params(self) -> CandidateParams:
         return self._pick(CandidateParams)
+
+
+def _names(listed: str) -> tuple[str, ...]:
+    """A comma-separated setting as its items, lower case, blanks dropped.
+
+    >>> _names(" Localhost, 127.0.0.1 ,,")
+    ('localhost', '127.0.0.1')
+    """
+    return tuple(name.strip().lower() for name in listed.split(",") if name.strip())
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -28,6 +28,7 @@ from dedup.core.matching import (
 )
 from dedup.core.shingles import WordHashes
 from dedup.core.sites import Observation, farm_score, observe
+from dedup.core.text import unicode_problem
 from dedup.errors import ArticleNotFound, DedupError, InvalidArticle, UrlConflict
 from dedup.extract import HtmlExtractor, extract_html
 from dedup.store import SiteStore, Store
@@ -100,6 +101,10 @@ class Detector:
         """Extract, validate and fingerprint an input; the article gets id 0 (unassigned)."""
         if (given.text is None) == (given.html is None):
             raise InvalidArticle("send exactly one of 'text' or 'html'")
+        for name in ("url", "text", "html", "title", "site"):
+            value = getattr(given, name)
+            if isinstance(value, str) and (problem := unicode_problem(value)):
+                raise InvalidArticle(f"{name} {problem}")
         title, canonical_url, published_at = given.title, None, given.published_at
         if given.html is not None:
             extracted = (

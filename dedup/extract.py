@@ -1,16 +1,18 @@
 """Main text and metadata of an HTML page (trafilatura), in bounded time.
 
-`extract_html` is pure. `HtmlExtractor` runs it in a child process it can kill: trafilatura
+`extract_html` is pure. `HtmlExtractor` runs it in child processes it can kill: trafilatura
 takes minutes on some hostile pages (one tag with 200,000 attributes ran for over 120 s
 here), and a thread cannot be stopped.
 """
 
 import multiprocessing
-import multiprocessing.pool
 import threading
+from concurrent.futures import TimeoutError
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from pebble import ProcessExpired, ProcessPool
 
 from dedup.errors import InvalidArticle
 
@@ -64,49 +66,50 @@ def extract_html(html: str) -> Extracted:
 
 
 class HtmlExtractor:
-    """Runs `extract_html` in child processes and kills any that overrun the time limit."""
+    """Runs `extract_html` in a small pool of child processes (pebble). Each page's time
+    limit counts from when a process starts on it, and a page over its limit kills only
+    the process working on it (a new one takes its place): one client's hostile pages
+    cannot fail another client's ordinary ones, only make them wait for a free process."""
 
-    def __init__(self, timeout_seconds: float, processes: int = 1) -> None:
+    def __init__(self, timeout_seconds: float, processes: int = 2) -> None:
         self._timeout = timeout_seconds
         self._processes = processes
-        self._pool: multiprocessing.pool.Pool | None = None
+        self._pool: ProcessPool | None = None
         self._lock = threading.Lock()
 
-    def _get_pool(self) -> multiprocessing.pool.Pool:
+    def _get_pool(self) -> ProcessPool:
         with self._lock:
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
-                self._pool = context.Pool(self._processes)
+                self._pool = ProcessPool(max_workers=self._processes, context=context)
             return self._pool
 
     def extract(self, html: str) -> Extracted:
         """Extract the page, or raise InvalidArticle when it takes too long or fails."""
-        pool = self._get_pool()
-        pending = pool.apply_async(extract_html, (html,))
+        pending = self._get_pool().schedule(extract_html, args=(html,), timeout=self._timeout)
         try:
-            return pending.get(self._timeout)
-        except multiprocessing.TimeoutError:
-            self._kill(pool)
+            found: Extracted = pending.result()
+        except TimeoutError:
             raise InvalidArticle(
                 f"HTML extraction took longer than {self._timeout:g} s and was stopped; "
                 "the page is too complex: send its main text as 'text' instead"
             ) from None
+        except ProcessExpired as exc:  # the process died on this page (out of memory, ...)
+            raise InvalidArticle(
+                f"HTML extraction failed (its process ended with code {exc.exitcode}); "
+                "send the article's text as 'text' instead"
+            ) from exc
         except Exception as exc:  # trafilatura and lxml raise many types on broken markup
             raise InvalidArticle(
                 f"HTML could not be parsed ({type(exc).__name__}: {exc}); "
                 "send the article's text as 'text' instead"
             ) from exc
-
-    def _kill(self, pool: multiprocessing.pool.Pool) -> None:
-        with self._lock:
-            if self._pool is pool:
-                self._pool = None
-        pool.terminate()
+        return found
 
     def close(self) -> None:
         """Stop the child processes."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.terminate()
+            pool.stop()  # type: ignore[no-untyped-call]
             pool.join()

@@ -5,6 +5,7 @@ use it, so a line that fails in a scan fails the same way over HTTP.
 """
 
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,11 +16,15 @@ from urllib.parse import quote, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from dedup.core.article import ArticleInput
+from dedup.core.text import unicode_problem
 
 TEXT_SUFFIXES = (".txt",)
 HTML_SUFFIXES = (".html", ".htm")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 MANIFEST = "manifest.json"
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 class ArticleIn(BaseModel):
@@ -48,6 +53,26 @@ class ArticleIn(BaseModel):
     published_at: datetime | None = Field(
         default=None, description="ISO 8601; without a zone it is taken as UTC."
     )
+
+    @field_validator("url", "text", "html", "title", "site")
+    @classmethod
+    def _valid_unicode(cls, value: str | None) -> str | None:
+        problem = None if value is None else unicode_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("site")
+    @classmethod
+    def _site_name(cls, site: str | None) -> str | None:
+        if site is None:
+            return None
+        name = site.strip().lower()
+        if not name or _CONTROL.search(name):
+            raise ValueError(
+                f"must be a site name such as 'example.com' (no control characters), got {site!r}"
+            )
+        return name
 
     @field_validator("url")
     @classmethod
@@ -92,6 +117,62 @@ def describe(errors: Sequence[Mapping[str, Any]]) -> str:
         where = ".".join(str(p) for p in item.get("loc", ()) if p != "body") or "article"
         parts.append(f"{where}: {item.get('msg', 'invalid')}")
     return "; ".join(parts)
+
+
+class LineReader:
+    r"""Cuts a stream of bytes into numbered lines in linear time, without holding a line
+    longer than `max_line_bytes`: such a line becomes an item with a reason instead (its
+    bytes are dropped as they arrive), so one endless line costs memory of one limit.
+
+    >>> reader = LineReader(8)
+    >>> lines = [*reader.feed(b'{"a": 1}\nxx'), *reader.feed(b"yyyyyyyyy\nz"), *reader.end()]
+    >>> lines[0], lines[2]
+    ((1, b'{"a": 1}', None), (3, b'z', None))
+    >>> lines[1]
+    (2, b'', 'line is over 8 bytes (DEDUP_MAX_LINE_BYTES)')
+    """
+
+    def __init__(self, max_line_bytes: int) -> None:
+        self.max_line_bytes = max_line_bytes
+        self._pending = bytearray()
+        self._line = 0
+        self._too_long = False  # the current line is over the limit: drop it to its end
+
+    def feed(self, piece: bytes) -> Iterator[tuple[int, bytes, str | None]]:
+        """(number, raw line, problem or None) for each line this piece completes."""
+        start = 0
+        while (end := piece.find(b"\n", start)) >= 0:
+            yield self._close(piece[start:end])
+            start = end + 1
+        self._add(piece[start:])
+
+    def end(self) -> Iterator[tuple[int, bytes, str | None]]:
+        """The last line, if the stream did not end with a newline."""
+        if self._pending or self._too_long:
+            yield self._close(b"")
+
+    def _add(self, part: bytes) -> None:
+        if self._too_long:
+            return
+        if len(self._pending) + len(part) > self.max_line_bytes:
+            self._too_long = True
+            self._pending.clear()
+        else:
+            self._pending += part
+
+    def _close(self, tail: bytes) -> tuple[int, bytes, str | None]:
+        self._add(tail)
+        self._line += 1
+        if self._too_long:
+            self._too_long = False
+            return (
+                self._line,
+                b"",
+                f"line is over {self.max_line_bytes} bytes (DEDUP_MAX_LINE_BYTES)",
+            )
+        raw = bytes(self._pending)
+        self._pending.clear()
+        return self._line, raw, None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,9 @@ from typing import Protocol
 import redis
 from rq import Queue, Retry, Worker
 from rq.exceptions import NoSuchJobError
+from rq.executions import WORKER_EXECUTIONS_KEY_TEMPLATE, Execution
 from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
 
 from dedup.errors import QueueUnavailable
 
@@ -30,6 +32,9 @@ FOLLOWUP_JOB = "workers.tasks.followup"
 JOB_RETRIES = 3
 # With no worker running, follow-up jobs are dropped after a week instead of piling up.
 FOLLOWUP_WAIT_SECONDS = 7 * 24 * 3600
+# A follow-up explains one stored text (milliseconds); a worker that died in one is found by
+# RQ's own cleanup this long (plus RQ's 60 s) after it stopped beating.
+FOLLOWUP_TIMEOUT_SECONDS = 60
 RESULT_TTL_SECONDS = 3600
 FAILURE_TTL_SECONDS = 7 * 24 * 3600
 
@@ -74,6 +79,10 @@ class Jobs(Protocol):
 
     def has_workers(self) -> bool:
         """Whether any worker listens on the queue."""
+
+    def require(self) -> None:
+        """Nothing when work can be queued; InvalidSettings saying how to get a queue when
+        it cannot (it never calls Redis: a service starts while Redis is down)."""
 
 
 def chunk_job_id(scan_id: str, chunk: int, attempt: int) -> str:
@@ -128,6 +137,7 @@ class RqJobs:
                 str(article_id),
                 job_id=f"followup-{article_id}",
                 ttl=FOLLOWUP_WAIT_SECONDS,
+                job_timeout=FOLLOWUP_TIMEOUT_SECONDS,
                 result_ttl=600,
                 failure_ttl=FAILURE_TTL_SECONDS,
                 retry=Retry(max=JOB_RETRIES),
@@ -157,6 +167,51 @@ class RqJobs:
     def has_workers(self) -> bool:
         with _queue_errors():
             return bool(Worker.all(queue=self.queue))
+
+    def require(self) -> None:
+        return None
+
+    def recover(self, worker_name: str) -> int:
+        """Queue again the follow-ups a worker was running when it died (they count an
+        article once, so running one twice is harmless); forget the dead worker. Its scan
+        chunks are left to the reaper, whose lease rule knows when they are abandoned.
+        Returns how many jobs were queued again.
+
+        RQ 3 keeps a worker's running jobs as executions (`rq:worker:<name>:executions`,
+        entries `job_id:execution_id` of the started registry); RQ itself would find them
+        only when the execution's heartbeat expires and a maintenance round runs.
+        """
+        connection, queued = self.connection, 0
+        registry = StartedJobRegistry(queue=self.queue)
+        with _queue_errors():
+            members = connection.smembers(WORKER_EXECUTIONS_KEY_TEMPLATE.format(worker_name))
+            for composite in members:
+                key = composite.decode() if isinstance(composite, bytes) else str(composite)
+                execution = Execution.from_composite_key(key, connection)
+                try:
+                    job = Job.fetch(execution.job_id, connection=connection)
+                except NoSuchJobError:
+                    continue
+                if job.func_name != FOLLOWUP_JOB or job.get_status() != JobStatus.STARTED:
+                    continue
+                with connection.pipeline() as pipe:
+                    registry.remove_execution(execution, job, pipeline=pipe)
+                    execution.delete(job, pipe)
+                    pipe.execute()
+                self.queue.enqueue_job(job)
+                queued += 1
+            dead = Worker.find_by_key(
+                Worker.redis_worker_namespace_prefix + worker_name, connection=connection
+            )
+            if dead is not None:
+                dead.register_death()  # type: ignore[no-untyped-call]
+        return queued
+
+    def clean_abandoned(self) -> None:
+        """RQ's own cleanup of jobs whose worker stopped beating (any machine's workers):
+        each is retried if it has retries left."""
+        with _queue_errors():
+            StartedJobRegistry(queue=self.queue).cleanup()
 
     def empty(self) -> None:
         """Drop every job waiting on the queue (tests and evaluation runs)."""

@@ -30,6 +30,7 @@ from dedup.detector import Detector, Result, count_sites
 from dedup.errors import ArticleNotFound, DedupError, ScanFinished, ScanNotFound, StoreUnavailable
 from dedup.input import parse_line
 from dedup.jobs import Jobs, JobState
+from dedup.logs import incident_id
 from dedup.schemas import CheckOut
 from dedup.store import ScanLine, ScanState, ScanStatus, ScanStore, SiteStore
 
@@ -92,6 +93,7 @@ class Scans:
         self.settings = settings
         self.clock = clock
         self.on_step = on_step
+        self._scan = ""  # the scan whose chunk runs now (for the log)
 
     # -- reading and cancelling -----------------------------------------------------------
 
@@ -179,6 +181,7 @@ class Scans:
         items = with_store_retries(lambda: store.chunk_items(scan_id, chunk))
         if items is None:
             return {"skipped": 1}
+        self._scan = scan_id
         lines = [i.line for i in items]
         recorded = with_store_retries(lambda: store.recorded_lines(scan_id, lines))
         counts = {"processed": 0, "failed": 0}
@@ -213,22 +216,31 @@ class Scans:
 
     def _process(self, entry: ScanLine) -> tuple[dict[str, Any], bool, bool, bool]:
         """Ingest one line: (payload, ok, already_stored, has_copies). A line that cannot be
-        stored is a failed item with its reason, never a failed chunk."""
+        stored is a failed item with its reason, never a failed chunk: an unexpected error
+        (a bug) is logged under an id that the item's reason names."""
         line = entry.line
+
+        def failed(reason: str) -> tuple[dict[str, Any], bool, bool, bool]:
+            return {"line": line, "error": reason}, False, False, False
+
         if entry.error is not None:
-            return {"line": line, "error": entry.error}, False, False, False
+            return failed(entry.error)
         item = parse_line(entry.text, f"line {line}")
         if item.article is None:
-            return {"line": line, "error": item.error}, False, False, False
+            return failed(item.error or "not an article")
         article = item.article
         try:
             result = with_store_retries(lambda: self.detector.ingest(article))
+            with_store_retries(lambda: count_sites(self.sites, result))  # counted here
+            body = CheckOut.of(result).model_dump(mode="json")
         except StoreUnavailable:
             raise  # the job fails and RQ retries the chunk later
         except DedupError as exc:
-            return {"line": line, "error": str(exc)}, False, False, False
-        with_store_retries(lambda: count_sites(self.sites, result))  # a worker: counted here
-        body = CheckOut.of(result).model_dump(mode="json")
+            return failed(str(exc))
+        except Exception:
+            incident = incident_id()
+            log.exception("line %d of scan %s failed unexpectedly [%s]", line, self._scan, incident)
+            return failed(f"an unexpected error kept this line out; it is logged as [{incident}]")
         payload = {"line": line, "error": None, "created": result.created, **body}
         return payload, True, not result.created, bool(result.matches)
 
@@ -284,11 +296,11 @@ class Scans:
         article into its site's figures and, when its likely original is another site's
         article, add the copy edge site -> source. Runs once per article (counted once)."""
         try:
-            result = self.detector.matches(article_id)
+            result = with_store_retries(lambda: self.detector.matches(article_id))
         except ArticleNotFound:  # deleted (or evicted) before its follow-up ran
             log.info("follow-up of article %s skipped: it is no longer stored", article_id)
             return {"site": None, "source_site": None}
-        return count_followup(self.sites, result)
+        return with_store_retries(lambda: count_followup(self.sites, result))
 
 
 def count_followup(sites: SiteStore, result: Result) -> dict[str, str | None]:

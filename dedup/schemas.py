@@ -269,8 +269,17 @@ class HealthOut(BaseModel):
 
 
 class ErrorOut(BaseModel):
+    """Every error answer: its kind and what to do; a 422 adds the field errors, a 500 the
+    request id its log line carries."""
+
     error: str = Field(description="The kind of error, e.g. InvalidArticle.")
     detail: str = Field(description="What was wrong and how to fix it.")
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="422 only: each invalid field, as pydantic reports it."
+    )
+    request_id: str | None = Field(
+        default=None, description="500 only: the id of the log line that tells what happened."
+    )
 
 
 class SiteSummaryOut(BaseModel):

@@ -61,7 +61,15 @@ def client_redis(redis_url: str) -> Iterator[redis.Redis]:
 
 @pytest.fixture
 def settings(redis_url: str, prefix: str, tmp_path: Path) -> Settings:
-    return Settings(redis_url=redis_url, key_prefix=prefix, data_dir=tmp_path / "data")
+    return Settings(
+        redis_url=redis_url,
+        key_prefix=prefix,
+        data_dir=tmp_path / "data",
+        trusted_hosts=TEST_HOSTS,
+    )
+
+
+TEST_HOSTS = "localhost,127.0.0.1,::1,testserver"  # testserver: the host TestClient names
 
 
 class Clock:

@@ -24,7 +24,7 @@ from dedup.errors import InvalidSettings
 from dedup.jobs import RqJobs
 from dedup.runtime import connect, index_store, open_runtime
 from dedup.runtime.localcluster import local_cluster
-from tests.conftest import run_queued_jobs
+from tests.conftest import TEST_HOSTS, run_queued_jobs
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +36,7 @@ def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def on_cluster(cluster_url: str, redis_url: str, prefix: str, tmp_path: Path) -> Settings:
     return Settings(
+        trusted_hosts=TEST_HOSTS,
         redis_url=cluster_url,
         queue_url=redis_url,
         key_prefix=prefix,

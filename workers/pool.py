@@ -31,7 +31,13 @@ from workers.tasks import installed
 log = logging.getLogger(__name__)
 
 REAP_EVERY_SECONDS = 1.0
+CLEAN_EVERY_ROUNDS = 30  # RQ's cleanup of jobs abandoned by workers on any machine
 STOP_GRACE_SECONDS = 30.0  # a worker finishing its current chunk on SIGTERM
+
+
+def worker_name(pid: int) -> str:
+    """The RQ name of the worker in process `pid` of this machine."""
+    return f"dedup-{socket.gethostname()}-{pid}"
 
 
 def work(settings: Settings, burst: bool = False) -> None:
@@ -40,7 +46,7 @@ def work(settings: Settings, burst: bool = False) -> None:
     with open_runtime(settings) as runtime, installed(runtime):
         jobs = runtime.jobs
         assert isinstance(jobs, RqJobs), "open_runtime refuses a queue-less worker first"
-        name = f"dedup-{socket.gethostname()}-{os.getpid()}"
+        name = worker_name(os.getpid())
         SimpleWorker([jobs.queue], connection=jobs.connection, name=name).work(
             burst=burst, with_scheduler=False, logging_level=settings.log_level.upper()
         )
@@ -54,6 +60,7 @@ class Pool:
         self.processes = processes
         self._context = multiprocessing.get_context("spawn")
         self._children: list[BaseProcess] = []
+        self._unrecovered: set[str] = set()  # dead workers whose jobs Redis kept us from
         self._stopping = False
 
     def _spawn(self, settings: Settings) -> BaseProcess:
@@ -69,7 +76,7 @@ class Pool:
     def run(self) -> None:
         """Run until SIGTERM or SIGINT."""
         with open_runtime(self.settings) as runtime:
-            runtime.jobs.has_workers()  # a runtime without a queue says why, now
+            runtime.jobs.require()  # a runtime without a queue says why, now
             # The children join the Redis this process started (or was given).
             child_settings = self.settings.model_copy(update={"redis_url": runtime.redis_url})
             signal.signal(signal.SIGTERM, self._stop)
@@ -82,26 +89,46 @@ class Pool:
                     runtime.jobs.name,
                     runtime.redis_url,
                 )
+                rounds = 0
                 while not self._stopping:
-                    self._keep_alive(child_settings)
-                    self._housekeeping(runtime)
+                    self._keep_alive(runtime, child_settings)
+                    self._housekeeping(runtime, clean=rounds % CLEAN_EVERY_ROUNDS == 0)
+                    rounds += 1
                     time.sleep(REAP_EVERY_SECONDS)
             finally:
                 self._shutdown()
 
-    def _keep_alive(self, settings: Settings) -> None:
+    def _keep_alive(self, runtime: Runtime, settings: Settings) -> None:
+        """Start a new process for each one that died, and queue again the follow-ups the
+        dead ones were running (every round until Redis lets it)."""
         for index, child in enumerate(self._children):
-            if not child.is_alive():
-                log.warning(
-                    "worker process %d died (exit %s); starting another", child.pid, child.exitcode
-                )
-                self._children[index] = self._spawn(settings)
+            if child.is_alive():
+                continue
+            log.warning(
+                "worker process %d died (exit %s); starting another", child.pid, child.exitcode
+            )
+            if child.pid is not None:
+                self._unrecovered.add(worker_name(child.pid))
+            self._children[index] = self._spawn(settings)
+        if not isinstance(runtime.jobs, RqJobs):
+            return
+        for name in sorted(self._unrecovered):
+            try:
+                again = runtime.jobs.recover(name)
+            except StoreUnavailable as exc:
+                log.warning("could not recover the jobs of %s yet: %s", name, exc)
+                return
+            self._unrecovered.discard(name)
+            if again:
+                log.warning("queued again %d follow-up(s) %s was running", again, name)
 
     @staticmethod
-    def _housekeeping(runtime: Runtime) -> None:
+    def _housekeeping(runtime: Runtime, *, clean: bool) -> None:
         try:
             runtime.scans.reap()
             evict_expired(runtime.detector, runtime.sites)  # one bounded batch per round
+            if clean and isinstance(runtime.jobs, RqJobs):
+                runtime.jobs.clean_abandoned()
         except StoreUnavailable as exc:
             log.warning("reaper: %s", exc)
 

@@ -54,8 +54,9 @@ async def store_article(
     Site figures are updated afterwards by a worker job, off the request path."""
     work = partial(runtime.detector.ingest, article.to_input(), related=include_related)
     result = await detect(article, work)
-    if result.created:
-        runtime.jobs.queue_followup(result.article.id)
+    # Queued on a 200 too: a client retrying after an answer it lost (Redis went down between
+    # the store and the queue) must not leave its article uncounted. Counting is once per id.
+    runtime.jobs.queue_followup(result.article.id)
     created = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
     return json_response(CheckOut.of(result), created)
 

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import ScansDep
 from dedup.errors import InvalidArticle, ScanTooLarge
-from dedup.input import is_ndjson
+from dedup.input import LineReader, is_ndjson
 from dedup.schemas import ErrorOut, ResultsOut, ScanCreated, ScanIn, ScanOut
 
 router = APIRouter(prefix="/v1/scans", tags=["scans"])
@@ -41,7 +41,8 @@ async def create_scan(request: Request, scans: ScansDep) -> ScanCreated:
     settings = scans.settings
     if is_ndjson(request.headers.get("content-type", "").encode()):
         writer = await run_in_threadpool(scans.writer)
-        received, line, pending = 0, 0, b""
+        lines = LineReader(settings.max_line_bytes)
+        received = 0
         async for piece in request.stream():
             received += len(piece)
             if received > settings.max_scan_bytes:
@@ -50,13 +51,19 @@ async def create_scan(request: Request, scans: ScansDep) -> ScanCreated:
                     f"the upload is over {settings.max_scan_bytes} bytes "
                     "(DEDUP_MAX_SCAN_BYTES); split it into several scans"
                 )
-            *complete, pending = (pending + piece).split(b"\n")
-            for raw in complete:
-                line += 1
-                if writer.add(line, raw):
+            for number, raw, problem in lines.feed(piece):
+                full = (
+                    writer.add(number, raw)
+                    if problem is None
+                    else writer.add_failed(number, problem)
+                )
+                if full:
                     await run_in_threadpool(writer.flush)
-        if pending:
-            writer.add(line + 1, pending)
+        for number, raw, problem in lines.end():
+            if problem is None:
+                writer.add(number, raw)
+            else:
+                writer.add_failed(number, problem)
         state = await run_in_threadpool(writer.close)
     else:
         try:
@@ -65,8 +72,8 @@ async def create_scan(request: Request, scans: ScansDep) -> ScanCreated:
             raise InvalidArticle(
                 f'expected {{"articles": [...]}} or an NDJSON upload: {exc}'
             ) from exc
-        lines = ((n, json.dumps(article)) for n, article in enumerate(body.articles, 1))
-        state = await run_in_threadpool(scans.submit, lines)
+        articles = ((n, json.dumps(article)) for n, article in enumerate(body.articles, 1))
+        state = await run_in_threadpool(scans.submit, articles)
     return ScanCreated.of(state)
 
 

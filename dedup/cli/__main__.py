@@ -2,4 +2,5 @@
 
 from dedup.cli import main
 
-main()
+if __name__ == "__main__":  # not when multiprocessing's spawn re-imports it as __mp_main__
+    main()

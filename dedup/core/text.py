@@ -74,6 +74,25 @@ _SEPARATORS = re.compile(
 )
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unicode_problem(text: str) -> str | None:
+    """What keeps a string from being stored as UTF-8: a lone surrogate (JSON's "\\ud800"
+    passes any JSON parser and validator, and breaks UTF-8 encoding), or None.
+
+    >>> unicode_problem("fine"), unicode_problem("bad " + chr(0xD800))
+    (None, 'holds an unpaired surrogate (U+D800) at character 4; send valid Unicode text')
+    """
+    found = _SURROGATE.search(text)
+    if found is None:
+        return None
+    return (
+        f"holds an unpaired surrogate (U+{ord(found.group()):04X}) at character "
+        f"{found.start()}; send valid Unicode text"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Tokens:
     """The normalised words of a text and where each one stands in the display text."""

@@ -55,6 +55,9 @@ class NoQueue:
     def has_workers(self) -> bool:
         raise self._refuse()
 
+    def require(self) -> None:
+        raise self._refuse()
+
 
 def index_store(client: Client, settings: Settings) -> Store:
     """The index these settings name, on an open client."""
@@ -143,7 +146,7 @@ def open_runtime(settings: Settings) -> Iterator[Runtime]:
     """Connect to DEDUP_REDIS_URL, or start the embedded server; stop everything on exit."""
     embedded = None if settings.redis_url else EmbeddedRedis(settings.data_dir)
     url = settings.redis_url or embedded.url  # type: ignore[union-attr]
-    extractor = HtmlExtractor(settings.html_timeout_seconds)
+    extractor = HtmlExtractor(settings.html_timeout_seconds, settings.html_workers)
     client: Client | None = None
     queue: redis.Redis | None = None
     try:

@@ -14,7 +14,10 @@ Layout of shard n of an index under the prefix P (ids are integers; id % shards 
     P:{n}:x:<group>          hash  anchor shingle (low 6 bytes) -> (id, anchor count) entries
     P:{n}:k:<group>          hash  skeleton 3-gram (low 6 bytes) -> (id, skeleton count) entries
 
-Sites, all under the tag {sites} (the count script touches two sites and their edge at once):
+Sites, all under the tag {sites} (the count script touches two sites and their edge at once).
+A site name is the user's text: in a key it is written by `encode` (letters, digits, '.', '-'
+and '_' as they are, every other byte of its UTF-8 as %XX), so no two names, and no name and
+another name's key, ever share a key (`victim.example:lags` is `victim.example%3Alags`):
 
     P:{sites}:counted        set   ids already counted
     P:{sites} / :score       zset  site -> articles / stored farm score
@@ -38,6 +41,21 @@ import xxhash
 from dedup.core.signatures import simhash_blocks
 
 SIMHASH_GROUP_SHIFT = 8  # a SimHash block value's top 8 bits name its group (256 a block)
+_PLAIN = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
+
+
+def encode(text: str) -> str:
+    """A user's string as a part of a key name: ASCII letters, digits, '.', '-' and '_' as
+    they are, every other byte of its UTF-8 (':', '|', '{', '%', spaces, ...) as %XX. One to
+    one, and the result never holds a separator, so keys made of parts cannot collide.
+
+    >>> encode("bbc.co.uk"), encode("victim.example:lags"), encode("a|b{c}%")
+    ('bbc.co.uk', 'victim.example%3Alags', 'a%7Cb%7Bc%7D%25')
+    """
+    raw = text.encode("utf-8", "surrogatepass")
+    if all(byte in _PLAIN for byte in raw):
+        return text
+    return "".join(chr(byte) if byte in _PLAIN else f"%{byte:02X}" for byte in raw)
 
 
 class Keys:
@@ -115,7 +133,7 @@ class SiteKeys:
         self.counted = f"{self.base}:counted"
 
     def site(self, site: str) -> str:
-        return f"{self.base}:site:{site}"
+        return f"{self.base}:site:{encode(site)}"
 
     def part(self, site: str, part: str) -> str:
         """One of a site's keys besides its sums: lags, hours, sources, copiers, copied,
@@ -123,7 +141,7 @@ class SiteKeys:
         return f"{self.site(site)}:{part}"
 
     def edge(self, copier: str, source: str) -> str:
-        return f"{self.base}:edge:{copier}|{source}"
+        return f"{self.base}:edge:{encode(copier)}|{encode(source)}"
 
 
 class ScanKeys:

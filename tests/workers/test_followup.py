@@ -3,8 +3,12 @@
 from typing import Any
 
 from fastapi.testclient import TestClient
+from rq import SimpleWorker, Worker
+from rq.job import JobStatus
+from rq.registry import StartedJobRegistry
 
 from dedup.config import Settings
+from dedup.jobs import RqJobs
 from dedup.runtime import Runtime, connect
 from dedup.store import SiteStore
 from workers.tasks import followup, installed
@@ -59,3 +63,38 @@ def test_ingest_queues_site_figures_and_the_copy_edge(
     with installed(runtime):
         followup(copied["id"])  # a retried job changes nothing
     assert sites.figures("farm.example") == (farm, version)
+
+
+def test_a_follow_up_its_worker_died_in_is_queued_again_at_once(
+    api: TestClient,
+    run_workers: Any,
+    runtime: Runtime,
+    settings: Settings,
+    bbc: list[dict[str, Any]],
+) -> None:
+    stored = api.post(
+        "/v1/articles", json={"url": "https://www.bbc.co.uk/f/2", "text": bbc[141]["text"]}
+    )
+    assert stored.status_code == 201
+    jobs = runtime.jobs
+    assert isinstance(jobs, RqJobs)
+    # A worker takes the job, RQ's own steps, and its process is killed before it finishes.
+    dying = SimpleWorker([jobs.queue], connection=jobs.connection, name="dedup-test-dying")
+    dying.register_birth()
+    taken = dying.dequeue_job_and_maintain_ttl(timeout=1)
+    assert taken is not None
+    job, _ = taken
+    dying.prepare_execution(job)
+    dying.prepare_job_execution(job)
+    assert job.get_status() == JobStatus.STARTED
+    assert jobs.queue.count == 0
+
+    assert jobs.recover("dedup-test-dying") == 1
+    assert jobs.queue.count == 1  # back on the queue, not left STARTED for RQ's cleanup
+    assert StartedJobRegistry(queue=jobs.queue).count == 0
+    assert "dedup-test-dying" not in {w.name for w in Worker.all(queue=jobs.queue)}
+    run_workers()
+    counted, _ = SiteStore(connect(str(settings.redis_url)), settings.key_prefix).figures(
+        "bbc.co.uk"
+    )
+    assert counted.articles == 1

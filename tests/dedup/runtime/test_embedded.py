@@ -36,7 +36,7 @@ def test_embedded_server_saves_on_stop_and_stays_up_for_other_processes(tmp_path
 def test_embedded_server_keeps_writes_in_its_append_only_file_without_periodic_snapshots(
     tmp_path: Path,
 ) -> None:
-    server = EmbeddedRedis(tmp_path)
+    server = EmbeddedRedis(tmp_path, supervise=False)  # a new process will bring it back
     client = connect(server.url)
     assert client.config_get("save") == {"save": ""}  # a snapshot forks the whole data set
     client.set("dedup-test:k", "v")
@@ -56,3 +56,36 @@ def test_embedded_server_keeps_writes_in_its_append_only_file_without_periodic_s
     assert client.get("dedup-test:k") == b"v"
     client.close()
     again.stop()
+
+
+def test_a_killed_server_is_restarted_from_its_file_at_the_same_socket(tmp_path: Path) -> None:
+    server = EmbeddedRedis(tmp_path)
+    client = connect(server.url)  # a client that stays: it must find the server again
+    client.set("dedup-test:k", "v")
+    pid = server.pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30  # a hang guard, not a speed limit
+    while server.pid() in (None, pid):
+        assert time.monotonic() < deadline, "the supervisor never restarted the server"
+        time.sleep(0.05)
+    assert client.get("dedup-test:k") == b"v"  # same url, same data (its append-only file)
+    assert server.restarts == 1
+    client.close()
+    server.stop()
+    assert server.pid() is None
+
+
+def test_the_data_dir_and_the_servers_files_are_private(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    server = EmbeddedRedis(data)
+    client = connect(server.url)
+    client.set("dedup-test:k", "v")
+    client.close()
+    server.stop()
+    assert data.stat().st_mode & 0o777 == 0o700
+    files = [p for p in data.iterdir() if p.suffix in (".aof", ".rdb")]
+    assert {p.name for p in files} == {"appendonly.aof", "dedup.rdb"}
+    assert {p.name: p.stat().st_mode & 0o777 for p in files} == dict.fromkeys(
+        ("appendonly.aof", "dedup.rdb"), 0o600
+    )
