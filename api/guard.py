@@ -27,7 +27,7 @@ _GOOD_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
 JSON_TYPES = (b"application/json",)
 NDJSON_TYPES = (b"application/x-ndjson", b"application/ndjson", b"application/jsonl")
 STREAMED_PATHS = ("/v1/scans",)  # NDJSON uploads these routes read line by line themselves
-WITH_BODY = ("POST", "PUT", "PATCH")
+WITH_BODY = ("POST",)  # the only method with a body here; others go to routing (405)
 
 
 def media_type(headers: dict[bytes, bytes]) -> bytes:
@@ -66,7 +66,7 @@ def host_allowed(host: str, trusted: tuple[str, ...]) -> bool:
 
 
 def error_body(status: int, error: str, detail: str, **extra: Any) -> bytes:
-    return json.dumps({"error": error, "detail": detail, **extra}).encode()
+    return json.dumps({"error": error, "detail": detail, **extra}, separators=(",", ":")).encode()
 
 
 async def send_error(send: Send, status: int, error: str, detail: str, **extra: Any) -> None:

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     max_scan_bytes: int = Field(default=256 * 1024 * 1024, ge=1_000)  # one NDJSON upload
     max_line_bytes: int = Field(default=2_000_000, ge=1_000)  # one line of an upload
     body_timeout_seconds: float = Field(default=30.0, gt=0.0)  # a body slower than this: 408
+    header_timeout_seconds: float = Field(default=10.0, gt=0.0)  # a request head slower: closed
+    max_connections: int = Field(default=1000, ge=1)  # per API process; 503 beyond
     scan_chunk_size: int = Field(default=100, ge=1, le=10_000)
     scan_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     lease_seconds: int = Field(default=15, ge=3, le=3600)

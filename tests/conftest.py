@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,14 @@ def run_queued_jobs(runtime: Runtime) -> None:
     assert isinstance(jobs, RqJobs)
     with installed(runtime):
         SimpleWorker([jobs.queue], connection=jobs.connection).work(burst=True)
+
+
+@pytest.fixture
+def run_workers(runtime: Runtime) -> Iterator[Callable[[], None]]:
+    """Run every queued job of this test's queue in this process, on the test's runtime."""
+    yield partial(run_queued_jobs, runtime)
+    assert isinstance(runtime.jobs, RqJobs)
+    runtime.jobs.empty()
 
 
 def fingerprint_params(**changes: Any) -> FingerprintParams:

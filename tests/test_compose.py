@@ -47,3 +47,14 @@ def test_every_setting_compose_passes_is_a_real_setting() -> None:
         assert set(environment) <= known, f"{name}: {set(environment) - known}"
         Settings(**{k.removeprefix("DEDUP_").lower(): v for k, v in environment.items()})
     assert "Dockerfile" in [p.name for p in REPO.iterdir()]
+
+
+def test_compose_redis_needs_a_password_and_the_api_is_published_on_loopback_only() -> None:
+    redis = services()["redis"]
+    command = redis["command"]
+    assert command[command.index("--requirepass") + 1].startswith("${DEDUP_REDIS_PASSWORD:?")
+    for name in ("api", "worker"):
+        assert services()[name]["environment"]["DEDUP_REDIS_URL"].startswith(
+            "redis://:${DEDUP_REDIS_PASSWORD}@redis:"
+        )
+    assert services()["api"]["ports"] == ["127.0.0.1:8000:8000"]

@@ -20,8 +20,8 @@ SiteName = Annotated[
     Path(
         min_length=1,
         max_length=253,
-        pattern=r"^[A-Za-z0-9.-]+$",
-        description="The site as articles name it: a host without 'www.'.",
+        description="The site as articles name it (usually a host without 'www.'; any text "
+        "an article gave as its site, percent-encoded in the path).",
     ),
 ]
 

@@ -56,22 +56,22 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="Interface to listen on [DEDUP_API_HOST].")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port [DEDUP_API_PORT].")
-def serve(host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes sharing the port (one per core uses every core).",
+)
+def serve(host: str | None, port: int | None, workers: int) -> None:
     """Run the REST API (OpenAPI docs at /docs).
 
-    Example: dedup serve --port 8000
+    Example: dedup serve --port 8000 --workers 2
     """
-    import uvicorn
-
-    from api.main import create_app
+    from api.server import serve as run_server
 
     config = settings()
-    uvicorn.run(
-        create_app(config),
-        host=host or config.api_host,
-        port=port or config.api_port,
-        log_level=config.log_level.lower(),
-    )
+    run_server(config, host or config.api_host, port or config.api_port, workers)
 
 
 @main.command()

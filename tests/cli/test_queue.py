@@ -1,11 +1,14 @@
 """dedup scan --queue, dedup scans and dedup scan-status with a real worker process."""
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -62,3 +65,20 @@ def test_scan_status_of_an_unknown_scan_exits_1(env: dict[str, str]) -> None:
     result = CliRunner().invoke(main, ["scan-status", "nosuchscan"], env=env)
     assert result.exit_code == 1
     assert "Error: no scan with id 'nosuchscan'" in result.output
+
+
+def test_a_queued_scan_of_jsonl_gives_each_line_its_urls_site_like_a_local_scan(
+    env: dict[str, str], worker: None, tmp_path: Path, bbc: list[dict[str, Any]]
+) -> None:
+    """`--queue` once sent every line with site 'local' instead of its url's host."""
+    dump = tmp_path / "feed.jsonl"
+    rows = [
+        {"url": "https://www.bbc.co.uk/q/1", "text": bbc[260]["text"]},
+        {"url": "https://farm.example/q/2", "text": bbc[261]["text"], "site": "named.example"},
+    ]
+    dump.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    queued = CliRunner().invoke(main, ["scan", "--queue", str(dump)], env=env)
+    assert queued.exit_code == 0, queued.output
+    assert "(bbc.co.uk, id " in queued.output
+    assert "(named.example, id " in queued.output
+    assert "(local, id " not in queued.output

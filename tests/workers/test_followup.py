@@ -80,7 +80,7 @@ def test_a_follow_up_its_worker_died_in_is_queued_again_at_once(
     assert isinstance(jobs, RqJobs)
     # A worker takes the job, RQ's own steps, and its process is killed before it finishes.
     dying = SimpleWorker([jobs.queue], connection=jobs.connection, name="dedup-test-dying")
-    dying.register_birth()
+    dying.register_birth()  # type: ignore[no-untyped-call]
     taken = dying.dequeue_job_and_maintain_ttl(timeout=1)
     assert taken is not None
     job, _ = taken
