@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from dedup.core.candidates import CandidateParams
 from dedup.core.fingerprint import FingerprintParams
 from dedup.core.matching import MatchParams
+from dedup.core.reuse import default_model
 from dedup.core.rewrite import RewriteRule
 from dedup.core.score import Thresholds
 from dedup.errors import InvalidSettings
@@ -42,7 +43,8 @@ class Settings(BaseSettings):
     lsh_threshold: float = Field(default=0.8, gt=0.0, lt=1.0)  # chosen on the dev split
     shingle_size: int = Field(default=5, ge=1, le=12)
     min_words: int = Field(default=20, ge=1)
-    anchor_modulus: int = Field(default=24, ge=0, le=4096)  # chosen on the dev split
+    anchor_modulus: int = Field(default=8, ge=0, le=4096)  # sparsest 3-gram sampling; 2^k
+    anchor_target: int = Field(default=64, ge=1, le=10_000)  # anchors a text aims for
     anchor_cap: int = Field(default=64, ge=1)
     min_anchor_hits: int = Field(default=1, ge=1)
     max_candidates: int = Field(default=100, ge=1, le=10_000)
@@ -58,6 +60,7 @@ class Settings(BaseSettings):
     rewrite_min_similarity: float = Field(default=0.5, gt=0.0, le=1.0)
     rewrite_min_explained: float = Field(default=0.6, gt=0.0, le=1.0)
     rewrite_min_order: float = Field(default=0.5, ge=0.0, le=1.0)
+    min_reuse: float | None = Field(default=None, gt=0.0, lt=1.0)  # None: the fitted rule
 
     retention_days: float = Field(default=0.0, ge=0.0)  # 0: keep every article forever
     evict_batch: int = Field(default=500, ge=1, le=100_000)
@@ -78,6 +81,16 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     trusted_hosts: str = "localhost,127.0.0.1,::1"  # Host names the API answers for ('*': any)
     cors_origins: str = ""  # origins whose web pages may call the API ('' none: same origin)
+
+    @model_validator(mode="after")
+    def _anchor_modulus_is_a_power_of_two(self) -> "Settings":
+        modulus = self.anchor_modulus
+        if modulus and modulus & (modulus - 1):
+            raise ValueError(
+                f"anchor_modulus ({modulus}) must be 0 or a power of two: texts of different "
+                "lengths then always agree on the anchors they share"
+            )
+        return self
 
     @model_validator(mode="after")
     def _min_words_fits_shingles(self) -> "Settings":
@@ -107,11 +120,13 @@ class Settings(BaseSettings):
 
     def match_params(self) -> MatchParams:
         """What verification needs: fingerprint, copy bar, passages, sentence pairing."""
+        model = default_model()
         return self._pick(
             MatchParams,
             fingerprint=self.fingerprint_params(),
             thresholds=self._pick(Thresholds),
             rewrite=self._pick(RewriteRule, prefix="rewrite_"),
+            reuse=model if self.min_reuse is None else model.with_threshold(self.min_reuse),
         )
 
     def candidate_params(self) -> CandidateParams:

@@ -20,6 +20,7 @@ from dedup.core.fingerprint import Fingerprint, fingerprint
 from dedup.core.markers import find_markers
 from dedup.core.matching import (
     UNSTORED_ID,
+    Assessment,
     DerivedCache,
     Result,
     attribute,
@@ -72,6 +73,8 @@ class Detector:
         self.params = settings.match_params()
         self.candidate_params = settings.candidate_params()
         self.hashes = WordHashes()  # word hashes of this process, shared by both sides
+        # Sees every candidate's assessment (bench.fit_reuse collects training pairs here).
+        self.observe: Callable[[list[Assessment]], None] | None = None
         self.derived = DerivedCache(settings.verify_cache, self.hashes)
         self._index_checked = False
 
@@ -89,6 +92,7 @@ class Detector:
                 "rows": str(lsh.rows),
                 "shingle_size": str(params.shingle_size),
                 "anchor_modulus": str(params.anchor_modulus),
+                "anchor_target": str(params.anchor_target),
                 "skeleton_modulus": str(params.skeleton_modulus),
                 "spin_normalisation": str(params.spin_normalisation),
             }
@@ -134,6 +138,7 @@ class Detector:
             buckets=found.buckets,
             anchors=found.anchors,
             skeleton=found.skeleton,
+            anchor_grams=found.anchor_grams,
             skeleton_set=tuple(found.skeleton_set.tolist()),
         )
         return article, found
@@ -259,14 +264,20 @@ class Detector:
         related: bool = False,
     ) -> Result:
         ranked = rank(
-            lookup, article.id, len(found.anchors), len(found.skeleton), self.candidate_params
+            lookup, article.id, found.anchor_grams, len(found.skeleton), self.candidate_params
         )
         candidate_ids, unverified = budget(
             ranked, lookup.near_times, self.candidate_params.max_verified, self.store.dates
         )
         candidates = [a for a in self.store.fetch(candidate_ids) if a is not None]
         matches = verify(
-            article.text, found, candidates, self.params, related=related, cache=self.derived
+            article.text,
+            found,
+            candidates,
+            self.params,
+            related=related,
+            cache=self.derived,
+            observe=self.observe,
         )
         markers = tuple(find_markers(article.text))
         this = Party(

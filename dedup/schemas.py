@@ -12,6 +12,7 @@ from dedup.core.copytype import CopyType
 from dedup.core.markers import Marker
 from dedup.core.matching import UNSTORED_ID, Match, Result
 from dedup.core.rewrite import SentencePair
+from dedup.core.score import Relation
 from dedup.core.sites import Edge, FarmScore, SiteFigures, share
 from dedup.dossier import Dossier, ExampleCopy
 from dedup.input import ArticleIn as ArticleIn
@@ -124,13 +125,27 @@ class MatchOut(BaseModel):
     title: str | None
     published_at: datetime | None
     first_seen_at: datetime
-    relation: Literal["duplicate", "near_duplicate", "excerpt", "contains", "related"] = Field(
-        description="'related' (only with include_related=true): not a copy, but the two "
-        "share names in order or a sentence, as independent reports of one event do."
+    relation: Relation = Field(
+        description="duplicate, near_duplicate, excerpt (this text mostly inside the match), "
+        "contains (the match mostly inside this), partial (part of one reused in the other), "
+        "or 'related' (only with include_related=true): not a copy, but the two share names "
+        "in order or a few phrases, as independent reports of one event do."
     )
-    verified_by: Literal["shingles", "sentences", "none"] = Field(
-        description="What passed the bar: shared word 5-grams, or paired sentences (a "
-        "rewrite); 'none' for related articles."
+    verified_by: Literal["shingles", "reuse", "none"] = Field(
+        description="What passed the bar: shared word 5-grams (verbatim text), or the reuse "
+        "model (rewrites, partial reuse); 'none' for related articles."
+    )
+    reuse: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="How likely one text is derived from the other (calibrated on labelled "
+        "real reuse: among pairs scored 0.8, about 80% are derived); 1.0 for verbatim copies.",
+    )
+    coverage: float = Field(
+        description="Share of this article's words inside the passages shared with the match."
+    )
+    match_coverage: float = Field(
+        description="Share of the match's words inside the passages shared with this article."
     )
     copy_type: CopyType | None = Field(
         description="The kind of copy of the pair's copy (the side that is not the original); "
@@ -152,6 +167,9 @@ class MatchOut(BaseModel):
             first_seen_at=article.first_seen_at,
             relation=match.relation,
             verified_by=match.verified_by,
+            reuse=match.reuse,
+            coverage=match.coverage[0],
+            match_coverage=match.coverage[1],
             copy_type=match.copy_type,
             scores=ScoresOut(
                 jaccard=scores.jaccard,

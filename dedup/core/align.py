@@ -1,8 +1,12 @@
 """Shared passages of two texts, aligned, with character offsets into both display texts.
 
-Seed and extend: every shingle the two texts share is a seed; each seed grows into the
-longest run of equal words on its diagonal; runs are then taken longest first, trimmed so no
-word of either text is used twice (greedy string tiling).
+Seed, extend, merge, filter (the scheme of the best PAN text-alignment systems): every word
+3-gram the two texts share that holds a content word is a seed; each seed grows into the
+longest run of equal words on its diagonal; runs that follow one another in both texts with
+gaps of at most `gap` words (an edit: a word swapped, a clause inserted) are merged into one
+passage; passages shorter than `min_words` are dropped; the rest are taken longest first so
+that no word of either text is used twice. A verbatim copy gives one passage; a rewrite that
+keeps most phrases gives passages spanning its edits.
 """
 
 from dataclasses import dataclass
@@ -31,7 +35,15 @@ class Alignment:
     """All shared passages, longest first, and how many words they cover."""
 
     passages: tuple[Passage, ...]
-    shared_words: int
+    shared_words: int  # words of this text inside the passages
+    match_words: int = 0  # words of the match inside them
+
+    def coverage(self, this_words: int, match_words: int) -> tuple[float, float]:
+        """The share of each text's words inside the passages."""
+        return (
+            round(self.shared_words / this_words, 4) if this_words else 0.0,
+            round(self.match_words / match_words, 4) if match_words else 0.0,
+        )
 
 
 def _runs(
@@ -119,6 +131,33 @@ def _free_span(
     return best_offset, best_size
 
 
+GAP_WORDS = 4  # an edit this long (or shorter) inside a passage keeps it one passage
+
+
+def _chains(runs: list[tuple[int, int, int]], gap: int) -> list[tuple[int, int, int, int]]:
+    """Runs (i, j, length) merged into chains (i0, i1, j0, j1): a run joins the chain it
+    follows in both texts, with at most `gap` words skipped on either side and the two
+    texts' skips differing by at most `gap` (the passage stays on its diagonal).
+
+    >>> _chains([(0, 0, 5), (7, 6, 4), (30, 3, 6)], 4)
+    [(0, 11, 0, 10), (30, 36, 3, 9)]
+    """
+    chains: list[list[int]] = []
+    for i, j, length in sorted(runs):
+        best = None
+        for chain in chains[-16:]:  # recent chains: passages rarely interleave further back
+            skip_i, skip_j = i - chain[1], j - chain[3]
+            follows = 0 <= skip_i <= gap and 0 <= skip_j <= gap and abs(skip_i - skip_j) <= gap
+            if follows and (best is None or skip_i + skip_j < best[0]):
+                best = (skip_i + skip_j, chain)
+        if best is None:
+            chains.append([i, i + length, j, j + length])
+        else:
+            chain = best[1]
+            chain[1], chain[3] = max(chain[1], i + length), max(chain[3], j + length)
+    return [(a, b, c, d) for a, b, c, d in chains]
+
+
 def align(
     this: Tokens,
     this_shingles: Hashes,
@@ -127,30 +166,42 @@ def align(
     *,
     shingle_size: int,
     min_words: int,
+    gap: int = GAP_WORDS,
+    seedable: np.ndarray | None = None,
 ) -> Alignment:
     """The shared passages of at least `min_words` words, longest first.
 
-    `*_shingles` are the shingle hashes in text order (one per position) of the same tokens.
+    `*_shingles` are the word n-gram hashes in text order (one per position) of the same
+    tokens, n = `shingle_size`; `seedable` marks this text's n-grams that may seed (those
+    holding a content word: "of the" alone says nothing). Passages merge runs across edits
+    of up to `gap` words.
     """
-    runs = _runs(this, this_shingles, match, match_shingles, shingle_size)
-    runs.sort(key=lambda run: (-run[2], run[0]))
+    grams = this_shingles
+    if seedable is not None and len(grams) and not seedable.all():
+        grams = grams.copy()  # a stopword-only gram gets a value no other gram has
+        grams[~seedable] = np.arange(int((~seedable).sum()), dtype=np.uint64) ^ np.uint64(
+            0xA5A5_A5A5_A5A5_A5A5
+        )
+    runs = _runs(this, grams, match, match_shingles, shingle_size)
+    chains = _chains(runs, gap) if gap > 0 else [(i, i + n, j, j + n) for i, j, n in runs]
+    chains.sort(key=lambda c: (-(c[1] - c[0]), c[0]))
     used_a, used_b = bytearray(len(this)), bytearray(len(match))
     passages: list[Passage] = []
-    for i, j, length in runs:
-        offset, size = _free_span(i, j, length, used_a, used_b)
-        if size < min_words:
+    matched = 0
+    for i0, i1, j0, j1 in chains:
+        if i1 - i0 < min_words or used_a.find(1, i0, i1) >= 0 or used_b.find(1, j0, j1) >= 0:
             continue
-        i, j = i + offset, j + offset
-        used_a[i : i + size] = b"\x01" * size
-        used_b[j : j + size] = b"\x01" * size
+        used_a[i0:i1] = b"\x01" * (i1 - i0)
+        used_b[j0:j1] = b"\x01" * (j1 - j0)
+        matched += j1 - j0
         passages.append(
             Passage(
-                words=size,
-                start=this.starts[i],
-                end=this.ends[i + size - 1],
-                match_start=match.starts[j],
-                match_end=match.ends[j + size - 1],
+                words=i1 - i0,
+                start=this.starts[i0],
+                end=this.ends[i1 - 1],
+                match_start=match.starts[j0],
+                match_end=match.ends[j1 - 1],
             )
         )
     passages.sort(key=lambda p: (-p.words, p.start))
-    return Alignment(tuple(passages), sum(p.words for p in passages))
+    return Alignment(tuple(passages), sum(p.words for p in passages), matched)

@@ -13,10 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Anchor-only candidates whose estimated containment (shared anchors / anchors) is under this
-# both ways are not verified: well under the 0.5 bar, to leave room for sampling noise.
+# Skeleton-only candidates whose estimated overlap (shared anchors / anchors) is under this
+# both ways are not verified.
 ANCHOR_PREFILTER = 0.25
 ANCHOR_ESTIMATE_MIN = 3  # with this few anchors the estimate is too noisy to drop anything
+# Anchor (word 3-gram) candidates whose estimated containment either way is under this are
+# not verified: real rewrites share 0.15 and more of their 3-grams (a wholly derived paper
+# article a median 0.39 of its wire source's), and the estimate is noisy.
+GRAM_PREFILTER = 0.06
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +62,47 @@ class Lookup:
 
 @dataclass(frozen=True, slots=True)
 class CandidateParams:
-    """How many candidates to take and verify (the `DEDUP_*` settings of the same names)."""
+    """How many candidates to take and verify, and how anchors sample a text (the
+    `DEDUP_*` settings of the same names)."""
 
     min_anchor_hits: int
     min_skeleton_hits: int
     max_candidates: int
     max_verified: int
+    anchor_modulus: int
+    anchor_target: int
+
+
+def moduli(grams: np.ndarray, largest: int, target: int) -> np.ndarray:
+    """`fingerprint.modulus_for` of many texts at once (their 3-gram counts).
+
+    >>> moduli(np.array([40, 64, 65, 300, 5000]), 8, 64).tolist()
+    [1, 1, 2, 8, 8]
+    """
+    ratio = np.maximum(grams / target, 1.0)
+    found: np.ndarray = np.minimum(2 ** np.ceil(np.log2(ratio)), max(largest, 1))
+    return found.astype(np.int64)
+
+
+def gram_shares(tally: Tally, query_grams: int, params: CandidateParams) -> np.ndarray:
+    """Per id of an anchor tally: its estimated 3-gram containment, the larger way. Two texts
+    share a 3-gram as an anchor when it is 0 mod the larger of their moduli, so each hit
+    stands for about that many shared 3-grams.
+
+    >>> t = Tally(np.array([7, 8]), np.array([3, 1]), np.array([400, 60]))
+    >>> p = CandidateParams(1, 2, 100, 8, 8, 64)
+    >>> gram_shares(t, 120, p).round(3).tolist()  # 7: 3 hits at 1 in 8 of a 400-gram text
+    [0.2, 0.033]
+    """
+    if not len(tally.ids):
+        return np.zeros(0)
+    query = moduli(np.array([query_grams]), params.anchor_modulus, params.anchor_target)[0]
+    step = np.maximum(moduli(tally.counts, params.anchor_modulus, params.anchor_target), query)
+    shared = tally.hits * step
+    found: np.ndarray = np.minimum(
+        np.maximum(shared / max(query_grams, 1), shared / np.maximum(tally.counts, 1)), 1.0
+    )
+    return found
 
 
 def sharing(tally: Tally, query_count: int, min_hits: int) -> np.ndarray:
@@ -87,27 +126,36 @@ def sharing(tally: Tally, query_count: int, min_hits: int) -> np.ndarray:
 
 
 def rank(
-    lookup: Lookup, exclude: int, query_anchors: int, query_skeleton: int, params: CandidateParams
+    lookup: Lookup, exclude: int, query_grams: int, query_skeleton: int, params: CandidateParams
 ) -> list[int]:
-    """Candidate ids to verify, at most `max_candidates`: SimHash-nearest first, then most
-    anchors shared, then the oldest (lowest id) first, so that in a cluster of hundreds of
-    copies of one wire story the earliest articles, where the original is, are verified.
-    `exclude` is the query's own id (0 when it has none)."""
+    """Candidate ids to verify, at most `max_candidates`: SimHash-nearest first, then the
+    highest estimated 3-gram containment, then most skeleton anchors shared, then the oldest
+    (lowest id) first, so that in a cluster of hundreds of copies of one wire story the
+    earliest articles, where the original is, are verified. `query_grams` is the query's
+    count of 3-grams (what its anchors sample); `exclude` its own id (0 when it has none)."""
     near = np.fromiter(lookup.simhash_hits, dtype=np.int64, count=len(lookup.simhash_hits))
+    anchored = lookup.anchors
+    shares = gram_shares(anchored, query_grams, params)
+    keep = (anchored.hits >= params.min_anchor_hits) & (shares >= GRAM_PREFILTER)
     ids = np.unique(
         np.concatenate(
             [
                 lookup.band_ids,
                 near,
-                sharing(lookup.anchors, query_anchors, params.min_anchor_hits),
+                anchored.ids[keep],
                 sharing(lookup.skeleton, query_skeleton, params.min_skeleton_hits),
             ]
         )
     )
     ids = ids[ids != exclude]
     distance = np.array([lookup.simhash_hits.get(i, 64) for i in ids.tolist()], dtype=np.int64)
-    shared = lookup.anchors.hits_of(ids) + lookup.skeleton.hits_of(ids)
-    ranked = ids[np.lexsort((ids, -shared, distance))]  # the last key sorts first
+    share_of = (
+        Tally(anchored.ids, shares, anchored.counts).hits_of(ids)
+        if len(shares)
+        else np.zeros(len(ids))
+    )
+    skeletal = lookup.skeleton.hits_of(ids)
+    ranked = ids[np.lexsort((ids, -skeletal, -share_of, distance))]  # the last key sorts first
     chosen: list[int] = ranked[: params.max_candidates].tolist()
     return chosen
 

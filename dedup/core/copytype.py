@@ -17,7 +17,9 @@ from typing import Literal
 from dedup.core.markers import Marker, Rules, credits_other_outlet
 from dedup.core.rewrite import Rewrite
 
-CopyType = Literal["syndicated", "scraped", "excerpt", "spun", "paraphrased", "translated"]
+CopyType = Literal[
+    "syndicated", "scraped", "excerpt", "spun", "paraphrased", "translated", "partial"
+]
 COPY_TYPES: tuple[CopyType, ...] = (
     "syndicated",
     "scraped",
@@ -25,6 +27,7 @@ COPY_TYPES: tuple[CopyType, ...] = (
     "spun",
     "paraphrased",
     "translated",
+    "partial",
 )
 
 SCRAPED_MIN_SIMILARITY = 0.95  # mean similarity of the sentence pairs of a verbatim copy
@@ -45,13 +48,16 @@ def copy_type(
     rules: Rules | None = None,
     *,
     rewritten: bool = False,
+    partial: bool = False,
 ) -> CopyType:
     """Name the copy.
 
     `copy_in_original` is the share of the copy found in the original; `size_ratio` the
     smaller text over the larger (shingle sets); `sentences` the pairs of the two texts'
     sentences (None for identical texts), `original_paired` the share of the original's
-    words in them; `rewritten` says the pair was verified by its sentences, not shingles.
+    words in them; `rewritten` says the pair was verified by the reuse model, not shingles;
+    `partial` that only part of one text is reused in the other (a paper writing part of an
+    article from wire copy).
 
     >>> from dedup.core.rewrite import Rewrite
     >>> copy_type([], "farm.example", 1.0, 0.4, 0.8, None, 0.4)
@@ -73,6 +79,8 @@ def copy_type(
         return "syndicated"
     if "spin" in kinds:
         return "spun"
+    if partial:
+        return "partial"
     if rewritten:
         if original_paired < REWRITE_EXCERPT_COVERAGE:
             return "excerpt"

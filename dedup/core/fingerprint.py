@@ -1,10 +1,12 @@
 """From display text to everything the index and the verification need (pure)."""
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from dedup.core.reuse import GRAM, stopwords
 from dedup.core.rewrite import skeleton_grams
 from dedup.core.shingles import Hashes, WordHashes, shingle_hashes, shingle_set, word_hashes
 from dedup.core.signatures import LshParams, band_buckets, lsh_params, minhash, simhash_of_shingles
@@ -23,7 +25,8 @@ class FingerprintParams:
     num_perm: int
     lsh_threshold: float
     min_words: int
-    anchor_modulus: int  # keep shingles whose hash is 0 mod this as anchors; 0: none
+    anchor_modulus: int  # the sparsest anchor sampling (long texts): 0 mod this; 0: none
+    anchor_target: int  # anchors a text aims for: shorter texts sample more densely
     skeleton_modulus: int  # the same for skeleton 3-grams (names and numbers); 0: none
     spin_normalisation: bool  # map known spun phrases back to their canonical words first
 
@@ -40,7 +43,8 @@ class Fingerprint:
     shingles: Hashes  # in text order, one per position (alignment seeds)
     shingle_set: Hashes  # sorted distinct (Jaccard and containment)
     buckets: tuple[bytes, ...]  # one LSH bucket per band
-    anchors: tuple[int, ...]  # shingle hashes indexed for the containment path
+    anchors: tuple[int, ...]  # word 3-gram hashes indexed for the reuse path
+    anchor_grams: int  # distinct 3-grams with a content word (what the anchors sample)
     skeleton_set: Hashes  # sorted distinct skeleton 3-grams (the rewrite path's gate)
     skeleton: tuple[int, ...]  # skeleton 3-grams indexed for the rewrite path
     simhash: int
@@ -62,10 +66,10 @@ def fingerprint(
     """Fingerprint a display text; raise InvalidArticle when it is too short to compare.
     `cache` remembers word hashes between calls (see `WordHashes`).
 
-    >>> params = FingerprintParams(5, 128, 0.5, 20, 0, 0, spin_normalisation=False)
+    >>> params = FingerprintParams(5, 128, 0.5, 20, 8, 64, 0, spin_normalisation=False)
     >>> fp = fingerprint("word " * 30, params)
-    >>> fp.word_count, len(fp.buckets), len(fp.shingle_set)
-    (30, 25, 1)
+    >>> fp.word_count, len(fp.buckets), len(fp.shingle_set), fp.anchor_grams
+    (30, 25, 1, 1)
     """
     found = normalised_words(text, params.spin_normalisation)
     if len(found) < params.min_words:
@@ -73,15 +77,20 @@ def fingerprint(
             f"text has {len(found)} words after normalisation; at least {params.min_words} "
             "are needed to fingerprint it (send the full article text)"
         )
-    shingles = shingle_hashes(word_hashes(found, cache), params.shingle_size)
+    hashes = word_hashes(found, cache)
+    shingles = shingle_hashes(hashes, params.shingle_size)
     distinct, counts = np.unique(shingles, return_counts=True)
     grams = skeleton_set_of(text, cache)
+    content = content_grams(found, hashes)
     return Fingerprint(
         words=found,
         shingles=shingles,
         shingle_set=distinct,
         buckets=tuple(band_buckets(minhash(distinct, params.num_perm), params.lsh)),
-        anchors=anchors_of(distinct, params.anchor_modulus),
+        anchors=anchors_of(
+            content, modulus_for(len(content), params.anchor_modulus, params.anchor_target)
+        ),
+        anchor_grams=len(content),
         skeleton_set=grams,
         skeleton=anchors_of(grams, params.skeleton_modulus),
         simhash=simhash_of_shingles(distinct, counts),
@@ -89,12 +98,41 @@ def fingerprint(
     )
 
 
+def content_grams(found: Sequence[str], hashes: Hashes) -> Hashes:
+    """The distinct word 3-grams holding a content word (not only stopwords), sorted: what
+    the reuse features count, and what anchors sample."""
+    grams = shingle_hashes(hashes, GRAM)
+    if not len(grams):
+        return grams
+    stops = stopwords()
+    content = np.fromiter((w not in stops for w in found), dtype=bool, count=len(found))
+    keep = content[: len(grams)] | content[1 : len(grams) + 1] | content[2 : len(grams) + 2]
+    return np.unique(grams[keep])
+
+
+def modulus_for(grams: int, largest: int, target: int) -> int:
+    """The anchor sampling of a text of `grams` 3-grams: the smallest power of two that
+    leaves it about `target` anchors, at most `largest` (0: no anchors). Powers of two nest,
+    so two texts always agree on the anchors they share: those 0 mod the larger modulus.
+
+    >>> [modulus_for(n, 8, 64) for n in (40, 64, 65, 300, 5000)]
+    [1, 1, 2, 8, 8]
+    """
+    if largest <= 0:
+        return 0
+    modulus = 1
+    while modulus < largest and grams > modulus * target:
+        modulus *= 2
+    return modulus
+
+
 def anchors_of(distinct: Hashes, modulus: int) -> tuple[int, ...]:
     """The hashes kept as anchors: those that are 0 mod `modulus` (none for 0).
 
-    Anchors are chosen by the shingle alone, so an excerpt and its source agree on them: an
-    excerpt of n shingles shares about n / modulus anchors with its source, however short
-    it is next to it (LSH sees only their Jaccard similarity).
+    Anchors are chosen by the hash alone, so a copy and its source agree on them: a text
+    sharing n 3-grams with another shares about n / modulus of them as anchors (the larger
+    of the two texts' moduli), however short it is next to it (LSH sees only their Jaccard
+    similarity).
 
     >>> import numpy as np
     >>> anchors_of(np.array([16, 17, 32, 40], dtype=np.uint64), 16)
@@ -128,7 +166,9 @@ def stored_fingerprint(
     decide, is left empty: see `skeleton_set_of`)."""
     shingles = shingle_hashes(word_hashes(found, cache), shingle_size)
     empty = np.empty(0, dtype=np.uint64)
-    return Fingerprint(found, shingles, shingle_set(shingles), (), (), empty, (), simhash, digest)
+    return Fingerprint(
+        found, shingles, shingle_set(shingles), (), (), 0, empty, (), simhash, digest
+    )
 
 
 def skeleton_set_of(text: str, cache: WordHashes | None = None) -> Hashes:

@@ -2,7 +2,7 @@
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -20,11 +20,20 @@ from dedup.core.fingerprint import (
     stored_fingerprint,
 )
 from dedup.core.markers import Marker, Rules, find_markers
+from dedup.core.reuse import (
+    FEATURES,
+    GRAM,
+    Profile,
+    ReuseModel,
+    containment_of,
+    features,
+    profile,
+    story_sets,
+)
 from dedup.core.rewrite import (
     Rewrite,
     RewriteRule,
     Sentences,
-    is_rewrite,
     pair_sentences,
     sentences_of,
 )
@@ -42,16 +51,15 @@ from dedup.core.shingles import Hashes, WordHashes
 from dedup.core.text import Tokens, tokenize
 from dedup.core.unspin import unspin_tokens
 
-# A pair is aligned sentence by sentence only when this share of either text's shingles, or of
-# the shorter skeleton, is shared: rewrites share 0.4 and more of their skeleton, independent
-# articles of one category under 0.16 (dev split).
-REWRITE_GATE = 0.25
-RELATED_GATE = 0.1  # ... and, when related articles are asked for, from this share on
+RELATED_GATE = 0.1  # a pair sharing this share of names or 3-grams may come back as related
 # A pair this much inside one another by shingles is a verbatim copy: its passages are the
 # evidence, and its sentences are not paired (they would all pair with similarity ~1).
 VERBATIM = 0.95
+# A rewrite whose paired sentences hold this share of either text is a copy of all of it
+# (near_duplicate, excerpt or contains by those shares); else, a copy of part of it.
+WHOLE_REWRITE = 0.6
 
-VerifiedBy = Literal["shingles", "sentences", "none"]
+VerifiedBy = Literal["shingles", "reuse", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +75,8 @@ class Match:
     sentences: Rewrite | None = None  # sentence pairs (None for verbatim copies)
     verified_by: VerifiedBy = "shingles"
     copy_type: CopyType | None = None  # of whichever of the pair is not the likely original
+    reuse: float = 1.0  # how likely one text is derived from the other (the reuse model)
+    coverage: tuple[float, float] = (0.0, 0.0)  # share of this / the match's words in passages
 
     @property
     def is_copy(self) -> bool:
@@ -81,8 +91,9 @@ class MatchParams:
     fingerprint: FingerprintParams
     thresholds: Thresholds
     min_passage_words: int
-    rewrite: RewriteRule  # sentence pairing, also for related articles
+    rewrite: RewriteRule  # sentence pairing (evidence, and what a whole rewrite is)
     rewrite_verification: bool  # False: shingle containment alone decides a copy
+    reuse: ReuseModel  # P(derived) of a pair that fails the shingle bar, and when it is a copy
 
 
 class Derived:
@@ -94,6 +105,7 @@ class Derived:
     __slots__ = (
         "_fingerprint",
         "_markers",
+        "_profile",
         "_sentences",
         "_skeleton",
         "_tokens",
@@ -115,6 +127,7 @@ class Derived:
         self._tokens: Tokens | None = None
         self._sentences: Sentences | None = None
         self._markers: tuple[Marker, ...] | None = None
+        self._profile: Profile | None = None
 
     @classmethod
     def of(cls, article: Article) -> "Derived":
@@ -150,6 +163,12 @@ class Derived:
                 unspin_tokens(tokens) if params.fingerprint.spin_normalisation else tokens
             )
         return self._tokens
+
+    def profile(self, params: MatchParams, hashes: WordHashes | None = None) -> Profile:
+        """What the reuse features need: 3-grams, content words, quotations, sentences."""
+        if self._profile is None:
+            self._profile = profile(self.text, self.tokens(params), hashes)
+        return self._profile
 
     def sentences(self, params: MatchParams) -> Sentences:
         if self._sentences is None:
@@ -208,6 +227,103 @@ class DerivedCache:
 NO_CACHE = DerivedCache(0)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Assessment:
+    """What verification worked out of one candidate before deciding: its shingle scores
+    and, for a pair that is not verbatim, the reuse features both ways and the score."""
+
+    candidate: Article
+    derived: Derived
+    fingerprint: Fingerprint
+    scores: Scores
+    forward: np.ndarray | None  # features of "this is derived from the candidate"
+    backward: np.ndarray | None  # ... of "the candidate is derived from this"
+    reuse: float
+    copy_by_reuse: bool = False  # the reuse model's rule makes the pair a copy
+
+
+def same_source(sites: Sequence[str]) -> list[list[int]]:
+    """For each candidate, the other candidates of its site: a wire's several stories and
+    versions on one event, which a paper writing from the wire draws on together.
+
+    >>> same_source(["pa.example", "times.example", "pa.example"])
+    [[2], [], [0]]
+    """
+    return [
+        [j for j, other in enumerate(sites) if j != k and other == site]
+        for k, site in enumerate(sites)
+    ]
+
+
+def versions_of(sets: Sequence[Hashes], bar: float) -> list[list[int]]:
+    """For each candidate, the other candidates that are verbatim versions of it: either is
+    at least `bar` inside the other by shingles (a wire story and its updates).
+
+    >>> a, b, c = (np.array(x, dtype=np.uint64) for x in ([1, 2, 3, 4], [2, 3, 4, 9], [7, 8]))
+    >>> versions_of([a, b, c], 0.5)
+    [[1], [0], []]
+    """
+    found: list[list[int]] = [[] for _ in sets]
+    for k in range(len(sets)):
+        for j in range(k + 1, len(sets)):
+            shared = np.intersect1d(sets[k], sets[j], assume_unique=True).size
+            smaller = min(len(sets[k]), len(sets[j]))
+            if smaller and shared / smaller >= bar:
+                found[k].append(j)
+                found[j].append(k)
+    return found
+
+
+def assess(
+    mine: Derived,
+    this: Fingerprint,
+    candidates: Sequence[Article],
+    params: MatchParams,
+    cache: DerivedCache,
+) -> list[Assessment]:
+    """Shingle scores of every candidate and, for those that are not verbatim copies, the
+    reuse features both ways (the story of a candidate: it and the candidates that are
+    verbatim versions of it) and the model's score."""
+    hashes = cache.hashes
+    entries = []
+    for candidate in candidates:
+        theirs = cache.of(candidate)
+        other = theirs.fingerprint(params, hashes)
+        entries.append((candidate, theirs, other, compare(this, other)))
+    mine_profile: Profile | None = None
+    stories: list[Hashes] | None = None
+    found = []
+    for k, (candidate, theirs, other, scores) in enumerate(entries):
+        if scores.same_text or max(scores.containment, scores.contained_by) >= VERBATIM:
+            found.append(Assessment(candidate, theirs, other, scores, None, None, 1.0))
+            continue
+        if mine_profile is None:  # worked out only when some pair is not verbatim
+            mine_profile = mine.profile(params, hashes)
+            profiles = [e[1].profile(params, hashes) for e in entries]
+            stories = story_sets(
+                [p.gram_set for p in profiles],
+                same_source([e[0].site for e in entries]),
+                [containment_of(mine_profile, p) for p in profiles],
+            )
+        assert stories is not None
+        names = skeleton_overlap(this.skeleton_set, theirs.skeleton_set(hashes))
+        scores = replace(scores, skeleton_overlap=names)
+        theirs_profile = theirs.profile(params, hashes)
+        forward = features(mine_profile, theirs_profile, stories[k], names)
+        backward = features(theirs_profile, mine_profile, mine_profile.gram_set, names)
+        model = params.reuse
+        reuse = max(model.probability(forward), model.probability(backward))
+        story = max(forward[STORY], backward[STORY])
+        words = (mine_profile.n_words, theirs_profile.n_words)
+        copy = model.is_copy(reuse, story, words)
+        found.append(Assessment(candidate, theirs, other, scores, forward, backward, reuse, copy))
+    return found
+
+
+VERSION_BAR = 0.5  # two candidates this much inside one another are versions of one story
+STORY = FEATURES.index("c3_story")
+
+
 def verify(
     text: str,
     this: Fingerprint,
@@ -217,47 +333,78 @@ def verify(
     *,
     related: bool = False,
     cache: DerivedCache = NO_CACHE,
+    observe: Callable[[list[Assessment]], None] | None = None,
 ) -> list[Match]:
     """The candidates that pass the verification bar, most similar first, with evidence.
 
     A pair passes when either text is mostly inside the other by shingles (scraped, excerpt,
-    lightly spun) or, failing that, by sentences (`rewrite.is_rewrite`: spun, paraphrased).
-    Candidates below both bars are dropped, so no unverified pair is reported as a copy;
-    with `related`, those that still share names in order or a sentence come back with
-    relation "related". What is worked out of the candidates' texts is kept in `cache`.
+    lightly spun), or, failing that, when the reuse model scores it at least `min_reuse`
+    (rewrites, partial reuse, heavy paraphrase). Candidates below both are dropped, so no
+    unverified pair is reported as a copy; with `related`, those that still share names in
+    order or some 3-grams come back with relation "related". What is worked out of the
+    candidates' texts is kept in `cache`; `observe` sees every assessment (the model's fit
+    collects its training pairs there).
     """
     mine = Derived(text, this.digest, this.simhash, this.skeleton_set)
     matches: list[Match] = []
-    for candidate in candidates:
-        theirs = cache.of(candidate)
-        other = theirs.fingerprint(params, cache.hashes)
-        scores = compare(this, other)
+    assessed = assess(mine, this, candidates, params, cache)
+    if observe is not None:
+        observe(assessed)
+    for found in assessed:
+        scores, theirs = found.scores, found.derived
         by_shingles = is_copy(scores, params.thresholds)
-        if not by_shingles:
-            if not params.rewrite_verification and not related:
-                continue
-            names = skeleton_overlap(this.skeleton_set, theirs.skeleton_set(cache.hashes))
-            scores = replace(scores, skeleton_overlap=names)
-            shared = max(scores.containment, scores.contained_by, names)
-            if shared < (RELATED_GATE if related else REWRITE_GATE):
-                continue
+        by_reuse = params.rewrite_verification and found.copy_by_reuse
         sentences = None
         if max(scores.containment, scores.contained_by) < VERBATIM:
             sentences = pair_sentences(
                 mine.sentences(params), theirs.sentences(params), params.rewrite.min_similarity
             )
+        shared = found.forward[1] if found.forward is not None else 1.0
+        if not (by_shingles or by_reuse):
+            overlap = max(scores.skeleton_overlap, shared)
+            if not related or sentences is None or overlap < RELATED_GATE:
+                continue
+        this_profile = mine.profile(params, cache.hashes) if sentences is not None else None
+        alignment = _evidence(mine, theirs, this, found.fingerprint, this_profile, params, cache)
+        coverage = alignment.coverage(len(mine.tokens(params)), len(theirs.tokens(params)))
         kind: Relation
         verified_by: VerifiedBy
         if by_shingles:
             kind, verified_by = relation(scores, params.thresholds), "shingles"
-        elif params.rewrite_verification and sentences and is_rewrite(sentences, params.rewrite):
-            kind = relation_of(sentences.explained, sentences.explained_by, params.thresholds)
-            verified_by = "sentences"
-        elif related and sentences is not None:
-            kind, verified_by = "related", "none"
+        elif by_reuse:
+            kind, verified_by = _rewrite_relation(sentences, coverage, params), "reuse"
         else:
-            continue
-        alignment = align(
+            kind, verified_by = "related", "none"
+        matches.append(
+            Match(
+                article=found.candidate,
+                relation=kind,
+                scores=scores,
+                alignment=alignment,
+                markers=theirs.markers(rules),
+                sentences=sentences,
+                verified_by=verified_by,
+                reuse=round(found.reuse, 4),
+                coverage=coverage,
+            )
+        )
+    matches.sort(key=lambda m: (not m.is_copy, -m.reuse, -_strength(m), -m.scores.jaccard))
+    return matches
+
+
+def _evidence(
+    mine: Derived,
+    theirs: Derived,
+    this: Fingerprint,
+    other: Fingerprint,
+    this_profile: Profile | None,
+    params: MatchParams,
+    cache: DerivedCache,
+) -> Alignment:
+    """The shared passages: seeded on shingles for a verbatim copy, on 3-grams holding a
+    content word (merged across small edits) for anything else."""
+    if this_profile is None:
+        return align(
             mine.tokens(params),
             this.shingles,
             theirs.tokens(params),
@@ -265,25 +412,35 @@ def verify(
             shingle_size=params.fingerprint.shingle_size,
             min_words=params.min_passage_words,
         )
-        matches.append(
-            Match(
-                article=candidate,
-                relation=kind,
-                scores=scores,
-                alignment=alignment,
-                markers=theirs.markers(rules),
-                sentences=sentences,
-                verified_by=verified_by,
-            )
-        )
-    matches.sort(key=lambda m: (not m.is_copy, -_strength(m), -m.scores.jaccard))
-    return matches
+    theirs_profile = theirs.profile(params, cache.hashes)
+    return align(
+        mine.tokens(params),
+        this_profile.grams,
+        theirs.tokens(params),
+        theirs_profile.grams,
+        shingle_size=GRAM,
+        min_words=params.min_passage_words,
+        seedable=this_profile.seedable,
+    )
+
+
+def _rewrite_relation(
+    sentences: Rewrite | None, coverage: tuple[float, float], params: MatchParams
+) -> Relation:
+    """The relation of a pair the reuse model verified: a rewrite of all of one text (by its
+    paired sentences or its passages) is a near duplicate, an excerpt or a container of the
+    other; otherwise one reused part of the other."""
+    shares = (sentences.explained, sentences.explained_by) if sentences else (0.0, 0.0)
+    for this_share, match_share in (shares, coverage):
+        if max(this_share, match_share) >= WHOLE_REWRITE:
+            return relation_of(this_share, match_share, params.thresholds)
+    return "partial"
 
 
 def _strength(match: Match) -> float:
     """How much of either text the evidence that verified the pair explains."""
-    if match.verified_by == "sentences" and match.sentences is not None:
-        return max(match.sentences.explained, match.sentences.explained_by)
+    if match.verified_by == "reuse" and match.sentences is not None:
+        return max(match.sentences.explained, match.sentences.explained_by, *match.coverage)
     return max(match.scores.containment, match.scores.contained_by)
 
 
@@ -339,12 +496,12 @@ def label_copies(
         if match_is_copy:
             markers, site, inside = match.markers, match.article.site, scores.contained_by
             original_paired = sentences.explained if sentences else 1.0
-            if match.verified_by == "sentences" and sentences:
+            if match.verified_by == "reuse" and sentences:
                 inside = sentences.explained_by
         else:
             markers, site, inside = this.markers, this.site, scores.containment
             original_paired = sentences.explained_by if sentences else 1.0
-            if match.verified_by == "sentences" and sentences:
+            if match.verified_by == "reuse" and sentences:
                 inside = sentences.explained
         kind = copy_type(
             markers,
@@ -355,7 +512,8 @@ def label_copies(
             sentences,
             original_paired,
             rules,
-            rewritten=match.verified_by == "sentences",
+            rewritten=match.verified_by == "reuse",
+            partial=match.relation == "partial",
         )
         labelled.append(replace(match, copy_type=kind))
     return labelled

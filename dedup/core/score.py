@@ -7,7 +7,8 @@ from dedup.core.fingerprint import Fingerprint
 from dedup.core.shingles import Hashes, overlap
 from dedup.core.signatures import simhash_distance
 
-Relation = Literal["duplicate", "near_duplicate", "excerpt", "contains", "related"]
+Relation = Literal["duplicate", "near_duplicate", "excerpt", "contains", "partial", "related"]
+# "partial": part of one text is reused in the other, neither is mostly inside the other
 # "related": not a copy, but the two share names in order or a sentence (same-event coverage)
 
 

@@ -12,9 +12,12 @@ from dedup.core.article import Article
 from dedup.core.candidates import Tally
 from dedup.core.signatures import BUCKET_BYTES, simhash_blocks
 
-LAYOUT = "3"  # version of the key layout (keys.py); an index of another layout is refused
+LAYOUT = "4"  # version of the key layout (keys.py); an index of another layout is refused
+# Layout 4: anchors are word 3-grams sampled by the text's length, and an anchor entry's
+# count is the text's number of 3-grams (layout 3: 5-gram anchors, count of anchors).
 ID_BYTES = 4  # ids in packed index values (big-endian); 4.29 billion ids per index
 ENTRY = struct.Struct(">IH")  # an anchor or skeleton entry: id, that article's count
+# (of 3-grams for an anchor entry, of skeleton anchors for a skeleton one)
 ENTRY_DTYPE = np.dtype([("id", ">u4"), ("count", ">u2")])  # the same, read by numpy
 # A SimHash entry: id, the full SimHash, and when the article was published (else first seen),
 # epoch seconds, so that a query into a story copied hundreds of times knows its copies' dates

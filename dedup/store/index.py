@@ -238,7 +238,7 @@ class Store:
             "first_seen": int(article.first_seen_at.timestamp()),
             "simhash_entry": id_entry + article.simhash.to_bytes(8, "big") + when,
             "id_entry": id_entry,
-            "anchor_entry": ENTRY.pack(doc_id, min(len(article.anchors), MAX_COUNT)),
+            "anchor_entry": ENTRY.pack(doc_id, min(article.anchor_grams, MAX_COUNT)),
             "skeleton_entry": ENTRY.pack(doc_id, min(len(article.skeleton), MAX_COUNT)),
             **self._fields(article),
             "pairs": record_pairs(article),
