@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     min_words: int = Field(default=20, ge=1)
     anchor_modulus: int = Field(default=8, ge=0, le=4096)  # sparsest 3-gram sampling; 2^k
     anchor_target: int = Field(default=64, ge=1, le=10_000)  # anchors a text aims for
+    short_words: int = Field(default=150, ge=0, le=10_000)  # shorter: content words indexed
     anchor_cap: int = Field(default=64, ge=1)
     min_anchor_hits: int = Field(default=1, ge=1)
     max_candidates: int = Field(default=100, ge=1, le=10_000)

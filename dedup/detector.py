@@ -93,6 +93,7 @@ class Detector:
                 "shingle_size": str(params.shingle_size),
                 "anchor_modulus": str(params.anchor_modulus),
                 "anchor_target": str(params.anchor_target),
+                "short_words": str(params.short_words),
                 "skeleton_modulus": str(params.skeleton_modulus),
                 "spin_normalisation": str(params.spin_normalisation),
             }
@@ -139,6 +140,7 @@ class Detector:
             anchors=found.anchors,
             skeleton=found.skeleton,
             anchor_grams=found.anchor_grams,
+            word_anchors=found.word_anchors,
             skeleton_set=tuple(found.skeleton_set.tolist()),
         )
         return article, found
@@ -146,7 +148,9 @@ class Detector:
     # -- the use cases ---------------------------------------------------------------------
 
     def _lookup(self, url: str | None, found: Fingerprint) -> Lookup:
-        return self.store.lookup(url, found.buckets, found.simhash, found.anchors, found.skeleton)
+        return self.store.lookup(
+            url, found.buckets, found.simhash, found.anchors, found.skeleton, found.word_anchors
+        )
 
     def check(self, given: ArticleInput, *, related: bool = False) -> Result:
         """Matches and likely original of an article, storing nothing. With `related`,
@@ -264,7 +268,12 @@ class Detector:
         related: bool = False,
     ) -> Result:
         ranked = rank(
-            lookup, article.id, found.anchor_grams, len(found.skeleton), self.candidate_params
+            lookup,
+            article.id,
+            found.anchor_grams,
+            len(found.skeleton),
+            self.candidate_params,
+            len(found.word_anchors),
         )
         candidate_ids, unverified = budget(
             ranked, lookup.near_times, self.candidate_params.max_verified, self.store.dates

@@ -34,6 +34,7 @@ class Article:
     anchors: tuple[int, ...] = ()  # word 3-gram anchors
     skeleton: tuple[int, ...] = ()  # skeleton anchors (names-and-numbers 3-grams)
     anchor_grams: int = 0  # distinct 3-grams with a content word (0: unknown, from a record)
+    word_anchors: tuple[int, ...] = ()  # content-word anchors (short texts only)
     # Every distinct skeleton 3-gram, ascending (None: not stored, read them off the text).
     skeleton_set: tuple[int, ...] | None = None
 

@@ -17,10 +17,14 @@ import numpy as np
 # both ways are not verified.
 ANCHOR_PREFILTER = 0.25
 ANCHOR_ESTIMATE_MIN = 3  # with this few anchors the estimate is too noisy to drop anything
+# Word candidates (short texts sharing content words) whose share of the shorter text's
+# content words is under this are not verified: accepted crowd paraphrases keep a median
+# ~0.6 of their source's content words, rewrites of other passages ~0.1.
+WORD_PREFILTER = 0.3
 # Anchor (word 3-gram) candidates whose estimated containment either way is under this are
 # not verified: real rewrites share 0.15 and more of their 3-grams (a wholly derived paper
 # article a median 0.39 of its wire source's), and the estimate is noisy.
-GRAM_PREFILTER = 0.06
+GRAM_PREFILTER = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,7 @@ class Lookup:
     near_times: dict[int, int]  # id -> published (else first seen), epoch seconds, of those
     anchors: Tally
     skeleton: Tally
+    words: Tally  # content words shared (short texts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,17 +131,25 @@ def sharing(tally: Tally, query_count: int, min_hits: int) -> np.ndarray:
 
 
 def rank(
-    lookup: Lookup, exclude: int, query_grams: int, query_skeleton: int, params: CandidateParams
+    lookup: Lookup,
+    exclude: int,
+    query_grams: int,
+    query_skeleton: int,
+    params: CandidateParams,
+    query_words: int = 0,
 ) -> list[int]:
     """Candidate ids to verify, at most `max_candidates`: SimHash-nearest first, then the
     highest estimated 3-gram containment, then most skeleton anchors shared, then the oldest
     (lowest id) first, so that in a cluster of hundreds of copies of one wire story the
     earliest articles, where the original is, are verified. `query_grams` is the query's
-    count of 3-grams (what its anchors sample); `exclude` its own id (0 when it has none)."""
+    count of 3-grams (what its anchors sample), `query_words` of content-word anchors (a short
+    text's); `exclude` its own id (0 when it has none)."""
     near = np.fromiter(lookup.simhash_hits, dtype=np.int64, count=len(lookup.simhash_hits))
     anchored = lookup.anchors
     shares = gram_shares(anchored, query_grams, params)
     keep = (anchored.hits >= params.min_anchor_hits) & (shares >= GRAM_PREFILTER)
+    worded = lookup.words
+    word_share = worded.hits / np.maximum(np.minimum(worded.counts, max(query_words, 1)), 1)
     ids = np.unique(
         np.concatenate(
             [
@@ -144,6 +157,7 @@ def rank(
                 near,
                 anchored.ids[keep],
                 sharing(lookup.skeleton, query_skeleton, params.min_skeleton_hits),
+                worded.ids[word_share >= WORD_PREFILTER],
             ]
         )
     )
@@ -154,7 +168,7 @@ def rank(
         if len(shares)
         else np.zeros(len(ids))
     )
-    skeletal = lookup.skeleton.hits_of(ids)
+    skeletal = lookup.skeleton.hits_of(ids) + lookup.words.hits_of(ids)
     ranked = ids[np.lexsort((ids, -skeletal, -share_of, distance))]  # the last key sorts first
     chosen: list[int] = ranked[: params.max_candidates].tolist()
     return chosen

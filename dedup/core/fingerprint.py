@@ -27,6 +27,7 @@ class FingerprintParams:
     min_words: int
     anchor_modulus: int  # the sparsest anchor sampling (long texts): 0 mod this; 0: none
     anchor_target: int  # anchors a text aims for: shorter texts sample more densely
+    short_words: int  # a text this short also indexes its content words (paraphrase path)
     skeleton_modulus: int  # the same for skeleton 3-grams (names and numbers); 0: none
     spin_normalisation: bool  # map known spun phrases back to their canonical words first
 
@@ -45,6 +46,7 @@ class Fingerprint:
     buckets: tuple[bytes, ...]  # one LSH bucket per band
     anchors: tuple[int, ...]  # word 3-gram hashes indexed for the reuse path
     anchor_grams: int  # distinct 3-grams with a content word (what the anchors sample)
+    word_anchors: tuple[int, ...]  # a short text's distinct content words, indexed
     skeleton_set: Hashes  # sorted distinct skeleton 3-grams (the rewrite path's gate)
     skeleton: tuple[int, ...]  # skeleton 3-grams indexed for the rewrite path
     simhash: int
@@ -66,7 +68,7 @@ def fingerprint(
     """Fingerprint a display text; raise InvalidArticle when it is too short to compare.
     `cache` remembers word hashes between calls (see `WordHashes`).
 
-    >>> params = FingerprintParams(5, 128, 0.5, 20, 8, 64, 0, spin_normalisation=False)
+    >>> params = FingerprintParams(5, 128, 0.5, 20, 8, 64, 150, 0, spin_normalisation=False)
     >>> fp = fingerprint("word " * 30, params)
     >>> fp.word_count, len(fp.buckets), len(fp.shingle_set), fp.anchor_grams
     (30, 25, 1, 1)
@@ -91,6 +93,7 @@ def fingerprint(
             content, modulus_for(len(content), params.anchor_modulus, params.anchor_target)
         ),
         anchor_grams=len(content),
+        word_anchors=content_words(found, hashes) if len(found) <= params.short_words else (),
         skeleton_set=grams,
         skeleton=anchors_of(grams, params.skeleton_modulus),
         simhash=simhash_of_shingles(distinct, counts),
@@ -108,6 +111,19 @@ def content_grams(found: Sequence[str], hashes: Hashes) -> Hashes:
     content = np.fromiter((w not in stops for w in found), dtype=bool, count=len(found))
     keep = content[: len(grams)] | content[1 : len(grams) + 1] | content[2 : len(grams) + 2]
     return np.unique(grams[keep])
+
+
+def content_words(found: Sequence[str], hashes: Hashes) -> tuple[int, ...]:
+    """The distinct content words (not stopwords) of a text, as hashes, sorted.
+
+    >>> from dedup.core.shingles import word_hashes
+    >>> words = ("the", "court", "ruled", "the", "court")
+    >>> len(content_words(words, word_hashes(words)))
+    2
+    """
+    stops = stopwords()
+    keep = np.fromiter((w not in stops for w in found), dtype=bool, count=len(found))
+    return tuple(int(h) for h in np.unique(hashes[keep]).tolist())
 
 
 def modulus_for(grams: int, largest: int, target: int) -> int:
@@ -167,7 +183,7 @@ def stored_fingerprint(
     shingles = shingle_hashes(word_hashes(found, cache), shingle_size)
     empty = np.empty(0, dtype=np.uint64)
     return Fingerprint(
-        found, shingles, shingle_set(shingles), (), (), 0, empty, (), simhash, digest
+        found, shingles, shingle_set(shingles), (), (), 0, (), empty, (), simhash, digest
     )
 
 

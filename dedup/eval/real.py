@@ -36,6 +36,7 @@ import numpy as np
 from datasketch import MinHashLSH
 
 from dedup.core.article import ArticleInput
+from dedup.core.matching import Assessment
 from dedup.core.shingles import shingle_hashes, shingle_set, word_hashes
 from dedup.core.text import words
 from dedup.errors import DedupError
@@ -125,18 +126,27 @@ class ThreeGrams:
         self.sets.append(_grams(text))
 
 
+Observer = Callable[[dict[str, Any], list[Assessment], dict[int, str]], None]
+
+
 def run(
     items: Sequence[dict[str, Any]],
     runtime: Runtime,
     progress: Callable[[int], None] = lambda _n: None,
     *,
     seed: int = SHUFFLE_SEED,
+    observe: Observer | None = None,
     **changes: Any,
 ) -> list[Outcome]:
     """Ingest the items by the protocol (a throwaway key prefix, settings changed as given)
-    and record what the detector and both baselines linked each query to."""
+    and record what the detector and both baselines linked each query to. `observe` sees,
+    for every item ingested (originals too), the assessments of the candidates verification
+    weighed and the map from stored ids to item ids (bench.fit_reuse trains on them)."""
     scoped = runtime.scoped(f"{runtime.settings.key_prefix}-real-{uuid.uuid4().hex[:8]}", **changes)
     detector = scoped.detector
+    current: list[dict[str, Any]] = []
+    if observe is not None:
+        detector.observe = lambda assessed: observe(current[-1], assessed, stored_id)
     originals = sorted((i for i in items if i["role"] == "original"), key=lambda i: str(i["id"]))
     queries = [i for i in items if i["role"] != "original"]
     random.Random(seed).shuffle(queries)
@@ -147,6 +157,7 @@ def run(
     try:
         for item in originals:
             progress(1)
+            current.append(item)
             try:
                 result = detector.ingest(_input(item, BASE_DATE))
             except DedupError:
@@ -156,6 +167,7 @@ def run(
             lsh.insert(str(item["id"]), baseline_minhash(str(item["text"])))
         for item in queries:
             progress(1)
+            current.append(item)
             outcome = Outcome(item, accepted=True)
             outcome.baseline_3gram = grams.scores(str(item["text"]))
             sketch = baseline_minhash(str(item["text"]))

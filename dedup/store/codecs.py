@@ -13,8 +13,9 @@ from dedup.core.candidates import Tally
 from dedup.core.signatures import BUCKET_BYTES, simhash_blocks
 
 LAYOUT = "4"  # version of the key layout (keys.py); an index of another layout is refused
-# Layout 4: anchors are word 3-grams sampled by the text's length, and an anchor entry's
-# count is the text's number of 3-grams (layout 3: 5-gram anchors, count of anchors).
+# Layout 4: anchors are word 3-grams sampled by the text's length, an anchor entry's count is
+# the text's number of 3-grams (layout 3: 5-gram anchors, count of anchors), and short texts
+# index their content words (the `w` groups).
 ID_BYTES = 4  # ids in packed index values (big-endian); 4.29 billion ids per index
 ENTRY = struct.Struct(">IH")  # an anchor or skeleton entry: id, that article's count
 # (of 3-grams for an anchor entry, of skeleton anchors for a skeleton one)
@@ -41,6 +42,7 @@ RECORD_FIELDS = (
     "anchors",
     "skeleton",
     "skeleton_set",
+    "word_anchors",
 )
 
 
@@ -52,7 +54,11 @@ def entry_field(value: int) -> bytes:
 
 
 def packed_fields(
-    buckets: Sequence[bytes], simhash: int, anchors: Sequence[int], skeleton: Sequence[int]
+    buckets: Sequence[bytes],
+    simhash: int,
+    anchors: Sequence[int],
+    skeleton: Sequence[int],
+    words: Sequence[int] = (),
 ) -> dict[str, bytes]:
     """The index fields of band buckets, SimHash blocks, anchors and skeleton 3-grams, each
     kind packed into one string of 6-byte fields, named as the scripts take them."""
@@ -63,6 +69,7 @@ def packed_fields(
         "simhash_fields": b"".join(v.to_bytes(FIELD_BYTES, "big") for v in simhash_blocks(simhash)),
         "anchor_fields": b"".join(entry_field(a) for a in anchors),
         "skeleton_fields": b"".join(entry_field(g) for g in skeleton),
+        "word_fields": b"".join(entry_field(w) for w in words),
     }
 
 
@@ -118,35 +125,25 @@ def time_or_none(value: bytes | None) -> datetime | None:
 
 def record_pairs(article: Article) -> list[Any]:
     """The record of an article as field/value pairs (what `add_article.lua` stores)."""
-    pairs: list[Any] = [
-        "url",
-        article.url,
-        "site",
-        article.site,
-        "title",
-        article.title or "",
-        "published_at",
-        article.published_at.isoformat() if article.published_at else "",
-        "first_seen_at",
-        article.first_seen_at.isoformat(),
-        "canonical_url",
-        article.canonical_url or "",
-        "text",
-        zlib.compress(article.text.encode(), 6),
-        "digest",
-        article.digest,
-        "simhash",
-        article.simhash.to_bytes(8, "big"),
-        "buckets",
-        bytes([len(article.buckets[0]) if article.buckets else 0]) + b"".join(article.buckets),
-        "anchors",
-        pack_hashes(article.anchors),
-        "skeleton",
-        pack_hashes(article.skeleton),
-    ]
+    fields: dict[str, Any] = {
+        "url": article.url,
+        "site": article.site,
+        "title": article.title or "",
+        "published_at": article.published_at.isoformat() if article.published_at else "",
+        "first_seen_at": article.first_seen_at.isoformat(),
+        "canonical_url": article.canonical_url or "",
+        "text": zlib.compress(article.text.encode(), 6),
+        "digest": article.digest,
+        "simhash": article.simhash.to_bytes(8, "big"),
+        "buckets": bytes([len(article.buckets[0]) if article.buckets else 0])
+        + b"".join(article.buckets),
+        "anchors": pack_hashes(article.anchors),
+        "skeleton": pack_hashes(article.skeleton),
+        "word_anchors": pack_hashes(article.word_anchors),
+    }
     if article.skeleton_set is not None:  # verification reads it instead of the text
-        pairs += ["skeleton_set", pack_hashes(article.skeleton_set)]
-    return pairs
+        fields["skeleton_set"] = pack_hashes(article.skeleton_set)
+    return [part for pair in fields.items() for part in pair]
 
 
 def article_of(doc_id: int, values: Sequence[bytes | None]) -> Article | None:
@@ -172,5 +169,6 @@ def article_of(doc_id: int, values: Sequence[bytes | None]) -> Article | None:
         buckets=buckets,
         anchors=unpack_hashes(fields["anchors"]),
         skeleton=unpack_hashes(fields["skeleton"]),
+        word_anchors=unpack_hashes(fields["word_anchors"]),
         skeleton_set=None if skeleton_set is None else unpack_hashes(skeleton_set),
     )

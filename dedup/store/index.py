@@ -118,6 +118,7 @@ class Store:
         simhash: int,
         anchors: Sequence[int] = (),
         skeleton: Sequence[int] = (),
+        words: Sequence[int] = (),
     ) -> Lookup:
         """Candidates from LSH bands, SimHash blocks, anchors and skeleton anchors, and the
         url's id: one lookup script per shard, all in one round trip. Each reads the band
@@ -129,20 +130,23 @@ class Store:
             "blocks": SIMHASH_BLOCKS,
             "anchors": len(anchors),
             "skeleton": len(skeleton),
+            "words": len(words),
         }
-        fields = packed_fields(buckets, simhash, anchors, skeleton)
+        fields = packed_fields(buckets, simhash, anchors, skeleton, words)
         url_shard = keys.shard_of_url(url) if url else -1
         calls: list[ScriptCall] = []
         for shard in range(keys.shards):
-            groups = keys.index_keys(shard, buckets, simhash, anchors, skeleton)
+            groups = keys.index_keys(shard, buckets, simhash, anchors, skeleton, words)
             probe_url = shard == url_shard
             if probe_url:
                 groups.append(keys.urls(shard))
             args = {**counts, **fields, "url": url if probe_url else ""}
             calls.append((self._lookup, {"groups": groups}, args))
         replies = run_scripts(self._redis, calls)  # shards hold disjoint ids: replies just join
-        bands, blocks, anchored, skeletal = (b"".join(r[k] for r in replies) for k in range(4))
-        found = [int(reply[4]) for reply in replies if reply[4]]
+        bands, blocks, anchored, skeletal, worded = (
+            b"".join(r[k] for r in replies) for k in range(5)
+        )
+        found = [int(reply[5]) for reply in replies if reply[5]]
         near, near_times = near_simhashes(blocks, simhash, SIMHASH_MAX_DISTANCE)
         return Lookup(
             url_id=found[0] if found else None,
@@ -151,6 +155,7 @@ class Store:
             near_times=near_times,
             anchors=tally(anchored),
             skeleton=tally(skeletal),
+            words=tally(worded),
         )
 
     def fetch(self, doc_ids: Sequence[int]) -> list[Article | None]:
@@ -225,7 +230,12 @@ class Store:
         id_entry = doc_id.to_bytes(ID_BYTES, "big")
         when = epoch_seconds(article.when).to_bytes(4, "big")
         groups = keys.index_keys(
-            shard, article.buckets, article.simhash, article.anchors, article.skeleton
+            shard,
+            article.buckets,
+            article.simhash,
+            article.anchors,
+            article.skeleton,
+            article.word_anchors,
         )
         args = {
             "url": article.url,
@@ -234,12 +244,14 @@ class Store:
             "blocks": SIMHASH_BLOCKS,
             "anchors": len(article.anchors),
             "skeleton": len(article.skeleton),
+            "words": len(article.word_anchors),
             "cap": self.anchor_cap * ENTRY.size,
             "first_seen": int(article.first_seen_at.timestamp()),
             "simhash_entry": id_entry + article.simhash.to_bytes(8, "big") + when,
             "id_entry": id_entry,
             "anchor_entry": ENTRY.pack(doc_id, min(article.anchor_grams, MAX_COUNT)),
             "skeleton_entry": ENTRY.pack(doc_id, min(len(article.skeleton), MAX_COUNT)),
+            "word_entry": ENTRY.pack(doc_id, min(len(article.word_anchors), MAX_COUNT)),
             **self._fields(article),
             "pairs": record_pairs(article),
         }
@@ -253,7 +265,13 @@ class Store:
 
     @staticmethod
     def _fields(article: Article) -> dict[str, bytes]:
-        return packed_fields(article.buckets, article.simhash, article.anchors, article.skeleton)
+        return packed_fields(
+            article.buckets,
+            article.simhash,
+            article.anchors,
+            article.skeleton,
+            article.word_anchors,
+        )
 
     def delete(self, record: Article) -> None:
         """Remove the record and every index entry at once (one atomic script)."""
@@ -268,7 +286,12 @@ class Store:
         keys = self.keys
         shard = keys.shard_of_id(record.id)
         groups = keys.index_keys(
-            shard, record.buckets, record.simhash, record.anchors, record.skeleton
+            shard,
+            record.buckets,
+            record.simhash,
+            record.anchors,
+            record.skeleton,
+            record.word_anchors,
         )
         names = {
             "record": keys.article(record.id),
@@ -284,6 +307,7 @@ class Store:
             "blocks": SIMHASH_BLOCKS,
             "anchors": len(record.anchors),
             "skeleton": len(record.skeleton),
+            "words": len(record.word_anchors),
             **self._fields(record),
         }
         return self._delete, names, args

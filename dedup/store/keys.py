@@ -13,6 +13,8 @@ Layout of shard n of an index under the prefix P (ids are integers; id % shards 
                                    date) entries of the ids with it (group: its top 8 bits)
     P:{n}:x:<group>          hash  anchor shingle (low 6 bytes) -> (id, anchor count) entries
     P:{n}:k:<group>          hash  skeleton 3-gram (low 6 bytes) -> (id, skeleton count) entries
+    P:{n}:w:<group>          hash  content word of a short text (low 6 bytes) -> (id, that
+                                   text's count of content words) entries
 
 Sites, all under the tag {sites} (the count script touches two sites and their edge at once).
 A site name is the user's text: in a key it is written by `encode` (letters, digits, '.', '-'
@@ -102,6 +104,9 @@ class Keys:
     def skeleton(self, shard: int, gram: int) -> str:
         return f"{self._tag(shard)}:k:{gram >> (64 - self.group_bits):x}"
 
+    def word(self, shard: int, word: int) -> str:
+        return f"{self._tag(shard)}:w:{word >> (64 - self.group_bits):x}"
+
     def index_keys(
         self,
         shard: int,
@@ -109,13 +114,15 @@ class Keys:
         simhash: int,
         anchors: Sequence[int],
         skeleton: Sequence[int],
+        words: Sequence[int] = (),
     ) -> list[str]:
-        """A shard's band groups, SimHash hashes, anchor groups and skeleton groups for these
+        """A shard's band groups, SimHash hashes, anchor, skeleton and word groups for these
         entries, in the order every script takes them (`groups`)."""
         names = [self.band(shard, band, bucket) for band, bucket in enumerate(buckets)]
         names += [self.simhash_block(shard, i, v) for i, v in enumerate(simhash_blocks(simhash))]
         names += [self.anchor(shard, a) for a in anchors]
         names += [self.skeleton(shard, g) for g in skeleton]
+        names += [self.word(shard, w) for w in words]
         return names
 
     def records_pattern(self) -> str:
