@@ -488,6 +488,8 @@ CALIBRATION_PARAMS = FingerprintParams(
     lsh_threshold=0.5,
     min_words=20,
     anchor_modulus=0,
+    anchor_target=64,
+    short_words=0,
     skeleton_modulus=0,
     spin_normalisation=False,
 )

@@ -60,7 +60,6 @@ class Settings(BaseSettings):
     spin_normalisation: bool = True
     rewrite_min_similarity: float = Field(default=0.5, gt=0.0, le=1.0)
     rewrite_min_explained: float = Field(default=0.6, gt=0.0, le=1.0)
-    rewrite_min_order: float = Field(default=0.5, ge=0.0, le=1.0)
     min_reuse: float | None = Field(default=None, gt=0.0, lt=1.0)  # None: the fitted rule
 
     retention_days: float = Field(default=0.0, ge=0.0)  # 0: keep every article forever

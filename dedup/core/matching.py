@@ -55,9 +55,6 @@ RELATED_GATE = 0.1  # a pair sharing this share of names or 3-grams may come bac
 # A pair this much inside one another by shingles is a verbatim copy: its passages are the
 # evidence, and its sentences are not paired (they would all pair with similarity ~1).
 VERBATIM = 0.95
-# A rewrite whose paired sentences hold this share of either text is a copy of all of it
-# (near_duplicate, excerpt or contains by those shares); else, a copy of part of it.
-WHOLE_REWRITE = 0.6
 
 VerifiedBy = Literal["shingles", "reuse", "none"]
 
@@ -432,7 +429,7 @@ def _rewrite_relation(
     other; otherwise one reused part of the other."""
     shares = (sentences.explained, sentences.explained_by) if sentences else (0.0, 0.0)
     for this_share, match_share in (shares, coverage):
-        if max(this_share, match_share) >= WHOLE_REWRITE:
+        if max(this_share, match_share) >= params.rewrite.min_explained:
             return relation_of(this_share, match_share, params.thresholds)
     return "partial"
 

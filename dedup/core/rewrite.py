@@ -13,8 +13,9 @@ what carries the facts, and neither moves the facts far:
   written independently pairs only the odd quote. The pairs are also the evidence shown to
   a human, side by side.
 
-The decision rule (`is_rewrite`): at least `min_explained` of either text's words lie in
-paired sentences, and the pairs keep at least `min_order` of their order.
+Whether a pair is a copy is the reuse model's call (`core.reuse`); the pairs are evidence,
+and tell a rewrite of all of a text (at least `min_explained` of either text's words in
+paired sentences) from the reuse of a part of it.
 """
 
 import bisect
@@ -28,17 +29,12 @@ SKELETON_GRAM = 3  # names and numbers per skeleton shingle
 MIN_SENTENCE_WORDS = 4  # shorter sentences ("He declined.") pair with too much by chance
 
 
-MIN_PAIRS = 2  # a single pair of sentences is a quote, not a rewrite
-
-
 @dataclass(frozen=True, slots=True)
 class RewriteRule:
-    """When sentence alignment makes a pair a copy (thresholds chosen on the dev split; their
-    defaults are the `DEDUP_REWRITE_*` settings)."""
+    """How sentences pair (the `DEDUP_REWRITE_*` settings)."""
 
     min_similarity: float  # Dice of two sentences' word sets to pair them
-    min_explained: float  # share of either text's words inside paired sentences
-    min_order: float  # share of the pairs in one run keeping both texts' order
+    min_explained: float  # share of either text's words in pairs that makes a whole rewrite
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,19 +173,4 @@ def pair_sentences(this: Sentences, match: Sentences, min_similarity: float) -> 
         explained_by=round(paired_theirs / their_words, 4),
         order=round(order, 4),
         similarity=round(sum(d for _, _, d in found) / len(found), 4) if found else 0.0,
-    )
-
-
-def is_rewrite(rewrite: Rewrite, rule: RewriteRule) -> bool:
-    """Whether the sentence alignment shows a copy.
-
-    >>> pair = SentencePair(0.7, 0, 10, 0, 10)
-    >>> r = Rewrite((pair, pair), explained=0.9, explained_by=0.85, order=1.0, similarity=0.7)
-    >>> is_rewrite(r, RewriteRule(0.5, 0.6, 0.5)), is_rewrite(r, RewriteRule(0.5, 0.6, 1.1))
-    (True, False)
-    """
-    return (
-        len(rewrite.pairs) >= MIN_PAIRS
-        and max(rewrite.explained, rewrite.explained_by) >= rule.min_explained
-        and rewrite.order >= rule.min_order
     )

@@ -76,12 +76,18 @@ def test_a_copy_gets_its_original_and_passages_with_offsets_into_both_texts(
         "verified_by",
         "copy_type",
         "scores",
+        "reuse",
+        "coverage",
+        "match_coverage",
         "evidence",
         "markers",
     }
     assert (match["id"], match["relation"]) == (original["id"], "near_duplicate")
     assert match["copy_type"] == "scraped"  # chrome-wrapped, no credit
     assert match["verified_by"] == "shingles"
+    assert match["reuse"] == 1.0  # a verbatim copy takes the fast exit
+    assert match["coverage"] > 0.8
+    assert match["match_coverage"] > 0.95
     assert set(match["scores"]) == {
         "jaccard",
         "containment",
@@ -247,7 +253,7 @@ def test_openapi_documents_every_route(api: TestClient) -> None:
     }
 
 
-def test_a_spun_copy_comes_with_sentence_pairs_and_related_articles_only_on_request(
+def test_a_spun_copy_comes_with_sentence_pairs_partial_reuse_is_a_copy_and_related_only_on_request(
     api: TestClient, bbc: list[dict[str, Any]]
 ) -> None:
     text = bbc[33]["text"]
@@ -257,15 +263,23 @@ def test_a_spun_copy_comes_with_sentence_pairs_and_related_articles_only_on_requ
     (match,) = body["matches"]
     assert (match["id"], match["verified_by"], match["copy_type"]) == (
         source["id"],
-        "sentences",
+        "reuse",
         "spun",
     )
     assert match["scores"]["containment"] < 0.5 <= match["scores"]["sentences_explained"]
     for pair in match["evidence"]["sentence_pairs"]:
         assert spun[pair["start"] : pair["end"]] == pair["text"]
 
-    borrowed = bbc[301]["text"] + "\n\n" + "\n\n".join(text.split("\n\n")[:2])
-    item = {"url": "https://other.example/r", "text": borrowed}
+    paragraphs = text.split("\n\n")
+    borrowed = bbc[301]["text"] + "\n\n" + "\n\n".join(paragraphs[:2])  # a third of it
+    (part,) = api.post("/v1/check", json={"url": "https://o.example/p", "text": borrowed}).json()[
+        "matches"
+    ]
+    assert (part["id"], part["relation"], part["copy_type"]) == (source["id"], "partial", "partial")
+    assert 0.2 < part["coverage"] < 0.5
+    assert 0.2 < part["match_coverage"] < 0.5
+    one_sentence = paragraphs[1].split(". ")[0]
+    item = {"url": "https://other.example/r", "text": bbc[301]["text"] + "\n\n" + one_sentence}
     assert api.post("/v1/check", json=item).json()["matches"] == []
     related = api.post("/v1/check?include_related=true", json=item).json()["matches"]
     assert [(m["id"], m["relation"], m["copy_type"]) for m in related] == [

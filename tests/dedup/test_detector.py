@@ -169,34 +169,31 @@ def test_index_built_with_other_parameters_is_refused(
         other.check(ArticleInput(url="https://a.example/", text=bbc[20]["text"]))
 
 
-def test_candidates_below_the_bar_are_dropped(bbc: list[dict[str, Any]]) -> None:
-    params = Settings(min_containment=0.5).match_params()
+def test_a_third_reused_verbatim_is_partial_reuse_and_below_the_shingle_bar(
+    bbc: list[dict[str, Any]],
+) -> None:
     base = bbc[21]["text"]
-    half_shared = base[: len(base) // 3] + " " + bbc[22]["text"]
+    third_shared = base[: len(base) // 3] + " " + bbc[22]["text"]
+    params = Settings(min_containment=0.5).match_params()
     this = fingerprint(base, params.fingerprint)
-    from dedup.core.article import Article
 
-    candidate = Article(
-        1,
-        "https://c.example/",
-        "c.example",
-        None,
-        None,
-        datetime(2025, 1, 1, tzinfo=UTC),
-        None,
-        half_shared,
-        b"",
-        0,
-        (),
-    )
-    strict = verify(base, this, [candidate], params)
-    loose = verify(base, this, [candidate], Settings(min_containment=0.2).match_params())
-    assert strict == []
-    assert len(loose) == 1
-    passage = loose[0].alignment.passages[0]
+    def candidate(text: str) -> Article:
+        created = datetime(2025, 1, 1, tzinfo=UTC)
+        return Article(
+            1, "https://c.example/", "c.example", None, None, created, None, text, b"", 0, ()
+        )
+
+    (found,) = verify(base, this, [candidate(third_shared)], params)
+    assert (found.relation, found.verified_by) == ("partial", "reuse")
+    assert min(found.coverage) > 0.3
+    assert max(found.coverage) < 0.5
+    passage = found.alignment.passages[0]
     assert normalize(base[passage.start : passage.end]) == normalize(
-        half_shared[passage.match_start : passage.match_end]
+        third_shared[passage.match_start : passage.match_end]
     )
+    shingles_only = Settings(min_containment=0.5, rewrite_verification=False).match_params()
+    assert verify(base, this, [candidate(third_shared)], shingles_only) == []
+    assert verify(base, this, [candidate(bbc[22]["text"])], params) == []  # nothing shared
 
 
 def test_a_short_excerpt_is_found_through_the_anchor_path(

@@ -19,7 +19,7 @@ def detector_with(client: redis.Redis, settings: Settings, name: str, **changes:
     return Detector(Store(client, prefix), tuned)
 
 
-def test_a_heavily_spun_copy_is_found_by_the_skeleton_and_verified_by_sentences(
+def test_a_heavily_spun_copy_is_found_by_the_skeleton_and_verified_by_the_reuse_model(
     client_redis: redis.Redis, settings: Settings, bbc: list[dict[str, Any]]
 ) -> None:
     text = bbc[40]["text"]
@@ -29,7 +29,7 @@ def test_a_heavily_spun_copy_is_found_by_the_skeleton_and_verified_by_sentences(
     configurations: dict[str, dict[str, Any]] = {
         "all": {},
         "no-skeleton": {"skeleton_modulus": 0, "anchor_modulus": 0},
-        "no-sentences": {"rewrite_verification": False},
+        "no-reuse": {"rewrite_verification": False},
     }
     for name, changes in configurations.items():
         detector = detector_with(client_redis, settings, name, **changes)
@@ -38,9 +38,9 @@ def test_a_heavily_spun_copy_is_found_by_the_skeleton_and_verified_by_sentences(
         found[name] = [(m.article.id, m.verified_by, m.copy_type) for m in result.matches]
         if name == "all":
             assert result.original.id == str(source.article.id)
-    assert found["all"] == [(source.article.id, "sentences", "spun")]
+    assert found["all"] == [(source.article.id, "reuse", "spun")]
     assert found["no-skeleton"] == []  # 5-gram LSH and SimHash alone miss it
-    assert found["no-sentences"] == []  # and shingle containment alone rejects it
+    assert found["no-reuse"] == []  # and shingle containment alone rejects it
 
 
 def test_a_paraphrase_is_a_paraphrased_copy_with_sentence_pairs_as_evidence(

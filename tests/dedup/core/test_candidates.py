@@ -1,68 +1,99 @@
 """Candidate ranking and the verification budget (pure: no Redis)."""
 
+import math
 import random
 from typing import Any
 
 import numpy as np
 
-from dedup.core.candidates import CandidateParams, Lookup, Tally, budget, rank
+from dedup.core.candidates import (
+    ANCHOR_ESTIMATE_MIN,
+    ANCHOR_PREFILTER,
+    GRAM_PREFILTER,
+    WORD_PREFILTER,
+    CandidateParams,
+    Lookup,
+    Tally,
+    budget,
+    rank,
+)
 
 
 def reference_candidates(
     lookup: dict[str, Any],
     exclude: int,
-    query_anchors: int,
+    query_grams: int,
     query_skeleton: int,
-    settings: CandidateParams,
+    query_words: int,
+    params: CandidateParams,
 ) -> list[int]:
-    """The candidate selection as it was written with dicts, before the numpy one."""
+    """The candidate selection written plainly with dicts, one id at a time."""
+
+    def modulus(grams: int) -> int:
+        ratio = max(grams / params.anchor_target, 1.0)
+        return int(min(2 ** math.ceil(math.log2(ratio)), max(params.anchor_modulus, 1)))
 
     def may_share(hits: int, query: int, theirs: int) -> bool:
-        if min(query, theirs) <= 3:
+        if min(query, theirs) <= ANCHOR_ESTIMATE_MIN:
             return True
-        return max(hits / query, hits / max(theirs, 1)) >= 0.25
+        return max(hits / query, hits / max(theirs, 1)) >= ANCHOR_PREFILTER
 
-    anchor_hits, anchor_counts = lookup["anchor_hits"], lookup["anchor_counts"]
-    skeleton_hits, skeleton_counts = lookup["skeleton_hits"], lookup["skeleton_counts"]
+    shares = {}
+    for i, hits in lookup["anchor_hits"].items():
+        theirs = lookup["anchor_counts"][i]
+        shared = hits * max(modulus(theirs), modulus(query_grams))
+        shares[i] = min(max(shared / max(query_grams, 1), shared / max(theirs, 1)), 1.0)
     anchored = {
         i
-        for i, hits in anchor_hits.items()
-        if hits >= settings.min_anchor_hits and may_share(hits, query_anchors, anchor_counts[i])
+        for i, share in shares.items()
+        if lookup["anchor_hits"][i] >= params.min_anchor_hits and share >= GRAM_PREFILTER
     }
+    skeleton_hits, skeleton_counts = lookup["skeleton_hits"], lookup["skeleton_counts"]
     skeletal = {
         i
         for i, hits in skeleton_hits.items()
-        if hits >= settings.min_skeleton_hits
-        and may_share(hits, query_skeleton, skeleton_counts[i])
+        if hits >= params.min_skeleton_hits and may_share(hits, query_skeleton, skeleton_counts[i])
     }
-    ids = lookup["band_ids"] | set(lookup["simhash_hits"]) | anchored | skeletal
+    word_hits, word_counts = lookup["word_hits"], lookup["word_counts"]
+    worded = {
+        i
+        for i, hits in word_hits.items()
+        if hits / max(min(word_counts[i], max(query_words, 1)), 1) >= WORD_PREFILTER
+    }
+    ids = lookup["band_ids"] | set(lookup["simhash_hits"]) | anchored | skeletal | worded
     ids.discard(exclude)
     ranked = sorted(
         ids,
         key=lambda i: (
             lookup["simhash_hits"].get(i, 64),
-            -anchor_hits.get(i, 0) - skeleton_hits.get(i, 0),
+            -shares.get(i, 0.0),
+            -skeleton_hits.get(i, 0) - word_hits.get(i, 0),
             i,
         ),
     )
-    return ranked[: settings.max_candidates]
+    return ranked[: params.max_candidates]
 
 
-def test_numpy_candidate_selection_equals_the_dict_one() -> None:
+def test_numpy_candidate_selection_equals_the_plain_one() -> None:
     rng = random.Random(11)
     params = CandidateParams(
-        min_anchor_hits=1, min_skeleton_hits=2, max_candidates=20, max_verified=8
+        min_anchor_hits=1,
+        min_skeleton_hits=2,
+        max_candidates=20,
+        max_verified=8,
+        anchor_modulus=8,
+        anchor_target=64,
     )
     for _ in range(300):
         pool = range(rng.choice([5, 50, 500]))
-
-        (anchor_hits, anchor_counts), (skeleton_hits, skeleton_counts) = (
-            random_tally(rng, pool),
-            random_tally(rng, pool),
-        )
+        tallies = [random_tally(rng, pool) for _ in range(3)]
+        (anchor_hits, anchor_counts), (skeleton_hits, skeleton_counts) = tallies[:2]
+        anchor_counts = {i: rng.choice([5, 60, 200, 900]) for i in anchor_counts}
+        word_hits, word_counts = tallies[2]
         band = rng.sample(pool, rng.randrange(min(len(pool), 8)))
         near = {i: rng.randint(0, 3) for i in rng.sample(pool, rng.randrange(min(len(pool), 5)))}
-        query_anchors, query_skeleton = rng.randint(0, 30), rng.randint(0, 30)
+        query_grams = rng.choice([0, 30, 64, 150, 1200])
+        query_skeleton, query_words = rng.randint(0, 30), rng.randint(0, 30)
         exclude = rng.choice([-1, *pool])
         lookup = Lookup(
             url_id=None,
@@ -71,22 +102,23 @@ def test_numpy_candidate_selection_equals_the_dict_one() -> None:
             near_times={},
             anchors=as_tally(anchor_hits, anchor_counts),
             skeleton=as_tally(skeleton_hits, skeleton_counts),
+            words=as_tally(word_hits, word_counts),
         )
+        plain = {
+            "band_ids": set(band),
+            "simhash_hits": near,
+            "anchor_hits": anchor_hits,
+            "anchor_counts": anchor_counts,
+            "skeleton_hits": skeleton_hits,
+            "skeleton_counts": skeleton_counts,
+            "word_hits": word_hits,
+            "word_counts": word_counts,
+        }
         expected = reference_candidates(
-            {
-                "band_ids": set(band),
-                "simhash_hits": near,
-                "anchor_hits": anchor_hits,
-                "anchor_counts": anchor_counts,
-                "skeleton_hits": skeleton_hits,
-                "skeleton_counts": skeleton_counts,
-            },
-            exclude,
-            query_anchors,
-            query_skeleton,
-            params,
+            plain, exclude, query_grams, query_skeleton, query_words, params
         )
-        assert rank(lookup, exclude, query_anchors, query_skeleton, params) == expected
+        found = rank(lookup, exclude, query_grams, query_skeleton, params, query_words)
+        assert found == expected
 
 
 def random_tally(rng: random.Random, pool: range) -> tuple[dict[int, int], dict[int, int]]:
