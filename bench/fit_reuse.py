@@ -37,7 +37,7 @@ import numpy as np
 
 from dedup.config import load_settings
 from dedup.core.matching import Assessment
-from dedup.core.reuse import FEATURES
+from dedup.core.reuse import FEATURES, RUN_CAP
 from dedup.eval import real
 from dedup.runtime import Runtime, open_runtime
 
@@ -203,8 +203,9 @@ def main() -> None:
     other_size = np.log1p(np.expm1(size) / np.exp(length))  # B's words, from A's and the ratio
     long_pair = np.minimum(size, other_size) >= np.log1p(LONG_WORDS)
     story = X[:, FEATURES.index("c3_story")]
-    rule = choose_rule(queries, out_of_fold, long_pair, story)
-    hits = query_hits(queries, decide(rule, out_of_fold, long_pair, story))
+    run = np.round(X[:, FEATURES.index("run")] * RUN_CAP)
+    rule = choose_rule(queries, out_of_fold, long_pair, story, run)
+    hits = QueryHits(queries)(decide(rule, out_of_fold, long_pair, story, run))
     report = figures(queries, hits, rule) + ranking(queries, query_scores)
     for line in report:
         print(line)
@@ -219,6 +220,7 @@ def main() -> None:
         "threshold": rule.short,
         "threshold_long": rule.long,
         "story_bar": rule.story,
+        "run_bar": rule.run,
         "long_words": LONG_WORDS,
         "fitted": f"python -m bench.fit_reuse on {', '.join(p.name for p in args.dev)}"
         + (f" and {args.synthetic.name}" if args.synthetic else ""),
@@ -232,24 +234,47 @@ def main() -> None:
 class Rule:
     """When a pair is a copy: its reuse score at least `short` (either text under
     LONG_WORDS words) or `long` (both longer), or, for two long texts, `story` of the query's
-    3-grams found in the candidate's source (c3_story)."""
+    3-grams found in the candidate's source (c3_story); or, for any pair, an unquoted
+    verbatim run of `run` words."""
 
     short: float
     long: float
     story: float
+    run: int
 
 
-def decide(rule: Rule, score: np.ndarray, long_pair: np.ndarray, story: np.ndarray) -> np.ndarray:
-    return np.where(long_pair, (score >= rule.long) | (story >= rule.story), score >= rule.short)
+def decide(
+    rule: Rule, score: np.ndarray, long_pair: np.ndarray, story: np.ndarray, run: np.ndarray
+) -> np.ndarray:
+    by_score = np.where(
+        long_pair, (score >= rule.long) | (story >= rule.story), score >= rule.short
+    )
+    return by_score | (run >= rule.run)
 
 
-def query_hits(queries: Sequence[Query], hits: np.ndarray) -> np.ndarray:
-    """Per query: any of its counted pairs is a copy (a verbatim one always is)."""
-    return np.array([q.verbatim or bool(hits[q.scores_of].any()) for q in queries])
+class QueryHits:
+    """Per query, whether any of its counted pairs is a copy (a verbatim one always is):
+    the queries' pair indices laid out flat, to try many rules fast."""
+
+    def __init__(self, queries: Sequence[Query]) -> None:
+        self.verbatim = np.array([q.verbatim for q in queries])
+        self.flat = np.array([k for q in queries for k in q.scores_of], dtype=np.int64)
+        self.owner = np.repeat(np.arange(len(queries)), [len(q.scores_of) for q in queries])
+        self.n = len(queries)
+
+    def __call__(self, hits: np.ndarray) -> np.ndarray:
+        found = np.zeros(self.n, dtype=bool)
+        found[self.owner[hits[self.flat]]] = True
+        found |= self.verbatim
+        return found
 
 
 def choose_rule(
-    queries: Sequence[Query], score: np.ndarray, long_pair: np.ndarray, story: np.ndarray
+    queries: Sequence[Query],
+    score: np.ndarray,
+    long_pair: np.ndarray,
+    story: np.ndarray,
+    run: np.ndarray,
 ) -> Rule:
     """The rule with the most recall (summed over the copy labels) at which every corpus
     keeps its false-copy target, on out-of-fold scores."""
@@ -258,11 +283,12 @@ def choose_rule(
     labels = {(q.corpus, q.label) for q in queries if q.role == "copy"}
     label_of = np.array([f"{q.corpus}:{q.label}" for q in queries])
     best: tuple[float, Rule] | None = None
-    for short, long, bar in itertools.product(
-        np.arange(0.2, 0.96, 0.05), (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 2.0), STORY_BARS
+    hits_of = QueryHits(queries)
+    for short, long, bar, words in itertools.product(
+        np.arange(0.2, 0.96, 0.05), (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 2.0), STORY_BARS, RUN_BARS
     ):
-        rule = Rule(round(float(short), 3), float(long), bar)
-        hit = query_hits(queries, decide(rule, score, long_pair, story))
+        rule = Rule(round(float(short), 3), float(long), bar, words)
+        hit = hits_of(decide(rule, score, long_pair, story, run))
         if any(
             hit[(corpus == c) & negative].mean() > FALSE_COPY_TARGETS.get(c, 0.05)
             for c in set(corpus)
@@ -272,10 +298,12 @@ def choose_rule(
         recall = sum(hit[label_of == f"{c}:{lab}"].mean() for c, lab in labels)
         if best is None or recall > best[0]:
             best = (recall, rule)
-    return best[1] if best else Rule(0.995, 0.995, 2.0)
+    return best[1] if best else Rule(0.995, 0.995, 2.0, NO_RUN_RULE)
 
 
 STORY_BARS = (0.22, 0.25, 0.28, 0.3, 0.33, 0.36, 0.4, 0.5, 2.0)  # 2.0: no story rule
+NO_RUN_RULE = 1000  # words: longer than RUN_CAP, so no run reaches it
+RUN_BARS = (16, 20, 25, 30, 40, RUN_CAP, NO_RUN_RULE)
 
 
 def figures(queries: Sequence[Query], hits: np.ndarray, rule: Rule) -> list[str]:

@@ -69,8 +69,10 @@ from dedup.store import Client, drop_prefix
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CHUNK = 10_000  # articles generated, then ingested, at a time
-SIGNATURE_FIELDS = ("digest", "simhash", "buckets", "anchors", "skeleton", "skeleton_set")
-INDEX_KINDS = {"l": "bands", "s": "simhash", "x": "anchors", "k": "skeleton"}
+SIGNATURE_FIELDS = (
+    "digest", "simhash", "buckets", "anchors", "skeleton", "word_anchors", "skeleton_set"
+)  # fmt: skip
+INDEX_KINDS = {"l": "bands", "s": "simhash", "x": "anchors", "k": "skeleton", "w": "words"}
 TARGETS = {
     "ingest_per_cpu_second": 2000.0,
     "ingest_speedup": 7.0,
@@ -361,7 +363,10 @@ def measure(
     _, scripts_before = script_usec(client)
     checkpoint.lookup_ms = percentiles(
         timed_each(
-            prints, lambda f: store.lookup(None, f.buckets, f.simhash, f.anchors, f.skeleton)
+            prints,
+            lambda f: store.lookup(
+                None, f.buckets, f.simhash, f.anchors, f.skeleton, f.word_anchors
+            ),
         )
     )
     server_usec = script_usec(client)[1] - scripts_before

@@ -1,4 +1,5 @@
-"""Evaluation: `dedup eval build` (labelled sets from real articles), `eval run`, `eval sites`."""
+"""Evaluation: `dedup eval build` (labelled sets from real articles), `eval run`, `eval curve`,
+`eval sites`."""
 
 import json
 from collections.abc import Callable
@@ -19,7 +20,8 @@ def read_jsonl(path: Path, what: str) -> list[dict[str, Any]]:
     if not path.exists():
         raise UsageError(f"{what} {path} not found; pass the path to a JSONL file")
     try:
-        return [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+        with path.open(encoding="utf-8") as handle:
+            return [json.loads(line) for line in handle if line.strip()]
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{what} {path} is not UTF-8 JSON lines: {exc}") from exc
 
@@ -89,16 +91,36 @@ def eval_build(corpus: Path, out: Path, seed: int) -> None:
     "print recall per copy type for each.",
 )
 def eval_run(set_path: Path, json_path: Path | None, ablation: bool) -> None:
-    """Ingest a labeled set through the API's code path and print recall, precision,
-    original-source accuracy per copy type, the false-copy rate, and a baseline row.
+    """Ingest a labelled set through the API's code path and print what was found.
 
-    Example: dedup eval run eval-data/dev.jsonl --json eval-dev.json
+    A file of the shared shape (../shared/corpus/README.md: id, text, group, role) is scored
+    by that README's protocol: recall per label, original-source accuracy, false-copy rate,
+    beside exhaustive 3-gram containment (its bar chosen on the file at a false-copy rate of
+    0.10) and datasketch LSH 0.5. A synthetic set (`dedup eval build`) gets recall,
+    precision and original-source accuracy per copy type, and its false-copy rate.
+
+    Examples: dedup eval run ../shared/corpus/meter-dev.jsonl;
+    dedup eval run eval-data/dev.jsonl --json eval-dev.json
     """
-    from dedup.eval import evaluate
+    from dedup.eval import evaluate, real
 
     items = read_jsonl(set_path, "set")
-    if not items or "label" not in items[0]:
-        raise UsageError(f"{set_path} holds no labeled items (make one with `dedup eval build`)")
+    if real.is_shared_shape(items):
+        if ablation:
+            raise UsageError("--ablation applies to synthetic sets (made by `dedup eval build`)")
+        with open_runtime(settings()) as runtime, progress(len(items), "Evaluating") as bar:
+            outcomes = real.run(items, runtime, progress=bar.update)
+        real_report = real.score(items, outcomes)
+        click.echo(real.markdown(set_path.name, real_report))
+        if json_path is not None:
+            json_path.write_text(json.dumps(real_report, indent=2))
+        return
+    if "label" not in items[0]:
+        raise UsageError(
+            f"{set_path} holds no labelled items: give a file of the shared shape "
+            "(id, text, group, role: see ../shared/corpus/README.md) or one made by "
+            "`dedup eval build`"
+        )
     runs = len(evaluate.ABLATIONS) if ablation else 1
     with open_runtime(settings()) as runtime, progress(len(items) * runs, "Evaluating") as bar:
         if ablation:
@@ -109,6 +131,59 @@ def eval_run(set_path: Path, json_path: Path | None, ablation: bool) -> None:
     click.echo(evaluate.ablation_markdown(results) if ablation else evaluate.markdown(report))
     if json_path is not None:
         json_path.write_text(json.dumps(output, indent=2))
+
+
+@eval_group.command("curve")
+@click.argument(
+    "set_paths",
+    metavar="SET...",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("curve.png"),
+    show_default=True,
+    help="The PNG to write.",
+)
+def eval_curve(set_paths: tuple[Path, ...], out: Path) -> None:
+    """Draw recall against false-copy rate for the detector's reuse score and the 3-gram
+    baseline on labelled sets of the shared shape (one panel each), with where each
+    operates. Needs matplotlib: pip install -e ".[eval]".
+
+    Example: dedup eval curve ../shared/corpus/meter-dev.jsonl --out meter.png
+    """
+    from dedup.eval import real
+
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as exc:
+        raise UsageError('eval curve draws with matplotlib: pip install -e ".[eval]"') from exc
+    if out.suffix.lower() != ".png":
+        raise UsageError(f"--out {out} must name a .png file")
+    sets = [(path, read_jsonl(path, "set")) for path in set_paths]
+    for path, items in sets:
+        if not real.is_shared_shape(items):
+            raise UsageError(
+                f"{path} is not of the shared shape (id, text, group, role on every item)"
+            )
+    curves = []
+    total = sum(len(items) for _, items in sets)
+    with open_runtime(settings()) as runtime, progress(total, "Evaluating") as bar:
+        for path, items in sets:
+            outcomes = real.run(items, runtime, progress=bar.update)
+            curves.append(real.curve(path.stem, items, outcomes))
+    real.draw(curves, str(out))
+    for c in curves:
+        rate, recall = c.detector_point
+        base_rate, base_recall = c.baseline_point
+        click.echo(
+            f"{c.name}: dedup recall {recall:.3f} at false-copy rate {rate:.3f}; "
+            f"3-gram {base_recall:.3f} at {base_rate:.3f}"
+        )
+    click.echo(f"wrote {out}")
 
 
 @eval_group.command("sites")

@@ -23,6 +23,7 @@ from dedup.core.markers import Marker, Rules, find_markers
 from dedup.core.reuse import (
     FEATURES,
     GRAM,
+    RUN_CAP,
     Profile,
     ReuseModel,
     containment_of,
@@ -312,13 +313,15 @@ def assess(
         reuse = max(model.probability(forward), model.probability(backward))
         story = max(forward[STORY], backward[STORY])
         words = (mine_profile.n_words, theirs_profile.n_words)
-        copy = model.is_copy(reuse, story, words)
+        run = round(max(forward[RUN], backward[RUN]) * RUN_CAP)
+        copy = model.is_copy(reuse, story, words, run)
         found.append(Assessment(candidate, theirs, other, scores, forward, backward, reuse, copy))
     return found
 
 
 VERSION_BAR = 0.5  # two candidates this much inside one another are versions of one story
 STORY = FEATURES.index("c3_story")
+RUN = FEATURES.index("run")
 
 
 def verify(

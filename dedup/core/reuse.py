@@ -20,6 +20,9 @@ from each. The features measure those, for "A is derived from B":
     length    log of A's length over B's
     size      log of A's length in words (short passages share less by chance)
     names     share of the shorter skeleton's names-and-numbers 3-grams found in the other
+    run       the longest run of A's words outside quotations shared verbatim with B, over
+              RUN_CAP words (at most 1): a lifted paragraph, which independent reports of an
+              event rarely share
 
 `ReuseModel` is a logistic regression over them, fitted on the labelled dev halves of real
 corpora by `python -m bench.fit_reuse` and shipped as `reuse_model.json`; its probability is
@@ -42,8 +45,10 @@ from dedup.core.shingles import Hashes, WordHashes, shingle_hashes, word_hashes
 from dedup.core.text import Tokens, sentence_starts
 
 FEATURES = (
-    "c1", "c3", "c3_out", "c3_story", "sent", "sent_mean", "quoted", "length", "size", "names"
+    "c1", "c3", "c3_out", "c3_story", "sent", "sent_mean", "quoted", "length", "size", "names",
+    "run",
 )  # fmt: skip
+RUN_CAP = 60  # words: a shared run this long is as strong as any
 GRAM = 3  # words per gram of the reuse features and the anchors
 SENTENCE_PAIR = 0.5  # content-word Dice of two sentences for them to be paired
 MIN_SENTENCE_CONTENT = 3  # sentences with fewer content words pair with too much by chance
@@ -115,6 +120,7 @@ class Profile:
     grams: Hashes  # word 3-gram hashes in text order
     gram_set: Hashes  # distinct 3-grams, sorted
     gram_out: Hashes  # distinct 3-grams with no quoted word, sorted
+    gram_quoted: np.ndarray  # per 3-gram in text order: it holds a quoted word
     content: Hashes  # distinct content words (not stopwords), sorted
     sentences: tuple[frozenset[str], ...]  # content words of each sentence long enough
     sentence_words: tuple[int, ...]  # words of each of those sentences
@@ -136,6 +142,7 @@ def profile(text: str, tokens: Tokens, cache: WordHashes | None = None) -> Profi
         seedable |= content_word[2 : len(grams) + 2]
         gram_out = np.unique(grams[~in_quote])
     else:
+        in_quote = np.zeros(0, dtype=bool)
         seedable, gram_out = np.zeros(0, dtype=bool), np.empty(0, dtype=np.uint64)
     bounds = [*sentence_starts(text, tokens), len(found)]
     sentences: list[frozenset[str]] = []
@@ -150,6 +157,7 @@ def profile(text: str, tokens: Tokens, cache: WordHashes | None = None) -> Profi
         grams=grams,
         gram_set=np.unique(grams),
         gram_out=gram_out,
+        gram_quoted=in_quote,
         content=np.unique(hashes[content_word]),
         sentences=tuple(sentences),
         sentence_words=tuple(sizes),
@@ -163,6 +171,23 @@ def _share(part: Hashes, whole: Hashes) -> float:
     if not len(part):
         return 0.0
     return float(np.intersect1d(part, whole, assume_unique=True).size / len(part))
+
+
+def longest_run(a: Profile, b: Profile) -> int:
+    """Words in the longest run of A's 3-grams outside quotations found in B (0: none).
+
+    >>> from dedup.core.text import tokenize
+    >>> x = 'He said "we will fight on" and the talks in Geneva ended late on Friday night.'
+    >>> y = 'We will fight on, he said. The talks in Geneva ended late on Friday, they said.'
+    >>> longest_run(profile(x, tokenize(x)), profile(y, tokenize(y)))  # the quote is out
+    8
+    """
+    shared = np.isin(a.grams, b.gram_set) & ~a.gram_quoted
+    if not shared.any():
+        return 0
+    edges = np.diff(np.concatenate(([0], shared.view(np.int8), [0])))
+    runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+    return int(runs.max()) + GRAM - 1
 
 
 def sentence_pairing(a: Profile, b: Profile) -> tuple[float, float]:
@@ -204,6 +229,7 @@ def features(a: Profile, b: Profile, story: Hashes, names: float) -> np.ndarray:
             math.log((a.n_words + 1) / (b.n_words + 1)),
             math.log1p(a.n_words),
             names,
+            min(longest_run(a, b), RUN_CAP) / RUN_CAP,
         ]
     )
 
@@ -214,7 +240,9 @@ class ReuseModel:
     the rule that makes a pair a copy (all chosen on dev by bench.fit_reuse): a reuse score
     of at least `threshold` when either text is a passage (under `long_words` words), of
     `threshold_long` between two articles, or, between two articles, `story_bar` of one
-    text's 3-grams found in the other's source (c3_story)."""
+    text's 3-grams found in the other's source (c3_story); or, for any pair, a verbatim run
+    outside quotations of at least `run_bar` words (a lifted paragraph: the logistic score,
+    linear in its features, cannot say "one long run is enough whatever the rest")."""
 
     names: tuple[str, ...]
     means: np.ndarray
@@ -224,15 +252,18 @@ class ReuseModel:
     threshold: float
     threshold_long: float
     story_bar: float
+    run_bar: int  # words (above RUN_CAP: no run rule)
     long_words: int
 
     def probability(self, values: np.ndarray) -> float:
         z = float(((values - self.means) / self.scales) @ self.weights + self.intercept)
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
-    def is_copy(self, reuse: float, story: float, words: tuple[int, int]) -> bool:
-        """Whether a pair with this reuse score, this c3_story (the larger of the two ways)
-        and these lengths in words is a copy."""
+    def is_copy(self, reuse: float, story: float, words: tuple[int, int], run: int) -> bool:
+        """Whether a pair with this reuse score, this c3_story and longest unquoted verbatim
+        run in words (each the larger of the two ways) and these lengths is a copy."""
+        if run >= self.run_bar:
+            return True
         if min(words) < self.long_words:
             return reuse >= self.threshold
         return reuse >= self.threshold_long or story >= self.story_bar
@@ -240,7 +271,9 @@ class ReuseModel:
     def with_threshold(self, threshold: float) -> "ReuseModel":
         """The same model with one reuse threshold for every pair and no story rule (an
         operator's DEDUP_MIN_REUSE)."""
-        return replace(self, threshold=threshold, threshold_long=threshold, story_bar=2.0)
+        return replace(
+            self, threshold=threshold, threshold_long=threshold, story_bar=2.0, run_bar=10**9
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ReuseModel":
@@ -256,6 +289,7 @@ class ReuseModel:
             threshold=float(data["threshold"]),
             threshold_long=float(data["threshold_long"]),
             story_bar=float(data["story_bar"]),
+            run_bar=int(data["run_bar"]),
             long_words=int(data["long_words"]),
         )
 

@@ -274,3 +274,87 @@ def markdown(name: str, report: dict[str, Any]) -> str:
             f"| {accuracy} | {row['baseline_3gram']:.3f} | {row['baseline_lsh']:.3f} |"
         )
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Recall against false-copy rate as a score's threshold falls, for the detector's reuse
+    score and the 3-gram baseline's containment, with where each one operates."""
+
+    name: str
+    detector: tuple[list[float], list[float]]  # (false-copy rates, recalls)
+    baseline: tuple[list[float], list[float]]
+    detector_point: tuple[float, float]  # the detector's decisions: (false-copy rate, recall)
+    baseline_point: tuple[float, float]  # at the threshold chosen on this file
+
+
+def _roc(positives: list[float], negatives: list[float]) -> tuple[list[float], list[float]]:
+    """(false-copy rate, recall) at every threshold above 0, highest first, from (0, 0): a
+    query scoring 0 was never weighed, and no threshold finds it."""
+    thresholds = sorted({v for v in (*positives, *negatives) if v > 0}, reverse=True)
+    pos, neg = np.array(positives), np.array(negatives)
+    rates, recalls = [0.0], [0.0]
+    for t in thresholds:
+        rates.append(float((neg >= t).mean()) if len(neg) else 0.0)
+        recalls.append(float((pos >= t).mean()) if len(pos) else 0.0)
+    return rates, recalls
+
+
+def curve(name: str, items: Sequence[dict[str, Any]], outcomes: Sequence[Outcome]) -> Curve:
+    """The curves of one file: a query's score is its best against what would make it a hit
+    (its group's originals; anything, for a negative whose source is not stored). A refused
+    query scores 0 for the detector."""
+    originals = _originals(items)
+
+    def best(scores: dict[str, float], outcome: Outcome) -> float:
+        group = originals[str(outcome.item["group"])]
+        return max((v for k, v in scores.items() if outcome.scope_any or k in group), default=0.0)
+
+    report = score(items, outcomes)
+    sides: dict[str, tuple[list[float], list[float]]] = {}
+    for side in ("detector", "baseline"):
+        positives: list[float] = []
+        negatives: list[float] = []
+        for o in outcomes:
+            scores = o.baseline_3gram if side == "baseline" else o.reuse
+            value = best(scores, o) if (o.accepted or side == "baseline") else 0.0
+            (positives if o.role == "copy" else negatives).append(value)
+        sides[side] = _roc(positives, negatives)
+    rows = report["labels"].values()
+    copies = [r for r in rows if r["role"] == "copy"]
+    negatives_rows = [r for r in rows if r["role"] != "copy"]
+
+    def pooled(rows: Iterable[dict[str, Any]], key: str) -> float:
+        chosen = list(rows)
+        n = sum(r["items"] for r in chosen)
+        return sum(r[key] * r["items"] for r in chosen) / n if n else 0.0
+
+    return Curve(
+        name=name,
+        detector=sides["detector"],
+        baseline=sides["baseline"],
+        detector_point=(pooled(negatives_rows, "rate"), pooled(copies, "rate")),
+        baseline_point=(pooled(negatives_rows, "baseline_3gram"), pooled(copies, "baseline_3gram")),
+    )
+
+
+def draw(curves: Sequence[Curve], path: str) -> None:
+    """One panel per file: both curves and both operating points, saved as a PNG. Needs
+    matplotlib (the `eval` extra)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(curves), figsize=(5 * len(curves), 4.5), squeeze=False)
+    for ax, c in zip(axes[0], curves, strict=True):
+        ax.plot(*c.detector, label="dedup (reuse score)", color="tab:blue")
+        ax.plot(*c.baseline, label="3-gram containment", color="tab:gray", linestyle="--")
+        ax.plot(*c.detector_point, "o", color="tab:blue", label="dedup's decisions")
+        ax.plot(*c.baseline_point, "s", color="tab:gray", label="3-gram at its chosen bar")
+        ax.axvline(BASELINE_FALSE_COPY_RATE, color="tab:red", linewidth=0.6, linestyle=":")
+        ax.set(title=c.name, xlabel="false-copy rate", ylabel="recall", xlim=(0, 1), ylim=(0, 1))
+        ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
