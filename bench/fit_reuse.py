@@ -45,10 +45,12 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 DEFAULT_DEV = ("meter-dev.jsonl", "webis-cpc-11-dev.jsonl")
 OUT = Path(__file__).resolve().parents[1] / "dedup" / "core" / "reuse_model.json"
 FOLDS = 5
-# The false-copy rate each corpus must keep at the chosen threshold (the issues' targets).
-FALSE_COPY_TARGETS = {"meter": 0.08, "webis-cpc-11": 0.02, "synthetic": 0.01, "wmt21-news": 0.02}
+# The false-copy rate each corpus must keep at the chosen rule, out of fold: the issues'
+# targets, METER's (0.10) with a margin, since the final model, fitted on every pair, flags
+# a little more than the out-of-fold ones did (at 0.08: 0.073 out of fold, 0.101 in sample).
+FALSE_COPY_TARGETS = {"meter": 0.07, "webis-cpc-11": 0.02, "synthetic": 0.01, "wmt21-news": 0.02}
 STORY = FEATURES.index("c3_story")
-LONG_WORDS = 150  # a pair of texts both this long is judged as articles, else as passages
+LONG_WORDS = 150  # words: a text this long is an article, a shorter one a passage
 HARD_WEIGHT = 5.0  # a negative pair of the query's own story: what the false-copy rate counts
 Pair = tuple[np.ndarray, int, str, str, bool]
 
@@ -201,11 +203,12 @@ def main() -> None:
     ]
     size, length = X[:, FEATURES.index("size")], X[:, FEATURES.index("length")]
     other_size = np.log1p(np.expm1(size) / np.exp(length))  # B's words, from A's and the ratio
-    long_pair = np.minimum(size, other_size) >= np.log1p(LONG_WORDS)
+    articles = (size >= np.log1p(LONG_WORDS)).astype(int) + (other_size >= np.log1p(LONG_WORDS))
+    kind = articles.astype(int)  # 0: two passages, 1: a passage and an article, 2: articles
     story = X[:, FEATURES.index("c3_story")]
     run = np.round(X[:, FEATURES.index("run")] * RUN_CAP)
-    rule = choose_rule(queries, out_of_fold, long_pair, story, run)
-    hits = QueryHits(queries)(decide(rule, out_of_fold, long_pair, story, run))
+    rule = choose_rule(queries, out_of_fold, kind, story, run)
+    hits = QueryHits(queries)(decide(rule, out_of_fold, kind, story, run))
     report = figures(queries, hits, rule) + ranking(queries, query_scores)
     for line in report:
         print(line)
@@ -217,7 +220,8 @@ def main() -> None:
         "scales": [round(float(v), 6) for v in scales],
         "weights": [round(float(v), 6) for v in final.coef_[0]],
         "intercept": round(float(final.intercept_[0]), 6),
-        "threshold": rule.short,
+        "threshold": rule.passages,
+        "threshold_mixed": rule.mixed,
         "threshold_long": rule.long,
         "story_bar": rule.story,
         "run_bar": rule.run,
@@ -232,23 +236,24 @@ def main() -> None:
 
 @dataclass(frozen=True)
 class Rule:
-    """When a pair is a copy: its reuse score at least `short` (either text under
-    LONG_WORDS words) or `long` (both longer), or, for two long texts, `story` of the query's
-    3-grams found in the candidate's source (c3_story); or, for any pair, an unquoted
-    verbatim run of `run` words."""
+    """When a pair is a copy: its reuse score at least `passages` (two texts under
+    LONG_WORDS words), `mixed` (a passage and an article) or `long` (two articles), or, for
+    two articles, `story` of the query's 3-grams found in the candidate's source (c3_story);
+    or, for any pair, an unquoted verbatim run of `run` words."""
 
-    short: float
+    passages: float
+    mixed: float
     long: float
     story: float
     run: int
 
 
 def decide(
-    rule: Rule, score: np.ndarray, long_pair: np.ndarray, story: np.ndarray, run: np.ndarray
+    rule: Rule, score: np.ndarray, kind: np.ndarray, story: np.ndarray, run: np.ndarray
 ) -> np.ndarray:
-    by_score = np.where(
-        long_pair, (score >= rule.long) | (story >= rule.story), score >= rule.short
-    )
+    bar = np.array([rule.passages, rule.mixed, rule.long])[kind]
+    by_score: np.ndarray = score >= bar
+    by_score |= (kind == 2) & (story >= rule.story)
     return by_score | (run >= rule.run)
 
 
@@ -272,7 +277,7 @@ class QueryHits:
 def choose_rule(
     queries: Sequence[Query],
     score: np.ndarray,
-    long_pair: np.ndarray,
+    kind: np.ndarray,
     story: np.ndarray,
     run: np.ndarray,
 ) -> Rule:
@@ -280,25 +285,28 @@ def choose_rule(
     keeps its false-copy target, on out-of-fold scores."""
     corpus = np.array([q.corpus for q in queries])
     negative = np.array([q.role != "copy" for q in queries])
+    negatives = [((corpus == c) & negative, FALSE_COPY_TARGETS.get(c, 0.05)) for c in set(corpus)]
+    negatives = [(mask, target) for mask, target in negatives if mask.any()]
     labels = {(q.corpus, q.label) for q in queries if q.role == "copy"}
     label_of = np.array([f"{q.corpus}:{q.label}" for q in queries])
+    label_masks = [label_of == f"{c}:{lab}" for c, lab in labels]
     best: tuple[float, Rule] | None = None
     hits_of = QueryHits(queries)
-    for short, long, bar, words in itertools.product(
-        np.arange(0.2, 0.96, 0.05), (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 2.0), STORY_BARS, RUN_BARS
+    for passages, mixed, long, bar, words in itertools.product(
+        np.arange(0.05, 0.96, 0.05),
+        np.arange(0.2, 0.96, 0.05),
+        (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 2.0),
+        STORY_BARS,
+        RUN_BARS,
     ):
-        rule = Rule(round(float(short), 3), float(long), bar, words)
-        hit = hits_of(decide(rule, score, long_pair, story, run))
-        if any(
-            hit[(corpus == c) & negative].mean() > FALSE_COPY_TARGETS.get(c, 0.05)
-            for c in set(corpus)
-            if ((corpus == c) & negative).any()
-        ):
+        rule = Rule(round(float(passages), 3), round(float(mixed), 3), float(long), bar, words)
+        hit = hits_of(decide(rule, score, kind, story, run))
+        if any(hit[mask].mean() > target for mask, target in negatives):
             continue
-        recall = sum(hit[label_of == f"{c}:{lab}"].mean() for c, lab in labels)
+        recall = sum(hit[mask].mean() for mask in label_masks)
         if best is None or recall > best[0]:
             best = (recall, rule)
-    return best[1] if best else Rule(0.995, 0.995, 2.0, NO_RUN_RULE)
+    return best[1] if best else Rule(0.995, 0.995, 0.995, 2.0, NO_RUN_RULE)
 
 
 STORY_BARS = (0.22, 0.25, 0.28, 0.3, 0.33, 0.36, 0.4, 0.5, 2.0)  # 2.0: no story rule

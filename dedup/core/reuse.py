@@ -238,9 +238,10 @@ def features(a: Profile, b: Profile, story: Hashes, names: float) -> np.ndarray:
 class ReuseModel:
     """A logistic regression over standardised features, P(derived) = 1 / (1 + e^-z), and
     the rule that makes a pair a copy (all chosen on dev by bench.fit_reuse): a reuse score
-    of at least `threshold` when either text is a passage (under `long_words` words), of
-    `threshold_long` between two articles, or, between two articles, `story_bar` of one
-    text's 3-grams found in the other's source (c3_story); or, for any pair, a verbatim run
+    of at least `threshold` between two passages (texts under `long_words` words),
+    `threshold_mixed` between a passage and an article, `threshold_long` between two
+    articles, or, between two articles, `story_bar` of one text's 3-grams found in the
+    other's source (c3_story); or, for any pair, a verbatim run
     outside quotations of at least `run_bar` words (a lifted paragraph: the logistic score,
     linear in its features, cannot say "one long run is enough whatever the rest")."""
 
@@ -250,6 +251,7 @@ class ReuseModel:
     weights: np.ndarray
     intercept: float
     threshold: float
+    threshold_mixed: float
     threshold_long: float
     story_bar: float
     run_bar: int  # words (above RUN_CAP: no run rule)
@@ -264,15 +266,22 @@ class ReuseModel:
         run in words (each the larger of the two ways) and these lengths is a copy."""
         if run >= self.run_bar:
             return True
-        if min(words) < self.long_words:
+        if max(words) < self.long_words:
             return reuse >= self.threshold
+        if min(words) < self.long_words:
+            return reuse >= self.threshold_mixed
         return reuse >= self.threshold_long or story >= self.story_bar
 
     def with_threshold(self, threshold: float) -> "ReuseModel":
         """The same model with one reuse threshold for every pair and no story rule (an
         operator's DEDUP_MIN_REUSE)."""
         return replace(
-            self, threshold=threshold, threshold_long=threshold, story_bar=2.0, run_bar=10**9
+            self,
+            threshold=threshold,
+            threshold_mixed=threshold,
+            threshold_long=threshold,
+            story_bar=2.0,
+            run_bar=10**9,
         )
 
     @classmethod
@@ -287,6 +296,7 @@ class ReuseModel:
             weights=np.array(data["weights"], dtype=float),
             intercept=float(data["intercept"]),
             threshold=float(data["threshold"]),
+            threshold_mixed=float(data["threshold_mixed"]),
             threshold_long=float(data["threshold_long"]),
             story_bar=float(data["story_bar"]),
             run_bar=int(data["run_bar"]),

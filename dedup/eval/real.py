@@ -57,7 +57,9 @@ class Outcome:
     accepted: bool  # False: the detector refused it (422), nothing was linked
     linked: set[str] = field(default_factory=set)  # ids of stored items linked as copies
     original: str | None = None  # the item id the detector named its likely original
-    reuse: dict[str, float] = field(default_factory=dict)  # stored id -> reuse score
+    reuse: dict[str, float] = field(
+        default_factory=dict
+    )  # item id -> reuse, of every candidate weighed
     copy_types: dict[str, str | None] = field(default_factory=dict)  # stored id -> copy type
     baseline_3gram: dict[str, float] = field(default_factory=dict)  # stored id -> containment
     baseline_lsh: set[str] = field(default_factory=set)
@@ -145,8 +147,15 @@ def run(
     scoped = runtime.scoped(f"{runtime.settings.key_prefix}-real-{uuid.uuid4().hex[:8]}", **changes)
     detector = scoped.detector
     current: list[dict[str, Any]] = []
-    if observe is not None:
-        detector.observe = lambda assessed: observe(current[-1], assessed, stored_id)
+    weighed: dict[int, float] = {}  # stored id -> reuse score of the current item's candidates
+
+    def record(assessed: list[Assessment]) -> None:
+        for assessment in assessed:
+            weighed[assessment.candidate.id] = assessment.reuse
+        if observe is not None:
+            observe(current[-1], assessed, stored_id)
+
+    detector.observe = record
     originals = sorted((i for i in items if i["role"] == "original"), key=lambda i: str(i["id"]))
     queries = [i for i in items if i["role"] != "original"]
     random.Random(seed).shuffle(queries)
@@ -169,6 +178,7 @@ def run(
             progress(1)
             current.append(item)
             outcome = Outcome(item, accepted=True)
+            weighed.clear()
             outcome.baseline_3gram = grams.scores(str(item["text"]))
             sketch = baseline_minhash(str(item["text"]))
             outcome.baseline_lsh = {str(k) for k in lsh.query(sketch)}
@@ -180,11 +190,11 @@ def run(
                 continue
             own = str(item["id"])
             stored_id[result.article.id] = own
+            outcome.reuse = {stored_id[k]: v for k, v in weighed.items() if k in stored_id}
             for match in result.matches:
                 other = stored_id.get(match.article.id)
                 if other is None:
                     continue
-                outcome.reuse[other] = getattr(match, "reuse", 1.0 if match.is_copy else 0.0)
                 outcome.copy_types[other] = match.copy_type
                 if match.is_copy:
                     outcome.linked.add(other)
