@@ -18,6 +18,7 @@ from dedup.core.matching import MatchParams
 from dedup.core.reuse import default_model
 from dedup.core.rewrite import RewriteRule
 from dedup.core.score import Thresholds
+from dedup.core.semantic import SemanticRule
 from dedup.errors import InvalidSettings
 
 P = TypeVar("P")
@@ -61,6 +62,10 @@ class Settings(BaseSettings):
     rewrite_min_similarity: float = Field(default=0.5, gt=0.0, le=1.0)
     rewrite_min_explained: float = Field(default=0.6, gt=0.0, le=1.0)
     min_reuse: float | None = Field(default=None, gt=0.0, lt=1.0)  # None: the fitted rule
+    semantic: bool = True  # pairs by meaning across languages (translations): core.semantic
+    semantic_min_similarity: float = Field(default=0.5, gt=0.0, le=1.0)  # chosen on WMT21 dev
+    semantic_min_share: float = Field(default=0.4, gt=0.0, le=1.0)
+    semantic_min_pairs: int = Field(default=3, ge=1)
 
     retention_days: float = Field(default=0.0, ge=0.0)  # 0: keep every article forever
     evict_batch: int = Field(default=500, ge=1, le=100_000)
@@ -127,6 +132,7 @@ class Settings(BaseSettings):
             thresholds=self._pick(Thresholds),
             rewrite=self._pick(RewriteRule, prefix="rewrite_"),
             reuse=model if self.min_reuse is None else model.with_threshold(self.min_reuse),
+            semantic=self._pick(SemanticRule, prefix="semantic_") if self.semantic else None,
         )
 
     def candidate_params(self) -> CandidateParams:

@@ -17,6 +17,7 @@ from dedup.core.article import Article, ArticleInput
 from dedup.core.attribution import Party
 from dedup.core.candidates import Lookup, budget, rank
 from dedup.core.fingerprint import Fingerprint, fingerprint
+from dedup.core.language import detect as detect_language
 from dedup.core.markers import find_markers
 from dedup.core.matching import (
     UNSTORED_ID,
@@ -32,6 +33,7 @@ from dedup.core.sites import Observation, farm_score, observe
 from dedup.core.text import unicode_problem
 from dedup.errors import ArticleNotFound, DedupError, InvalidArticle, UrlConflict
 from dedup.extract import HtmlExtractor, extract_html
+from dedup.semantic import LANGUAGES, SentenceEncoder
 from dedup.store import SiteStore, Store
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,8 @@ class Detector:
         # Sees every candidate's assessment (bench.fit_reuse collects training pairs here).
         self.observe: Callable[[list[Assessment]], None] | None = None
         self.derived = DerivedCache(settings.verify_cache, self.hashes)
+        # The meaning path's encoder (its model loads when a cross-language pair first needs it).
+        self.encoder = SentenceEncoder() if settings.semantic else None
         self._index_checked = False
 
     def _ensure_index(self) -> None:
@@ -142,6 +146,7 @@ class Detector:
             anchor_grams=found.anchor_grams,
             word_anchors=found.word_anchors,
             skeleton_set=tuple(found.skeleton_set.tolist()),
+            language=detect_language(text).code,
         )
         return article, found
 
@@ -287,6 +292,9 @@ class Detector:
             related=related,
             cache=self.derived,
             observe=self.observe,
+            language=article.language,
+            encode=self.encoder,
+            knows=SentenceEncoder.knows,
         )
         markers = tuple(find_markers(article.text))
         this = Party(
@@ -307,7 +315,20 @@ class Detector:
             tuple(labelled),
             original,
             unverified,
+            self._meaning_note(article.language),
         )
+
+    def _meaning_note(self, language: str) -> str | None:
+        """Why translations of or into this article were not looked for (None: they were)."""
+        if self.encoder is None:
+            return "pairs by meaning are off (DEDUP_SEMANTIC=false): word paths only"
+        if not SentenceEncoder.knows(language):
+            return (
+                f"language {language!r} is not one the sentence encoder knows "
+                f"({', '.join(sorted(LANGUAGES))}): translations are not looked for, "
+                "word paths only"
+            )
+        return None
 
 
 def count_sites(sites: SiteStore, result: Result) -> Observation:

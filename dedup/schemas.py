@@ -131,15 +131,19 @@ class MatchOut(BaseModel):
         "or 'related' (only with include_related=true): not a copy, but the two share names "
         "in order or a few phrases, as independent reports of one event do."
     )
-    verified_by: Literal["shingles", "reuse", "none"] = Field(
-        description="What passed the bar: shared word 5-grams (verbatim text), or the reuse "
-        "model (rewrites, partial reuse); 'none' for related articles."
+    verified_by: Literal["shingles", "reuse", "meaning", "none"] = Field(
+        description="What passed the bar: shared word 5-grams (verbatim text), the reuse "
+        "model (rewrites, partial reuse), or sentence pairs by meaning (a translation: "
+        "`evidence.sentence_pairs` across the two languages); 'none' for related articles."
     )
+    language: str = Field(description="The match's language, ISO 639-1 ('und': undetermined).")
     reuse: float = Field(
         ge=0.0,
         le=1.0,
         description="How likely one text is derived from the other (calibrated on labelled "
-        "real reuse: among pairs scored 0.8, about 80% are derived); 1.0 for verbatim copies.",
+        "real reuse: among pairs scored 0.8, about 80% are derived); 1.0 for verbatim copies; "
+        "for a pair verified by meaning, the share of the shorter text's sentences paired in "
+        "order (not calibrated).",
     )
     coverage: float = Field(
         description="Share of this article's words inside the passages shared with the match."
@@ -167,6 +171,7 @@ class MatchOut(BaseModel):
             first_seen_at=article.first_seen_at,
             relation=match.relation,
             verified_by=match.verified_by,
+            language=article.language,
             reuse=match.reuse,
             coverage=match.coverage[0],
             match_coverage=match.coverage[1],
@@ -211,6 +216,11 @@ class CheckOut(BaseModel):
     published_at: datetime | None
     first_seen_at: datetime
     word_count: int
+    language: str = Field(description="The article's language, ISO 639-1 ('und': undetermined).")
+    meaning: str | None = Field(
+        description="Why pairs by meaning (translations) were not looked for, when they were "
+        "not: the language is one the sentence encoder does not know, or the setting is off."
+    )
     original: OriginalOut
     matches: list[MatchOut]
     unverified_candidates: int = Field(
@@ -232,6 +242,8 @@ class CheckOut(BaseModel):
             published_at=article.published_at,
             first_seen_at=article.first_seen_at,
             word_count=result.word_count,
+            language=article.language,
+            meaning=result.meaning,
             original=OriginalOut(
                 id=original_id,
                 url=source.url,
@@ -262,6 +274,7 @@ class ArticleOut(BaseModel):
     canonical_url: str | None
     published_at: datetime | None
     first_seen_at: datetime
+    language: str = Field(description="ISO 639-1 code of its text ('und': undetermined).")
     text: str
     markers: list[MarkerOut]
 
@@ -275,6 +288,7 @@ class ArticleOut(BaseModel):
             canonical_url=article.canonical_url,
             published_at=article.published_at,
             first_seen_at=article.first_seen_at,
+            language=article.language,
             text=article.text,
             markers=[MarkerOut.of(m) for m in markers],
         )

@@ -37,6 +37,7 @@ class Article:
     word_anchors: tuple[int, ...] = ()  # content-word anchors (short texts only)
     # Every distinct skeleton 3-gram, ascending (None: not stored, read them off the text).
     skeleton_set: tuple[int, ...] | None = None
+    language: str = "und"  # ISO 639-1 code of its text ("und": undetermined; core.language)
 
     @property
     def when(self) -> datetime:

@@ -49,6 +49,7 @@ def copy_type(
     *,
     rewritten: bool = False,
     partial: bool = False,
+    translated: bool = False,
 ) -> CopyType:
     """Name the copy.
 
@@ -57,7 +58,8 @@ def copy_type(
     sentences (None for identical texts), `original_paired` the share of the original's
     words in them; `rewritten` says the pair was verified by the reuse model, not shingles;
     `partial` that only part of one text is reused in the other (a paper writing part of an
-    article from wire copy).
+    article from wire copy); `translated` that the pair is in two languages, paired by
+    meaning (whatever its credit line says).
 
     >>> from dedup.core.rewrite import Rewrite
     >>> copy_type([], "farm.example", 1.0, 0.4, 0.8, None, 0.4)
@@ -73,7 +75,7 @@ def copy_type(
     'paraphrased'
     """
     kinds = {m.kind for m in markers}
-    if "translation" in kinds:
+    if translated or "translation" in kinds:
         return "translated"
     if any(credits_other_outlet(m, site, rules) for m in markers if m.kind == "credit"):
         return "syndicated"

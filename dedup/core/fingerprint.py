@@ -3,6 +3,7 @@
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -10,7 +11,7 @@ from dedup.core.reuse import GRAM, stopwords
 from dedup.core.rewrite import skeleton_grams
 from dedup.core.shingles import Hashes, WordHashes, shingle_hashes, shingle_set, word_hashes
 from dedup.core.signatures import LshParams, band_buckets, lsh_params, minhash, simhash_of_shingles
-from dedup.core.text import skeleton, words
+from dedup.core.text import skeleton, translingual_skeleton, words
 from dedup.core.unspin import unspin_words
 from dedup.errors import InvalidArticle
 
@@ -95,7 +96,8 @@ def fingerprint(
         anchor_grams=len(content),
         word_anchors=content_words(found, hashes) if len(found) <= params.short_words else (),
         skeleton_set=grams,
-        skeleton=anchors_of(grams, params.skeleton_modulus),
+        skeleton=anchors_of(grams, params.skeleton_modulus)
+        + (name_pairs(text) if params.skeleton_modulus else ()),
         simhash=simhash_of_shingles(distinct, counts),
         digest=text_digest(found),
     )
@@ -185,6 +187,34 @@ def stored_fingerprint(
     return Fingerprint(
         found, shingles, shingle_set(shingles), (), (), 0, (), empty, (), simhash, digest
     )
+
+
+NAME_PAIRS_CAP = 96  # name pairs indexed at most (those 0 mod the smallest power of two)
+
+
+def name_pairs(text: str) -> tuple[int, ...]:
+    """The cross-language candidate path's index entries: each two neighbouring words of
+    the translingual skeleton (`text.translingual_skeleton`), and each two neighbouring
+    numbers of it (German capitalises every noun, Japanese no name, and numbers survive
+    both), unordered, hashed, at most
+    about NAME_PAIRS_CAP of them (a 1-in-2^k sample of a long text's, by hash, so that two
+    texts agree on the ones they share). They go into the skeleton index (the `k` groups):
+    a translation keeps a median 6-10 of its source's pairs (WMT21 dev), and the pairs are
+    specific enough that a story's own translations rank first among 192 sources in 9 of 10
+    (Japanese, whose names are not capitalised or spelled as in English, in 4 of 10).
+
+    >>> len(name_pairs("Then Ana Lopez met Bo Kim and Ana Lopez in 2021."))
+    4
+    """
+    found = translingual_skeleton(text)
+    numbers = [w for w in found if w.startswith("#")]
+    pairs = sorted(
+        {"|".join(sorted(p)) for seq in (found, numbers) for p in pairwise(seq) if p[0] != p[1]}
+    )
+    if not pairs:
+        return ()
+    hashes = np.unique(word_hashes(["\x00" + p for p in pairs]))  # apart from words' hashes
+    return anchors_of(hashes, modulus_for(len(hashes), 1 << 12, NAME_PAIRS_CAP))
 
 
 def skeleton_set_of(text: str, cache: WordHashes | None = None) -> Hashes:

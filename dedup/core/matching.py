@@ -48,6 +48,14 @@ from dedup.core.score import (
     relation_of,
     skeleton_overlap,
 )
+from dedup.core.semantic import (
+    Embedded,
+    Encode,
+    MeaningPairs,
+    SemanticRule,
+    embed,
+    pair_by_meaning,
+)
 from dedup.core.shingles import Hashes, WordHashes
 from dedup.core.text import Tokens, tokenize
 from dedup.core.unspin import unspin_tokens
@@ -57,7 +65,7 @@ RELATED_GATE = 0.1  # a pair sharing this share of names or 3-grams may come bac
 # evidence, and its sentences are not paired (they would all pair with similarity ~1).
 VERBATIM = 0.95
 
-VerifiedBy = Literal["shingles", "reuse", "none"]
+VerifiedBy = Literal["shingles", "reuse", "meaning", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +100,7 @@ class MatchParams:
     rewrite: RewriteRule  # sentence pairing (evidence, and what a whole rewrite is)
     rewrite_verification: bool  # False: shingle containment alone decides a copy
     reuse: ReuseModel  # P(derived) of a pair that fails the shingle bar, and when it is a copy
+    semantic: SemanticRule | None  # pairs by meaning across languages (None: off)
 
 
 class Derived:
@@ -101,6 +110,7 @@ class Derived:
     """
 
     __slots__ = (
+        "_embedded",
         "_fingerprint",
         "_markers",
         "_profile",
@@ -126,6 +136,7 @@ class Derived:
         self._sentences: Sentences | None = None
         self._markers: tuple[Marker, ...] | None = None
         self._profile: Profile | None = None
+        self._embedded: Embedded | None = None
 
     @classmethod
     def of(cls, article: Article) -> "Derived":
@@ -172,6 +183,12 @@ class Derived:
         if self._sentences is None:
             self._sentences = sentences_of(self.text, self.tokens(params))
         return self._sentences
+
+    def embedded(self, params: MatchParams, encode: Encode) -> Embedded:
+        """Its sentences as the encoder's vectors (the meaning path)."""
+        if self._embedded is None:
+            self._embedded = embed(self.text, self.sentences(params), encode)
+        return self._embedded
 
     def markers(self, rules: Rules | None) -> tuple[Marker, ...]:
         if self._markers is None:
@@ -334,6 +351,9 @@ def verify(
     related: bool = False,
     cache: DerivedCache = NO_CACHE,
     observe: Callable[[list[Assessment]], None] | None = None,
+    language: str = "und",
+    encode: Encode | None = None,
+    knows: Callable[[str], bool] = lambda language: False,
 ) -> list[Match]:
     """The candidates that pass the verification bar, most similar first, with evidence.
 
@@ -344,6 +364,10 @@ def verify(
     order or some 3-grams come back with relation "related". What is worked out of the
     candidates' texts is kept in `cache`; `observe` sees every assessment (the model's fit
     collects its training pairs there).
+
+    A pair in two different languages (the query's is `language`) that both `knows` (the
+    encoder's languages) passes by meaning when its sentences pair one for one in order
+    (`core.semantic`, with `encode` and `params.semantic`): a translation.
     """
     mine = Derived(text, this.digest, this.simhash, this.skeleton_set)
     matches: list[Match] = []
@@ -360,6 +384,19 @@ def verify(
                 mine.sentences(params), theirs.sentences(params), params.rewrite.min_similarity
             )
         shared = found.forward[1] if found.forward is not None else 1.0
+        if not (by_shingles or by_reuse) and encode is not None and params.semantic is not None:
+            theirs_language = found.candidate.language
+            if language != theirs_language and knows(language) and knows(theirs_language):
+                meaning = pair_by_meaning(
+                    mine.sentences(params),
+                    mine.embedded(params, encode),
+                    theirs.sentences(params),
+                    theirs.embedded(params, encode),
+                    params.semantic,
+                )
+                if meaning.is_copy:
+                    matches.append(_by_meaning(found, meaning, theirs, params, rules))
+                    continue
         if not (by_shingles or by_reuse):
             overlap = max(scores.skeleton_overlap, shared)
             if not related or sentences is None or overlap < RELATED_GATE:
@@ -390,6 +427,29 @@ def verify(
         )
     matches.sort(key=lambda m: (not m.is_copy, -m.reuse, -_strength(m), -m.scores.jaccard))
     return matches
+
+
+def _by_meaning(
+    found: Assessment,
+    meaning: MeaningPairs,
+    theirs: Derived,
+    params: MatchParams,
+    rules: Rules | None,
+) -> Match:
+    """A cross-language copy: its evidence is the sentence pairs (no word is shared)."""
+    pairs = meaning.rewrite
+    coverage = (pairs.explained, pairs.explained_by)
+    return Match(
+        article=found.candidate,
+        relation=_rewrite_relation(pairs, coverage, params),
+        scores=found.scores,
+        alignment=Alignment((), 0),
+        markers=theirs.markers(rules),
+        sentences=pairs,
+        verified_by="meaning",
+        reuse=meaning.share,
+        coverage=coverage,
+    )
 
 
 def _evidence(
@@ -439,7 +499,7 @@ def _rewrite_relation(
 
 def _strength(match: Match) -> float:
     """How much of either text the evidence that verified the pair explains."""
-    if match.verified_by == "reuse" and match.sentences is not None:
+    if match.verified_by in ("reuse", "meaning") and match.sentences is not None:
         return max(match.sentences.explained, match.sentences.explained_by, *match.coverage)
     return max(match.scores.containment, match.scores.contained_by)
 
@@ -496,12 +556,12 @@ def label_copies(
         if match_is_copy:
             markers, site, inside = match.markers, match.article.site, scores.contained_by
             original_paired = sentences.explained if sentences else 1.0
-            if match.verified_by == "reuse" and sentences:
+            if match.verified_by in ("reuse", "meaning") and sentences:
                 inside = sentences.explained_by
         else:
             markers, site, inside = this.markers, this.site, scores.containment
             original_paired = sentences.explained_by if sentences else 1.0
-            if match.verified_by == "reuse" and sentences:
+            if match.verified_by in ("reuse", "meaning") and sentences:
                 inside = sentences.explained
         kind = copy_type(
             markers,
@@ -512,8 +572,9 @@ def label_copies(
             sentences,
             original_paired,
             rules,
-            rewritten=match.verified_by == "reuse",
+            rewritten=match.verified_by in ("reuse", "meaning"),
             partial=match.relation == "partial",
+            translated=match.verified_by == "meaning",
         )
         labelled.append(replace(match, copy_type=kind))
     return labelled
@@ -540,6 +601,7 @@ class Result:
     matches: tuple[Match, ...]
     original: Original
     unverified: int = 0  # candidates found but left unverified (DEDUP_MAX_VERIFIED)
+    meaning: str | None = None  # why no pairs by meaning were looked for (None: they were)
 
     def original_article(self) -> Article:
         """The article the original id names (the query itself or one of its matches)."""

@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from itertools import accumulate
 
+from anyascii import anyascii
+
 # Zero-width and invisible formatting characters that scrapers insert inside words, plus the
 # soft hyphen; they are dropped before tokenizing so "Ukr\u200baine" stays one word.
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
@@ -21,9 +23,17 @@ _WORD = re.compile(r"\w+")
 _WORD_SPLIT = re.compile(r"(\w+)")  # split() keeps the words between the separators
 # What opens a sentence (or a quotation, or a heading) before a word: a capital after one of
 # these is a sentence's capital, not a name's.
-_OPENER = re.compile('[.!?:;\n"\u201c\u201d\u2018(\\[]')
+_OPENER = re.compile('[.!?:;\n"\u201c\u201d\u2018(\\[\u3002\uff01\uff1f\u300c\u300e]')
 _DIGIT = re.compile(r"\d")
-_BREAK = re.compile("[.!?\n]")
+_BREAK = re.compile("[.!?\n\u3002\uff01\uff1f]")  # the ideographic full stop ends one too
+# Scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar): a run
+# of them is one regex "word", so it is cut into overlapping character bigrams, the units
+# Chinese and Japanese retrieval index (a run of one character stays one unit). The minimum
+# length then counts content, not spaces: a 317-character Japanese story has ~300 units.
+_SPACELESS = re.compile(
+    "[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]+"
+)
 
 # Cyrillic and Greek letters that look like Latin ones (Unicode confusables), folded inside
 # tokens that also hold Latin letters: "Ukrаine" with a Cyrillic "а" reads as "ukraine".
@@ -154,7 +164,37 @@ def words(text: str) -> list[str]:
     clean = _plain_separators(_clean(text)[0])
     if clean.isascii():
         return _WORD.findall(clean.lower())
+    if _SPACELESS.search(clean):
+        return [fold_word(clean[s:e]) for s, e in _unit_spans(clean)]
     return [fold_word(w) for w in _WORD.findall(clean)]
+
+
+def _unit_spans(clean: str) -> list[tuple[int, int]]:
+    """The [start, end) of every token of a text holding spaceless scripts: its words, with
+    each run of a spaceless script cut into overlapping character bigrams.
+
+    >>> text = "東京都 in 2021"
+    >>> [text[s:e] for s, e in _unit_spans(text)]
+    ['東京', '京都', 'in', '2021']
+    """
+    spans: list[tuple[int, int]] = []
+    for word in _WORD.finditer(clean):
+        start, end = word.span()
+        if not _SPACELESS.search(clean, start, end):
+            spans.append((start, end))
+            continue
+        at = start
+        for run in _SPACELESS.finditer(clean, start, end):
+            if run.start() > at:  # letters or digits of another script before the run
+                spans.append((at, run.start()))
+            first, last = run.span()
+            if last - first == 1:
+                spans.append((first, last))
+            spans += [(k, k + 2) for k in range(first, last - 1)]
+            at = last
+        if at < end:
+            spans.append((at, end))
+    return spans
 
 
 def tokenize(text: str) -> Tokens:
@@ -167,6 +207,14 @@ def tokenize(text: str) -> Tokens:
     clean, index = _clean(text)
     clean = _plain_separators(clean)  # same length: offsets unchanged
     ascii_text = clean.isascii()
+    if not ascii_text and _SPACELESS.search(clean):
+        spans = _unit_spans(clean)
+        units = tuple(fold_word(clean[s:e]) for s, e in spans)
+        if index is None:
+            return Tokens(units, tuple(s for s, _ in spans), tuple(e for _, e in spans))
+        return Tokens(
+            units, tuple(index[s] for s, _ in spans), tuple(index[e - 1] + 1 for _, e in spans)
+        )
     # Split around the words: separators and words alternate, so the running sum of their
     # lengths gives every word's offsets without a match object per word (0.13 against
     # 0.21 ms a BBC article). lower() keeps every offset of an ASCII text.
@@ -202,6 +250,41 @@ def skeleton(text: str) -> list[str]:
         for k, word in enumerate(_WORD.findall(segment)):
             if (k and word[0].isupper()) or (not word.isalpha() and _DIGIT.search(word)):
                 found.append(word.lower() if word.isascii() else fold_word(word))
+    return found
+
+
+_NOT_LATIN = re.compile("[^a-z]")
+# Openers of every language's quotations too (German „...“, French « ... »).
+_ANY_OPENER = re.compile(
+    '[.!?:;\n"\u201c\u201d\u2018\u201e\u00ab\u00bb(\\[\u3002\uff01\uff1f\u300c\u300e]'
+)
+_NOT_DIGIT = re.compile(r"\D")
+NAME_PREFIX = 4  # letters of a transliterated name kept: folds most inflections
+
+
+def translingual_skeleton(text: str) -> list[str]:
+    """The names and numbers of a text in order, in a form most translations keep: names
+    (capitalised words not opening a sentence) transliterated to Latin letters (anyascii)
+    and cut to their first NAME_PREFIX letters, so that "Путина", "Putins" and "Putin" agree;
+    numbers as their digits ("#2021").
+
+    >>> translingual_skeleton("Вчера Владимир Путин посетил Берлин в 2021 году.")
+    ['vlad', 'puti', 'berl', '#2021']
+    >>> translingual_skeleton("Yesterday Vladimir Putin visited Berlin in 2021.")
+    ['vlad', 'puti', 'berl', '#2021']
+    """
+    clean, _ = _clean(unicodedata.normalize("NFKC", text))
+    found: list[str] = []
+    for segment in _ANY_OPENER.split(clean):
+        for k, word in enumerate(_WORD.findall(segment)):
+            if _DIGIT.search(word):
+                digits = _NOT_DIGIT.sub("", word).lstrip("0")
+                if digits:
+                    found.append("#" + digits[:6])
+            elif k and word[0].isupper() and len(word) > 1:
+                latin = _NOT_LATIN.sub("", anyascii(word).lower())
+                if len(latin) >= 3:
+                    found.append(latin[:NAME_PREFIX])
     return found
 
 

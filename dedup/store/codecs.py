@@ -12,7 +12,7 @@ from dedup.core.article import Article
 from dedup.core.candidates import Tally
 from dedup.core.signatures import BUCKET_BYTES, simhash_blocks
 
-LAYOUT = "4"  # version of the key layout (keys.py); an index of another layout is refused
+LAYOUT = "5"  # version of the key layout (keys.py); an index of another layout is refused
 # Layout 4: anchors are word 3-grams sampled by the text's length, an anchor entry's count is
 # the text's number of 3-grams (layout 3: 5-gram anchors, count of anchors), and short texts
 # index their content words (the `w` groups).
@@ -43,6 +43,7 @@ RECORD_FIELDS = (
     "skeleton",
     "skeleton_set",
     "word_anchors",
+    "language",
 )
 
 
@@ -140,6 +141,7 @@ def record_pairs(article: Article) -> list[Any]:
         "anchors": pack_hashes(article.anchors),
         "skeleton": pack_hashes(article.skeleton),
         "word_anchors": pack_hashes(article.word_anchors),
+        "language": article.language,
     }
     if article.skeleton_set is not None:  # verification reads it instead of the text
         fields["skeleton_set"] = pack_hashes(article.skeleton_set)
@@ -171,4 +173,5 @@ def article_of(doc_id: int, values: Sequence[bytes | None]) -> Article | None:
         skeleton=unpack_hashes(fields["skeleton"]),
         word_anchors=unpack_hashes(fields["word_anchors"]),
         skeleton_set=None if skeleton_set is None else unpack_hashes(skeleton_set),
+        language=(fields["language"] or b"und").decode(),
     )

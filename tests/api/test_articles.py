@@ -41,11 +41,14 @@ def test_storing_an_article_answers_201_with_the_whole_contract(
         "published_at",
         "first_seen_at",
         "word_count",
+        "language",
+        "meaning",
         "original",
         "matches",
         "unverified_candidates",
         "markers",
     }
+    assert (body["language"], body["meaning"]) == ("en", None)
     assert body["unverified_candidates"] == 0
     assert body["site"] == "bbc.co.uk"
     assert body["published_at"] == "2005-01-03T07:00:00Z"
@@ -73,6 +76,7 @@ def test_a_copy_gets_its_original_and_passages_with_offsets_into_both_texts(
         "published_at",
         "first_seen_at",
         "relation",
+        "language",
         "verified_by",
         "copy_type",
         "scores",

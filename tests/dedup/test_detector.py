@@ -204,7 +204,10 @@ def test_a_short_excerpt_is_found_through_the_anchor_path(
     found = {}
     for modulus in (24, 0):
         prefix = f"{settings.key_prefix}:m{modulus}"
-        tuned = settings.model_copy(update={"anchor_modulus": modulus, "key_prefix": prefix})
+        changes: dict[str, Any] = {"anchor_modulus": modulus, "key_prefix": prefix}
+        if not modulus:  # nor the skeleton and its name pairs, which find it too
+            changes["skeleton_modulus"] = 0
+        tuned = settings.model_copy(update=changes)
         detector = Detector(Store(client_redis, prefix), tuned)
         source = detector.ingest(ArticleInput(url="https://www.bbc.co.uk/long", text=text))
         result = detector.check(ArticleInput(url="https://quotes.example/q", text=cut))

@@ -76,11 +76,11 @@ def test_an_index_of_an_earlier_layout_is_refused_with_what_to_do(
 ) -> None:
     client_redis.hset(f"{settings.key_prefix}:meta", mapping={"num_perm": "128", "bands": "9"})
     detector = Detector(index_store(client_redis, settings), settings)
-    with pytest.raises(IndexMismatch, match=r"layout is 1 in the index but 4 now.*KEY_PREFIX"):
+    with pytest.raises(IndexMismatch, match=r"layout is 1 in the index but 5 now.*KEY_PREFIX"):
         detector.ingest(ArticleInput(url="https://a.example/1", text=bbc[0]["text"]))
     client_redis.hset(f"{settings.key_prefix}:meta", "layout", "2")  # ids in SimHash hashes
     detector = Detector(index_store(client_redis, settings), settings)  # as text
-    with pytest.raises(IndexMismatch, match=r"layout is 2 in the index but 4 now"):
+    with pytest.raises(IndexMismatch, match=r"layout is 2 in the index but 5 now"):
         detector.check(ArticleInput(url="https://a.example/1", text=bbc[0]["text"]))
 
 
