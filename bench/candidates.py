@@ -137,7 +137,7 @@ def measure(detector: Detector, pairs: Sequence[Pair]) -> dict[str, Any]:
         fp = prints[key]
         started = time.perf_counter()
         lookup = detector.store.lookup(
-            None, fp.buckets, fp.simhash, fp.anchors, fp.skeleton, fp.word_anchors
+            None, fp.buckets, fp.simhash, fp.anchors, fp.skeleton, fp.word_anchors, fp.name_pairs
         )
         times.append((time.perf_counter() - started) * 1000)
         ranked = rank(lookup, 0, fp.anchor_grams, len(fp.skeleton), params, len(fp.word_anchors))

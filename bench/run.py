@@ -365,7 +365,7 @@ def measure(
         timed_each(
             prints,
             lambda f: store.lookup(
-                None, f.buckets, f.simhash, f.anchors, f.skeleton, f.word_anchors
+                None, f.buckets, f.simhash, f.anchors, f.skeleton, f.word_anchors, f.name_pairs
             ),
         )
     )

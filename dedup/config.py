@@ -64,8 +64,9 @@ class Settings(BaseSettings):
     min_reuse: float | None = Field(default=None, gt=0.0, lt=1.0)  # None: the fitted rule
     semantic: bool = True  # pairs by meaning across languages (translations): core.semantic
     semantic_min_similarity: float = Field(default=0.5, gt=0.0, le=1.0)  # chosen on WMT21 dev
-    semantic_min_share: float = Field(default=0.4, gt=0.0, le=1.0)
+    semantic_min_share: float = Field(default=0.6, gt=0.0, le=1.0)  # dev: 0.4 gave 1 false copy
     semantic_min_pairs: int = Field(default=3, ge=1)
+    semantic_max_candidates: int = Field(default=4, ge=0, le=100)  # name-pair-only, per check
 
     retention_days: float = Field(default=0.0, ge=0.0)  # 0: keep every article forever
     evict_batch: int = Field(default=500, ge=1, le=100_000)

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 from dedup.config import Settings
 from dedup.core.article import Article, ArticleInput
 from dedup.core.attribution import Party
-from dedup.core.candidates import Lookup, budget, rank
-from dedup.core.fingerprint import Fingerprint, fingerprint
+from dedup.core.candidates import Lookup, across_languages, budget, rank
+from dedup.core.fingerprint import Fingerprint, fingerprint, name_pairs
 from dedup.core.language import detect as detect_language
 from dedup.core.markers import find_markers
 from dedup.core.matching import (
@@ -147,6 +147,7 @@ class Detector:
             word_anchors=found.word_anchors,
             skeleton_set=tuple(found.skeleton_set.tolist()),
             language=detect_language(text).code,
+            name_pairs=found.name_pairs,
         )
         return article, found
 
@@ -154,7 +155,13 @@ class Detector:
 
     def _lookup(self, url: str | None, found: Fingerprint) -> Lookup:
         return self.store.lookup(
-            url, found.buckets, found.simhash, found.anchors, found.skeleton, found.word_anchors
+            url,
+            found.buckets,
+            found.simhash,
+            found.anchors,
+            found.skeleton,
+            found.word_anchors,
+            found.name_pairs,
         )
 
     def check(self, given: ArticleInput, *, related: bool = False) -> Result:
@@ -252,7 +259,14 @@ class Detector:
 
     def delete(self, doc_id: str) -> None:
         """Remove an article from the record and every index."""
-        self.store.delete(self.get(doc_id))
+        self.store.delete(self.with_name_pairs(self.get(doc_id)))
+
+    def with_name_pairs(self, record: Article) -> Article:
+        """A record read back with the name pairs its ingest indexed (worked out of its
+        text: the record does not keep them), so that deleting it removes them too."""
+        if not self.params.fingerprint.skeleton_modulus:
+            return record
+        return replace(record, name_pairs=name_pairs(record.text))
 
     @staticmethod
     def _parse_id(doc_id: str) -> int:
@@ -283,7 +297,22 @@ class Detector:
         candidate_ids, unverified = budget(
             ranked, lookup.near_times, self.candidate_params.max_verified, self.store.dates
         )
-        candidates = [a for a in self.store.fetch(candidate_ids) if a is not None]
+        across: list[int] = []
+        if self.encoder is not None and SentenceEncoder.knows(article.language):
+            across = across_languages(
+                lookup,
+                article.id,
+                ranked,
+                self.candidate_params.min_skeleton_hits,
+                self.settings.semantic_max_candidates,
+            )
+        fetched = [a for a in self.store.fetch(candidate_ids + across) if a is not None]
+        candidates = [
+            a
+            for a in fetched
+            if a.id not in across
+            or (a.language != article.language and SentenceEncoder.knows(a.language))
+        ]
         matches = verify(
             article.text,
             found,
@@ -356,7 +385,7 @@ def evict_expired(detector: Detector, sites: SiteStore, now: datetime | None = N
         return 0
     records = detector.store.fetch(ids)
     found = [r for r in records if r is not None]
-    detector.store.delete_many(found)
+    detector.store.delete_many([detector.with_name_pairs(r) for r in found])
     detector.store.forget_seen([i for i, r in zip(ids, records, strict=True) if r is None])
     sites.forget([(r.id, r.site) for r in found])
     log.info("evicted %d article(s) first seen before %s", len(ids), cutoff.isoformat())

@@ -38,6 +38,9 @@ class Article:
     # Every distinct skeleton 3-gram, ascending (None: not stored, read them off the text).
     skeleton_set: tuple[int, ...] | None = None
     language: str = "und"  # ISO 639-1 code of its text ("und": undetermined; core.language)
+    # Translingual name pairs indexed (cross-language path). Not kept in the record: a record
+    # read back has none, and whoever deletes it works them out of its text again.
+    name_pairs: tuple[int, ...] = ()
 
     @property
     def when(self) -> datetime:

@@ -13,12 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Skeleton-only candidates whose estimated overlap (shared entries / entries) is under this
-# both ways are not verified. Low, because the entries include the translingual name pairs
-# (`fingerprint.name_pairs`): a translation shares a median 0.15-0.2 of them with its source
-# (WMT21 dev, de-fr and fr-de: German capitalises every noun, which adds pairs no French text
-# has), and 0.25 kept only 0.25-0.37 of those pairs; 0.05 keeps 0.82-0.84.
-ANCHOR_PREFILTER = 0.05
+# Skeleton-only candidates whose estimated overlap (shared anchors / anchors) is under this
+# both ways are not verified.
+ANCHOR_PREFILTER = 0.25
 ANCHOR_ESTIMATE_MIN = 3  # with this few anchors the estimate is too noisy to drop anything
 # Word candidates (short texts sharing content words) whose share of the shorter text's
 # content words is under this are not verified: accepted crowd paraphrases keep a median
@@ -66,6 +63,7 @@ class Lookup:
     anchors: Tally
     skeleton: Tally
     words: Tally  # content words shared (short texts)
+    names: Tally = EMPTY_TALLY  # translingual name pairs shared (cross-language path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +119,8 @@ def sharing(tally: Tally, query_count: int, min_hits: int) -> np.ndarray:
     containment in each direction; a candidate far below the bar both ways is not worth
     fetching. With few entries the estimate says little, and the candidate is kept.
 
-    >>> t = Tally(np.array([1, 2, 3]), np.array([1, 2, 5]), np.array([2, 80, 6]))
-    >>> sharing(t, 50, 2).tolist()  # 1 holds too few; 2 shares 2/50 and 2/80: under 0.05
+    >>> t = Tally(np.array([1, 2, 3]), np.array([1, 4, 5]), np.array([2, 40, 6]))
+    >>> sharing(t, 20, 2).tolist()  # 1 holds too few; 2 shares 4/20 and 4/40: under 0.25
     [3]
     """
     hits, theirs = tally.hits, tally.counts
@@ -175,6 +173,28 @@ def rank(
     ranked = ids[np.lexsort((ids, -skeletal, -share_of, distance))]  # the last key sorts first
     chosen: list[int] = ranked[: params.max_candidates].tolist()
     return chosen
+
+
+def across_languages(
+    lookup: Lookup, exclude: int, ranked: Sequence[int], min_hits: int, limit: int
+) -> list[int]:
+    """Candidates found only through shared name pairs, for the meaning path: at most
+    `limit`, most pairs shared first (then the oldest). The caller keeps those whose language
+    differs from the query's: a same-language pair sharing only names is not a copy the
+    word paths missed, and verifying it would cost every check.
+
+    >>> names = Tally(np.array([3, 4, 5, 6]), np.array([2, 9, 1, 4]), np.array([9, 9, 9, 9]))
+    >>> look = Lookup(None, np.empty(0, np.int64), {}, {}, EMPTY_TALLY, EMPTY_TALLY,
+    ...               EMPTY_TALLY, names)
+    >>> across_languages(look, 0, [6], 2, 8)  # 6 is ranked already, 5 shares one pair
+    [4, 3]
+    """
+    named = lookup.names
+    taken = set(ranked) | {exclude}
+    keep = named.hits >= min_hits
+    order = np.lexsort((named.ids[keep], -named.hits[keep]))
+    found = [i for i in named.ids[keep][order].tolist() if i not in taken]
+    return found[:limit]
 
 
 def budget(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-SAMPLE = 600  # characters read: all 691 WMT21 dev articles right, 0.4 ms (3,000: 0.9 ms)
+SAMPLE = 300  # characters read: 689 of the 691 WMT21 dev articles right, ~0.25 ms (600: all, 0.4)
 UNKNOWN = "und"  # BCP 47 "undetermined": too little text, or no language the model knows
 MIN_CONFIDENCE = 0.5  # below this the code is reported as UNKNOWN
 

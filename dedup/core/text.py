@@ -23,7 +23,10 @@ _WORD = re.compile(r"\w+")
 _WORD_SPLIT = re.compile(r"(\w+)")  # split() keeps the words between the separators
 # What opens a sentence (or a quotation, or a heading) before a word: a capital after one of
 # these is a sentence's capital, not a name's.
-_OPENER = re.compile('[.!?:;\n"\u201c\u201d\u2018(\\[\u3002\uff01\uff1f\u300c\u300e]')
+# (German „...“ and French « ... » quotations too, and the ideographic full stop and brackets).
+_OPENER = re.compile(
+    '[.!?:;\n"\u201c\u201d\u2018\u201e\u00ab\u00bb(\\[\u3002\uff01\uff1f\u300c\u300e]'
+)
 _DIGIT = re.compile(r"\d")
 _BREAK = re.compile("[.!?\n\u3002\uff01\uff1f]")  # the ideographic full stop ends one too
 # Scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar): a run
@@ -254,37 +257,30 @@ def skeleton(text: str) -> list[str]:
 
 
 _NOT_LATIN = re.compile("[^a-z]")
-# Openers of every language's quotations too (German „...“, French « ... »).
-_ANY_OPENER = re.compile(
-    '[.!?:;\n"\u201c\u201d\u2018\u201e\u00ab\u00bb(\\[\u3002\uff01\uff1f\u300c\u300e]'
-)
 _NOT_DIGIT = re.compile(r"\D")
 NAME_PREFIX = 4  # letters of a transliterated name kept: folds most inflections
 
 
-def translingual_skeleton(text: str) -> list[str]:
-    """The names and numbers of a text in order, in a form most translations keep: names
-    (capitalised words not opening a sentence) transliterated to Latin letters (anyascii)
-    and cut to their first NAME_PREFIX letters, so that "Путина", "Putins" and "Putin" agree;
-    numbers as their digits ("#2021").
+def translingual(names_and_numbers: list[str]) -> list[str]:
+    """A skeleton (`skeleton`) in a form most translations keep: names transliterated to
+    Latin letters (anyascii) and cut to their first NAME_PREFIX letters, so that "путина",
+    "putins" and "putin" agree; numbers as their digits ("#2021").
 
-    >>> translingual_skeleton("Вчера Владимир Путин посетил Берлин в 2021 году.")
+    >>> translingual(skeleton("Вчера Владимир Путин посетил Берлин в 2021 году."))
     ['vlad', 'puti', 'berl', '#2021']
-    >>> translingual_skeleton("Yesterday Vladimir Putin visited Berlin in 2021.")
+    >>> translingual(skeleton("Yesterday Vladimir Putin visited Berlin in 2021."))
     ['vlad', 'puti', 'berl', '#2021']
     """
-    clean, _ = _clean(unicodedata.normalize("NFKC", text))
     found: list[str] = []
-    for segment in _ANY_OPENER.split(clean):
-        for k, word in enumerate(_WORD.findall(segment)):
-            if _DIGIT.search(word):
-                digits = _NOT_DIGIT.sub("", word).lstrip("0")
-                if digits:
-                    found.append("#" + digits[:6])
-            elif k and word[0].isupper() and len(word) > 1:
-                latin = _NOT_LATIN.sub("", anyascii(word).lower())
-                if len(latin) >= 3:
-                    found.append(latin[:NAME_PREFIX])
+    for word in names_and_numbers:
+        if _DIGIT.search(word):
+            digits = _NOT_DIGIT.sub("", word).lstrip("0")
+            if digits:
+                found.append("#" + digits[:6])
+            continue
+        latin = _NOT_LATIN.sub("", word if word.isascii() else anyascii(word).lower())
+        if len(latin) >= 3:
+            found.append(latin[:NAME_PREFIX])
     return found
 
 

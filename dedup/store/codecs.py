@@ -13,6 +13,7 @@ from dedup.core.candidates import Tally
 from dedup.core.signatures import BUCKET_BYTES, simhash_blocks
 
 LAYOUT = "5"  # version of the key layout (keys.py); an index of another layout is refused
+# (layout 5: spaceless scripts as character bigrams, the name-pair groups `n`)
 # Layout 4: anchors are word 3-grams sampled by the text's length, an anchor entry's count is
 # the text's number of 3-grams (layout 3: 5-gram anchors, count of anchors), and short texts
 # index their content words (the `w` groups).
@@ -60,6 +61,7 @@ def packed_fields(
     anchors: Sequence[int],
     skeleton: Sequence[int],
     words: Sequence[int] = (),
+    pairs: Sequence[int] = (),
 ) -> dict[str, bytes]:
     """The index fields of band buckets, SimHash blocks, anchors and skeleton 3-grams, each
     kind packed into one string of 6-byte fields, named as the scripts take them."""
@@ -71,6 +73,7 @@ def packed_fields(
         "anchor_fields": b"".join(entry_field(a) for a in anchors),
         "skeleton_fields": b"".join(entry_field(g) for g in skeleton),
         "word_fields": b"".join(entry_field(w) for w in words),
+        "name_fields": b"".join(entry_field(p) for p in pairs),
     }
 
 

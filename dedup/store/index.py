@@ -119,6 +119,7 @@ class Store:
         anchors: Sequence[int] = (),
         skeleton: Sequence[int] = (),
         words: Sequence[int] = (),
+        pairs: Sequence[int] = (),
     ) -> Lookup:
         """Candidates from LSH bands, SimHash blocks, anchors and skeleton anchors, and the
         url's id: one lookup script per shard, all in one round trip. Each reads the band
@@ -131,22 +132,23 @@ class Store:
             "anchors": len(anchors),
             "skeleton": len(skeleton),
             "words": len(words),
+            "names": len(pairs),
         }
-        fields = packed_fields(buckets, simhash, anchors, skeleton, words)
+        fields = packed_fields(buckets, simhash, anchors, skeleton, words, pairs)
         url_shard = keys.shard_of_url(url) if url else -1
         calls: list[ScriptCall] = []
         for shard in range(keys.shards):
-            groups = keys.index_keys(shard, buckets, simhash, anchors, skeleton, words)
+            groups = keys.index_keys(shard, buckets, simhash, anchors, skeleton, words, pairs)
             probe_url = shard == url_shard
             if probe_url:
                 groups.append(keys.urls(shard))
             args = {**counts, **fields, "url": url if probe_url else ""}
             calls.append((self._lookup, {"groups": groups}, args))
         replies = run_scripts(self._redis, calls)  # shards hold disjoint ids: replies just join
-        bands, blocks, anchored, skeletal, worded = (
-            b"".join(r[k] for r in replies) for k in range(5)
+        bands, blocks, anchored, skeletal, worded, named = (
+            b"".join(r[k] for r in replies) for k in range(6)
         )
-        found = [int(reply[5]) for reply in replies if reply[5]]
+        found = [int(reply[6]) for reply in replies if reply[6]]
         near, near_times = near_simhashes(blocks, simhash, SIMHASH_MAX_DISTANCE)
         return Lookup(
             url_id=found[0] if found else None,
@@ -156,6 +158,7 @@ class Store:
             anchors=tally(anchored),
             skeleton=tally(skeletal),
             words=tally(worded),
+            names=tally(named),
         )
 
     def fetch(self, doc_ids: Sequence[int]) -> list[Article | None]:
@@ -236,6 +239,7 @@ class Store:
             article.anchors,
             article.skeleton,
             article.word_anchors,
+            article.name_pairs,
         )
         args = {
             "url": article.url,
@@ -245,6 +249,7 @@ class Store:
             "anchors": len(article.anchors),
             "skeleton": len(article.skeleton),
             "words": len(article.word_anchors),
+            "names": len(article.name_pairs),
             "cap": self.anchor_cap * ENTRY.size,
             "first_seen": int(article.first_seen_at.timestamp()),
             "simhash_entry": id_entry + article.simhash.to_bytes(8, "big") + when,
@@ -252,6 +257,7 @@ class Store:
             "anchor_entry": ENTRY.pack(doc_id, min(article.anchor_grams, MAX_COUNT)),
             "skeleton_entry": ENTRY.pack(doc_id, min(len(article.skeleton), MAX_COUNT)),
             "word_entry": ENTRY.pack(doc_id, min(len(article.word_anchors), MAX_COUNT)),
+            "name_entry": ENTRY.pack(doc_id, min(len(article.name_pairs), MAX_COUNT)),
             **self._fields(article),
             "pairs": record_pairs(article),
         }
@@ -271,10 +277,13 @@ class Store:
             article.anchors,
             article.skeleton,
             article.word_anchors,
+            article.name_pairs,
         )
 
     def delete(self, record: Article) -> None:
-        """Remove the record and every index entry at once (one atomic script)."""
+        """Remove the record and every index entry at once (one atomic script). The record's
+        `name_pairs` must be set (`fetch` leaves them empty: they are worked out of the text
+        by the caller, `Detector.delete`)."""
         self.delete_many([record])
 
     def delete_many(self, records: Sequence[Article]) -> None:
@@ -292,6 +301,7 @@ class Store:
             record.anchors,
             record.skeleton,
             record.word_anchors,
+            record.name_pairs,
         )
         names = {
             "record": keys.article(record.id),
@@ -308,6 +318,7 @@ class Store:
             "anchors": len(record.anchors),
             "skeleton": len(record.skeleton),
             "words": len(record.word_anchors),
+            "names": len(record.name_pairs),
             **self._fields(record),
         }
         return self._delete, names, args

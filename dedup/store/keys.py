@@ -15,6 +15,8 @@ Layout of shard n of an index under the prefix P (ids are integers; id % shards 
     P:{n}:k:<group>          hash  skeleton 3-gram (low 6 bytes) -> (id, skeleton count) entries
     P:{n}:w:<group>          hash  content word of a short text (low 6 bytes) -> (id, that
                                    text's count of content words) entries
+    P:{n}:n:<group>          hash  translingual name pair (low 6 bytes) -> (id, that text's
+                                   count of name pairs) entries (the cross-language path)
 
 Sites, all under the tag {sites} (the count script touches two sites and their edge at once).
 A site name is the user's text: in a key it is written by `encode` (letters, digits, '.', '-'
@@ -107,6 +109,9 @@ class Keys:
     def word(self, shard: int, word: int) -> str:
         return f"{self._tag(shard)}:w:{word >> (64 - self.group_bits):x}"
 
+    def name_pair(self, shard: int, pair: int) -> str:
+        return f"{self._tag(shard)}:n:{pair >> (64 - self.group_bits):x}"
+
     def index_keys(
         self,
         shard: int,
@@ -115,14 +120,16 @@ class Keys:
         anchors: Sequence[int],
         skeleton: Sequence[int],
         words: Sequence[int] = (),
+        pairs: Sequence[int] = (),
     ) -> list[str]:
-        """A shard's band groups, SimHash hashes, anchor, skeleton and word groups for these
-        entries, in the order every script takes them (`groups`)."""
+        """A shard's band groups, SimHash hashes, anchor, skeleton, word and name-pair groups
+        for these entries, in the order every script takes them (`groups`)."""
         names = [self.band(shard, band, bucket) for band, bucket in enumerate(buckets)]
         names += [self.simhash_block(shard, i, v) for i, v in enumerate(simhash_blocks(simhash))]
         names += [self.anchor(shard, a) for a in anchors]
         names += [self.skeleton(shard, g) for g in skeleton]
         names += [self.word(shard, w) for w in words]
+        names += [self.name_pair(shard, p) for p in pairs]
         return names
 
     def records_pattern(self) -> str:

@@ -1,8 +1,9 @@
 -- Store an article and every index entry of it atomically, once per url.
 -- KEYS: urls seen record ...groups
--- ARGV: url id bands blocks anchors skeleton words cap first_seen simhash_entry id_entry anchor_entry skeleton_entry word_entry band_fields simhash_fields anchor_fields skeleton_fields word_fields ...pairs
--- groups: the hashes of the band buckets, SimHash blocks, anchors, skeleton 3-grams and
--- content words, in that order (`bands`, `blocks`, `anchors`, `skeleton`, `words` of them);
+-- ARGV: url id bands blocks anchors skeleton words names cap first_seen simhash_entry id_entry anchor_entry skeleton_entry word_entry name_entry band_fields simhash_fields anchor_fields skeleton_fields word_fields name_fields ...pairs
+-- groups: the hashes of the band buckets, SimHash blocks, anchors, skeleton 3-grams,
+-- content words and name pairs, in that order (`bands`, `blocks`, `anchors`, `skeleton`,
+-- `words`, `names` of them);
 -- each *_fields is that kind's fields packed into one string, 6 bytes a field. An anchor,
 -- skeleton or word field already
 -- `cap` bytes long is boilerplate shared by many articles and is left as it is. `pairs`
@@ -12,7 +13,7 @@
 local existing = redis.call('HGET', urls, url)
 if existing then return {0, existing} end
 local nb, ns, na, nk = tonumber(bands), tonumber(blocks), tonumber(anchors), tonumber(skeleton)
-local nw = tonumber(words)
+local nw, nn = tonumber(words), tonumber(names)
 local limit = tonumber(cap)
 local function append(key, field, entry, most)  -- most fields are new: one call for them
   if redis.call('HSETNX', key, field, entry) == 1 then return end
@@ -29,6 +30,7 @@ each(groups_at + nb, ns, simhash_fields, simhash_entry, math.huge)
 each(groups_at + nb + ns, na, anchor_fields, anchor_entry, limit)
 each(groups_at + nb + ns + na, nk, skeleton_fields, skeleton_entry, limit)
 each(groups_at + nb + ns + na + nk, nw, word_fields, word_entry, limit)
+each(groups_at + nb + ns + na + nk + nw, nn, name_fields, name_entry, limit)
 redis.call('HSET', record, unpack(ARGV, pairs_at))
 redis.call('HSET', urls, url, id)
 redis.call('ZADD', seen, first_seen, id)

@@ -1,10 +1,10 @@
 -- Remove an article and every index entry of it, atomically.
 -- KEYS: record seen urls ...groups
--- ARGV: id url id_entry bands blocks anchors skeleton words band_fields simhash_fields anchor_fields skeleton_fields word_fields
+-- ARGV: id url id_entry bands blocks anchors skeleton words names band_fields simhash_fields anchor_fields skeleton_fields word_fields name_fields
 -- groups and *_fields as in add_article.lua. The url is forgotten only while it still points
 -- at this id (it may have been stored again since).
 local nb, ns, na, nk = tonumber(bands), tonumber(blocks), tonumber(anchors), tonumber(skeleton)
-local nw = tonumber(words)
+local nw, nn = tonumber(words), tonumber(names)
 local function remove(key, field, width)
   local value = redis.call('HGET', key, field)
   if not value then return end
@@ -30,4 +30,5 @@ each(groups_at + nb, ns, simhash_fields, 16)
 each(groups_at + nb + ns, na, anchor_fields, 6)
 each(groups_at + nb + ns + na, nk, skeleton_fields, 6)
 each(groups_at + nb + ns + na + nk, nw, word_fields, 6)
+each(groups_at + nb + ns + na + nk + nw, nn, name_fields, 6)
 return 1
