@@ -17,6 +17,7 @@ from dedup.core.article import Article, ArticleInput
 from dedup.core.attribution import Party
 from dedup.core.candidates import Lookup, across_languages, budget, rank
 from dedup.core.fingerprint import Fingerprint, fingerprint, name_pairs
+from dedup.core.language import code_language, language_code
 from dedup.core.language import detect as detect_language
 from dedup.core.markers import find_markers
 from dedup.core.matching import (
@@ -299,20 +300,16 @@ class Detector:
         )
         across: list[int] = []
         if self.encoder is not None and SentenceEncoder.knows(article.language):
+            own = language_code(article.language)
             across = across_languages(
                 lookup,
                 article.id,
                 ranked,
                 self.candidate_params.min_skeleton_hits,
                 self.settings.semantic_max_candidates,
+                lambda code: code != own and SentenceEncoder.knows(code_language(code)),
             )
-        fetched = [a for a in self.store.fetch(candidate_ids + across) if a is not None]
-        candidates = [
-            a
-            for a in fetched
-            if a.id not in across
-            or (a.language != article.language and SentenceEncoder.knows(a.language))
-        ]
+        candidates = [a for a in self.store.fetch(candidate_ids + across) if a is not None]
         matches = verify(
             article.text,
             found,

@@ -63,7 +63,9 @@ class Lookup:
     anchors: Tally
     skeleton: Tally
     words: Tally  # content words shared (short texts)
-    names: Tally = EMPTY_TALLY  # translingual name pairs shared (cross-language path)
+    # Translingual name pairs shared (cross-language path); `counts` holds each article's
+    # language (`core.language.language_code`), not a count.
+    names: Tally = EMPTY_TALLY
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,22 +178,31 @@ def rank(
 
 
 def across_languages(
-    lookup: Lookup, exclude: int, ranked: Sequence[int], min_hits: int, limit: int
+    lookup: Lookup,
+    exclude: int,
+    ranked: Sequence[int],
+    min_hits: int,
+    limit: int,
+    wanted: Callable[[int], bool],
 ) -> list[int]:
     """Candidates found only through shared name pairs, for the meaning path: at most
-    `limit`, most pairs shared first (then the oldest). The caller keeps those whose language
-    differs from the query's: a same-language pair sharing only names is not a copy the
-    word paths missed, and verifying it would cost every check.
+    `limit` of those whose language (as the entries carry it) is `wanted` (another language
+    the encoder knows), most pairs shared first, then the oldest. A same-language pair
+    sharing only names is not a copy the word paths missed: it is never fetched.
 
-    >>> names = Tally(np.array([3, 4, 5, 6]), np.array([2, 9, 1, 4]), np.array([9, 9, 9, 9]))
+    >>> en, fr = 25966, 26226
+    >>> names = Tally(np.array([3, 4, 5, 6, 7]), np.array([2, 9, 1, 4, 5]),
+    ...               np.array([fr, fr, fr, fr, en]))
     >>> look = Lookup(None, np.empty(0, np.int64), {}, {}, EMPTY_TALLY, EMPTY_TALLY,
     ...               EMPTY_TALLY, names)
-    >>> across_languages(look, 0, [6], 2, 8)  # 6 is ranked already, 5 shares one pair
+    >>> across_languages(look, 0, [6], 2, 8, lambda code: code == fr)  # 5: one pair only
     [4, 3]
     """
     named = lookup.names
     taken = set(ranked) | {exclude}
-    keep = named.hits >= min_hits
+    keep = (named.hits >= min_hits) & np.fromiter(
+        (wanted(int(c)) for c in named.counts), dtype=bool, count=len(named.counts)
+    )
     order = np.lexsort((named.ids[keep], -named.hits[keep]))
     found = [i for i in named.ids[keep][order].tolist() if i not in taken]
     return found[:limit]

@@ -44,3 +44,23 @@ def detect(text: str) -> Language:
     if confidence < MIN_CONFIDENCE:
         return Language(UNKNOWN, confidence)
     return Language(str(code), confidence)
+
+
+def language_code(code: str) -> int:
+    """A two-letter language code as a 16-bit number (0 for anything else): how a name-pair
+    index entry carries its article's language, so that a lookup can tell a cross-language
+    candidate before fetching it.
+
+    >>> language_code("en"), language_code("und"), code_language(language_code("ja"))
+    (25966, 0, 'ja')
+    """
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        return 0
+    return (ord(code[0]) << 8) | ord(code[1])
+
+
+def code_language(number: int) -> str:
+    """The language code `language_code` packed ("und" for 0)."""
+    if not 0 < number <= 0xFFFF:
+        return UNKNOWN
+    return chr(number >> 8) + chr(number & 0xFF)

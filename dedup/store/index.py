@@ -21,6 +21,7 @@ import redis
 
 from dedup.core.article import Article
 from dedup.core.candidates import Lookup
+from dedup.core.language import language_code
 from dedup.core.signatures import SIMHASH_BLOCKS, SIMHASH_MAX_DISTANCE
 from dedup.errors import IndexMismatch, StoreUnavailable
 from dedup.store.client import Client, ScriptCall, run_commands, run_scripts
@@ -257,7 +258,8 @@ class Store:
             "anchor_entry": ENTRY.pack(doc_id, min(article.anchor_grams, MAX_COUNT)),
             "skeleton_entry": ENTRY.pack(doc_id, min(len(article.skeleton), MAX_COUNT)),
             "word_entry": ENTRY.pack(doc_id, min(len(article.word_anchors), MAX_COUNT)),
-            "name_entry": ENTRY.pack(doc_id, min(len(article.name_pairs), MAX_COUNT)),
+            # A name-pair entry carries the article's language instead of a count.
+            "name_entry": ENTRY.pack(doc_id, language_code(article.language)),
             **self._fields(article),
             "pairs": record_pairs(article),
         }

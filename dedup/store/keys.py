@@ -16,7 +16,7 @@ Layout of shard n of an index under the prefix P (ids are integers; id % shards 
     P:{n}:w:<group>          hash  content word of a short text (low 6 bytes) -> (id, that
                                    text's count of content words) entries
     P:{n}:n:<group>          hash  translingual name pair (low 6 bytes) -> (id, that text's
-                                   count of name pairs) entries (the cross-language path)
+                                   language as two letters) entries (cross-language path)
 
 Sites, all under the tag {sites} (the count script touches two sites and their edge at once).
 A site name is the user's text: in a key it is written by `encode` (letters, digits, '.', '-'

@@ -66,9 +66,12 @@ def test_a_killed_server_is_restarted_from_its_file_at_the_same_socket(tmp_path:
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 30  # a hang guard, not a speed limit
-    while server.pid() in (None, pid):
+    # The count goes up once the new server is up: waiting on the pid file instead raced
+    # with it (the new pid is written before the supervisor counts the restart).
+    while server.restarts == 0:
         assert time.monotonic() < deadline, "the supervisor never restarted the server"
         time.sleep(0.05)
+    assert server.pid() not in (None, pid)
     assert client.get("dedup-test:k") == b"v"  # same url, same data (its append-only file)
     assert server.restarts == 1
     client.close()
