@@ -72,7 +72,14 @@ CHUNK = 10_000  # articles generated, then ingested, at a time
 SIGNATURE_FIELDS = (
     "digest", "simhash", "buckets", "anchors", "skeleton", "word_anchors", "skeleton_set"
 )  # fmt: skip
-INDEX_KINDS = {"l": "bands", "s": "simhash", "x": "anchors", "k": "skeleton", "w": "words"}
+INDEX_KINDS = {
+    "l": "bands",
+    "s": "simhash",
+    "x": "anchors",
+    "k": "skeleton",
+    "w": "words",
+    "n": "name_pairs",
+}
 TARGETS = {
     "ingest_per_cpu_second": 2000.0,
     "ingest_speedup": 7.0,

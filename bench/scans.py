@@ -43,7 +43,9 @@ def local_scan(url: str, lines: list[str]) -> float:
         for number, line in enumerate(lines, 1):
             item = parse_line(line, f"line {number}")
             assert item.article is not None
-            count_followup(runtime.sites, runtime.detector.ingest(item.article))
+            count_followup(
+                runtime.sites, runtime.detector.ingest(item.article), runtime.settings.wires
+            )
         rate = len(lines) / (time.perf_counter() - started)
         runtime.drop()
     return rate

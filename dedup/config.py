@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
     trusted_hosts: str = "localhost,127.0.0.1,::1"  # Host names the API answers for ('*': any)
+    # Wire services and syndication partners: sources by trade, whose copies are syndication
+    # (credited or not). Site names as sites are counted (host without "www.").
+    wire_sites: str = (
+        "apnews.com,reuters.com,afp.com,pa.media,dpa.com,ansa.it,efe.com,aap.com.au,"
+        "kyodonews.net,upi.com,xinhuanet.com,tass.com,bloomberg.com"
+    )
     cors_origins: str = ""  # origins whose web pages may call the API ('' none: same origin)
 
     @model_validator(mode="after")
@@ -114,6 +120,11 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return list(_names(self.cors_origins))
+
+    @property
+    def wires(self) -> frozenset[str]:
+        """DEDUP_WIRE_SITES as a set of site names."""
+        return frozenset(_names(self.wire_sites))
 
     def _pick(self, cls: type[P], prefix: str = "", **given: Any) -> P:
         """A core parameter dataclass whose fields are the settings `prefix + name`."""

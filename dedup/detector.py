@@ -357,10 +357,15 @@ class Detector:
         return None
 
 
-def count_sites(sites: SiteStore, result: Result) -> Observation:
+def count_sites(
+    sites: SiteStore, result: Result, wires: frozenset[str] = frozenset()
+) -> Observation:
     """Count an explained article into the site sums (once per article) and store the new
-    farm scores of its site and of the site it copied: the follow-up of every ingest."""
-    seen = observe(result.article, result.markers, result.matches, result.original_article())
+    farm scores of its site and of the site it copied: the follow-up of every ingest. A copy
+    of a site in `wires` (DEDUP_WIRE_SITES) counts as credited: syndication."""
+    seen = observe(
+        result.article, result.markers, result.matches, result.original_article(), wires=wires
+    )
     if sites.count(seen):
         for site in {seen.site, seen.source_site or seen.site}:
             sites.rescore(site, lambda figures: farm_score(figures).value)

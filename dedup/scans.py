@@ -231,7 +231,8 @@ class Scans:
         article = item.article
         try:
             result = with_store_retries(lambda: self.detector.ingest(article))
-            with_store_retries(lambda: count_sites(self.sites, result))  # counted here
+            wires = self.detector.settings.wires
+            with_store_retries(lambda: count_sites(self.sites, result, wires))  # counted here
             body = CheckOut.of(result).model_dump(mode="json")
         except StoreUnavailable:
             raise  # the job fails and RQ retries the chunk later
@@ -300,13 +301,16 @@ class Scans:
         except ArticleNotFound:  # deleted (or evicted) before its follow-up ran
             log.info("follow-up of article %s skipped: it is no longer stored", article_id)
             return {"site": None, "source_site": None}
-        return with_store_retries(lambda: count_followup(self.sites, result))
+        wires = self.detector.settings.wires
+        return with_store_retries(lambda: count_followup(self.sites, result, wires))
 
 
-def count_followup(sites: SiteStore, result: Result) -> dict[str, str | None]:
+def count_followup(
+    sites: SiteStore, result: Result, wires: frozenset[str] = frozenset()
+) -> dict[str, str | None]:
     """Count a freshly explained article into the site sums (once per article) and store the
     new farm scores of its site and of the site it copied."""
-    seen = count_sites(sites, result)
+    seen = count_sites(sites, result, wires)
     return {"site": seen.site, "source_site": seen.source_site}
 
 

@@ -322,7 +322,25 @@ class SiteSummaryOut(BaseModel):
     credited_share: float = Field(description="Share of its copies that credit the source.")
     copied: int = Field(description="Its articles that other sites copied.")
     farm_score: float = Field(ge=0.0, le=1.0)
-    role: str = Field(description="farm, syndicator, original publisher, independent.")
+    role: str = Field(
+        description="farm, copier (posts many uncredited copies without being mostly "
+        "copies: worth a look), syndicator, original publisher, independent, undetermined."
+    )
+    role_confidence: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="Posterior probability that the site's uncredited copy rate is on the "
+        "role's side of the farm rate (30%): for a farm that it is at least that, for any "
+        "other role that it is below.",
+    )
+    uncredited_rate_low: float = Field(
+        description="The uncredited copy rate the site's record makes 80% sure it at least has "
+        "(a beta-binomial posterior over its article count)."
+    )
+    what_would_change_it: str = Field(
+        description="For a farm, how many articles of its own would take it below the bar; for "
+        "any other site, how many uncredited copies in a row would make it a farm."
+    )
 
     @classmethod
     def of(cls, figures: SiteFigures, score: FarmScore) -> "SiteSummaryOut":
@@ -335,6 +353,9 @@ class SiteSummaryOut(BaseModel):
             copied=figures.copied,
             farm_score=score.value,
             role=score.role,
+            role_confidence=score.confidence,
+            uncredited_rate_low=score.rate_low,
+            what_would_change_it=score.change,
         )
 
 
@@ -373,7 +394,7 @@ class ExampleOut(BaseModel):
 
 class ReasonOut(BaseModel):
     name: str
-    contribution: float = Field(description="Signed share of the score (before shrinking).")
+    contribution: float = Field(description="Signed share of the score.")
     text: str
     examples: list[ExampleOut]
 

@@ -197,29 +197,81 @@ def eval_curve(set_paths: tuple[Path, ...], out: Path) -> None:
 )
 @click.option("--seed", default=2025, show_default=True, help="Seed of the simulation.")
 @click.option(
+    "--mixed",
+    "mixed_seeds",
+    default=None,
+    metavar="SEEDS",
+    help="Run the mixed-habit simulation instead, once per seed (comma-separated, e.g. 4,5,6).",
+)
+@click.option(
+    "--newspapers",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Score the sites of the METER file instead (../shared/corpus/meter-dev.jsonl): the "
+    "Press Association as the wire (pa.media, in DEDUP_WIRE_SITES), the papers as sites.",
+)
+@click.option(
     "--json",
     "json_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Also write the full report as JSON here.",
 )
-def eval_sites(corpus: Path, split: str, seed: int, json_path: Path | None) -> None:
+def eval_sites(
+    corpus: Path,
+    split: str,
+    seed: int,
+    mixed_seeds: str | None,
+    newspapers: Path | None,
+    json_path: Path | None,
+) -> None:
     """Simulate a news ecosystem from real articles (publishers, credited syndicators, five
     farms, independent reporters), score every site, and print the table, the ranking AUC
-    of farms over non-farms and the other targets.
+    of farms over non-farms and the other targets. With --mixed, sites mix their habits
+    (publishers that syndicate, syndicators that forget credit, farms with several
+    disguises and their own filler posts), drawn at random per seed.
 
-    Example: dedup eval sites --corpus ../shared/corpus/bbc.jsonl --split test
+    Examples: dedup eval sites --corpus ../shared/corpus/bbc.jsonl --split test;
+    dedup eval sites --mixed 4,5,6
     """
     from dedup.eval import ecosystem, evaluate
     from dedup.eval.synthetic import originals_of, split_of
 
+    if newspapers is not None:
+        items = evaluate.newspaper_items(read_jsonl(newspapers, "newspaper file"))
+        with open_runtime(settings()) as runtime, progress(len(items), "Counting") as bar:
+            report = evaluate.run_sites(items, runtime, progress=bar.update)
+        click.echo(evaluate.sites_markdown(report))
+        farms = [r["site"] for r in report["sites"] if r["role"] == "farm"]
+        click.echo(f"newspapers labelled farm: {', '.join(farms) if farms else 'none'}")
+        if json_path is not None:
+            json_path.write_text(json.dumps(report, indent=2))
+        return
     rows = [r for r in originals_of(read_jsonl(corpus, "corpus")) if split_of(r["id"]) == split]
-    try:
-        items = ecosystem.build(rows, seed=seed)
-    except (ValueError, KeyError) as exc:
-        raise UsageError(f"cannot build the ecosystem from {corpus}: {exc}") from exc
-    with open_runtime(settings()) as runtime, progress(len(items), "Simulating") as bar:
-        report = evaluate.run_sites(items, runtime, progress=bar.update)
-    click.echo(evaluate.sites_markdown(report))
+    seeds = [seed]
+    if mixed_seeds is not None:
+        try:
+            seeds = [int(s) for s in mixed_seeds.split(",") if s.strip()]
+        except ValueError as exc:
+            raise UsageError(f"--mixed takes whole numbers separated by commas: {exc}") from exc
+        if not seeds:
+            raise UsageError("--mixed needs at least one seed, e.g. --mixed 4,5,6")
+    reports = []
+    for one in seeds:
+        try:
+            items = (
+                ecosystem.build_mixed(rows, seed=one)
+                if mixed_seeds is not None
+                else ecosystem.build(rows, seed=one)
+            )
+        except (ValueError, KeyError, IndexError) as exc:
+            raise UsageError(f"cannot build the ecosystem from {corpus}: {exc}") from exc
+        with open_runtime(settings()) as runtime, progress(len(items), "Simulating") as bar:
+            report = evaluate.run_sites(items, runtime, progress=bar.update)
+        report["seed"] = one
+        reports.append(report)
+        click.echo(f"\nseed {one}\n" + evaluate.sites_markdown(report))
+    if len(reports) > 1:
+        click.echo("\n" + evaluate.seeds_summary(reports))
     if json_path is not None:
-        json_path.write_text(json.dumps(report, indent=2))
+        json_path.write_text(json.dumps(reports if len(reports) > 1 else reports[0], indent=2))

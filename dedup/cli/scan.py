@@ -87,7 +87,7 @@ def _scan_here(runtime: Runtime, files: list[Path]) -> list[Scanned]:
             except DedupError as exc:
                 scanned.append(Scanned(item.origin, item.name, None, str(exc)))
                 continue
-            count_followup(runtime.sites, result)
+            count_followup(runtime.sites, result, runtime.settings.wires)
             scanned.append(Scanned(item.origin, item.name, result))
     # Re-explain every article that takes part in a copy pair, so earlier articles also list
     # the copies stored after them.

@@ -293,7 +293,7 @@ def run_sites(
             habits[label["site"]] = label.get("habit", label["role"])
             try:
                 given = ArticleIn.model_validate({k: v for k, v in item.items() if k != "label"})
-                count_sites(sites, detector.ingest(given.to_input()))
+                count_sites(sites, detector.ingest(given.to_input()), detector.settings.wires)
             except (ValidationError, DedupError) as exc:
                 failed.append(f"item {number}: {exc}")
         rows: list[dict[str, Any]] = []
@@ -312,11 +312,14 @@ def run_sites(
                     "lag_median_minutes": _minutes(figures.lag_median_seconds),
                     "lag_p90_minutes": _minutes(figures.lag_p90_seconds),
                     "copy_types": figures.copy_types,
+                    "credited_copies": figures.credited_copies,
+                    "markers": figures.markers,
                     "copied": figures.copied,
                     "articles_per_hour": round(speed, 3),
                     "burstiness": round(burst, 2),
                     "farm_score": score.value,
                     "role": score.role,
+                    "confidence": score.confidence,
                 }
             )
     finally:
@@ -332,6 +335,10 @@ def run_sites(
         ),
         "independent_max_score": max(
             (r["farm_score"] for r in rows if r["label"] == "independent"), default=0.0
+        ),
+        "farms_labelled": all(r["role"] == "farm" for r in rows if r["label"] == "farm"),
+        "non_farm_max_score": max(
+            (r["farm_score"] for r in rows if r["label"] != "farm"), default=0.0
         ),
         "failed_items": failed,
     }
@@ -358,12 +365,64 @@ def sites_markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {r['site']} | {r['habit']} | {r['articles']} | {r['copies']} "
             f"| {r['credited_share']:.0%} | {lag} | {types} | {r['copied']} "
-            f"| {r['farm_score']:.3f} | {r['role']} |"
+            f"| {r['farm_score']:.3f} | {r['role']} ({r.get('confidence', 0):.2f}) |"
         )
     lines += [
         "",
         f"Ranking AUC (farms above non-farms): {report['ranking_auc']:.4f}; syndicators "
         f"labelled as such: {'yes' if report['syndicators_labelled'] else 'NO'}; highest "
-        f"independent reporter score: {report['independent_max_score']:.3f}.",
+        f"independent reporter score: {report['independent_max_score']:.3f}; every farm "
+        f"labelled farm: {'yes' if report['farms_labelled'] else 'NO'}; highest score of a "
+        f"site that is not a farm: {report['non_farm_max_score']:.3f}.",
     ]
     return "\n".join(lines)
+
+
+def seeds_summary(reports: Sequence[dict[str, Any]]) -> str:
+    """One line per seed of the site targets, and the worst of them."""
+    lines = [
+        "| seed | ranking AUC | every farm labelled farm | highest non-farm score |",
+        "|---|---|---|---|",
+    ]
+    for r in reports:
+        lines.append(
+            f"| {r['seed']} | {r['ranking_auc']:.4f} | {'yes' if r['farms_labelled'] else 'NO'} "
+            f"| {r['non_farm_max_score']:.3f} |"
+        )
+    lines.append(
+        f"| worst | {min(r['ranking_auc'] for r in reports):.4f} "
+        f"| {'yes' if all(r['farms_labelled'] for r in reports) else 'NO'} "
+        f"| {max(r['non_farm_max_score'] for r in reports):.3f} |"
+    )
+    return "\n".join(lines)
+
+
+WIRE_SITE = "pa.media"  # the Press Association, as DEDUP_WIRE_SITES names it by default
+
+
+def newspaper_items(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The METER corpus as an ecosystem: the Press Association's stories (its originals) on
+    `WIRE_SITE`, each newspaper's articles on a site of its own, a day later (the corpus
+    README's protocol); labels: the wire is a syndicator's source, the papers `newspaper`."""
+    items = []
+    for row in rows:
+        paper = str(row["meta"].get("newspaper") or "unknown").lower()
+        original = row["role"] == "original"
+        site = WIRE_SITE if original else f"{paper}.example"
+        day = str(row["meta"].get("date_iso") or "2000-01-01")
+        items.append(
+            {
+                "url": f"https://{site}/{row['id']}",
+                "site": site,
+                "title": row.get("title"),
+                "text": row["text"],
+                "published_at": f"{day}T{'08' if original else '20'}:00:00+00:00",
+                "label": {
+                    "site": site,
+                    "role": "wire" if original else "newspaper",
+                    "habit": row["label"] if not original else "wire",
+                },
+            }
+        )
+    items.sort(key=lambda item: (item["published_at"], item["url"]))
+    return items
