@@ -57,7 +57,11 @@ def site(name: str) -> None:
     with open_runtime(settings()) as runtime:
         found = dossier(runtime.sites, runtime.store, name.strip().lower())
     f, score = found.figures, found.score
-    click.echo(f"{f.site}: farm score {score.value:.3f} ({score.role})")
+    click.echo(
+        f"{f.site}: farm score {score.value:.3f} ({score.role}, confidence {score.confidence:.2f})"
+    )
+    if score.change:
+        click.echo(f"  what would change it: {score.change}")
     click.echo(
         f"  articles {f.articles}, copies of other sites {f.copies} "
         f"({share(f.credited_copies, f.copies):.0%} credited), copied by others "
