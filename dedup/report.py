@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from dedup.core.language import UNKNOWN, detect
 from dedup.core.markers import Marker
 from dedup.core.matching import UNSTORED_ID, Result
 
@@ -58,17 +59,62 @@ def describe_markers(markers: Sequence[Marker]) -> list[str]:
     return lines
 
 
+def translated_from(language: str, markers: Sequence[Marker]) -> str | None:
+    """The language a translator credit is written in, when it is not the text's own: the
+    language the text was translated from (a machine translation keeps the service's credit
+    line in the source language).
+
+    >>> text = "Traduit automatiquement par le service DeepL"
+    >>> credit = Marker("translation", "translator credit", text, 0, len(text))
+    >>> translated_from("en", [credit])
+    'fr'
+    """
+    for marker in markers:
+        if marker.kind != "translation":
+            continue
+        found = detect(marker.text).code
+        if found not in (UNKNOWN, language):
+            return found
+    return None
+
+
 def describe_result(result: Result, name: str, passages: int = 1) -> list[str]:
     """The lines that say what an article is, what it matches and which is the original."""
     article = result.article
     ident = f"id {article.id}" if result.stored else "not stored"
-    lines = [f"{name}  ({article.site}, {ident}, {result.word_count} words)"]
+    lines = [
+        f"{name}  ({article.site}, {ident}, {result.word_count} words, language {article.language})"
+    ]
     marker_lines = describe_markers(result.markers)
     lines += [f"  {line}" for line in marker_lines] or ["  no republishing markers found"]
+    source_language = translated_from(article.language, result.markers)
+    if source_language and not any(m.verified_by == "meaning" for m in result.matches):
+        lines.append(
+            f"  a translation from {source_language}: its translator credit is written in "
+            f"{source_language}; its source is not stored"
+        )
+    if result.meaning:
+        lines.append(f"  translations: {result.meaning}")
     if not result.matches:
         lines.append("  copies: no stored article shares enough text to be a copy or a source")
     for match in result.matches:
         other, scores = match.article, match.scores
+        if match.verified_by == "meaning" and match.sentences is not None:
+            pairs = match.sentences
+            lines.append(
+                f"  {match.relation} of id {other.id} ({other.site}, language "
+                f"{other.language}), copy type {match.copy_type}: {len(pairs.pairs)} sentence "
+                f"pairs in the same order by meaning, covering {pairs.explained:.0%} of this "
+                f"text and {pairs.explained_by:.0%} of the match"
+            )
+            for pair in pairs.pairs[:passages]:
+                mine = _short(article.text[pair.start : pair.end], PASSAGE_PREVIEW_CHARS)
+                theirs = _short(
+                    other.text[pair.match_start : pair.match_end], PASSAGE_PREVIEW_CHARS
+                )
+                lines.append(f"    this  [{pair.start}:{pair.end}] “{mine}”")
+                lines.append(f"    match [{pair.match_start}:{pair.match_end}] “{theirs}”")
+            continue
         lines.append(
             f"  {match.relation} of id {other.id} ({other.site}), copy type {match.copy_type}: "
             f"containment {scores.containment:.2f}, contained_by {scores.contained_by:.2f}, "

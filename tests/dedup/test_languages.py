@@ -185,3 +185,18 @@ def test_a_real_human_translation_is_linked_to_its_stored_source(
         )
         found += any(m.is_copy and m.article.id == source.article.id for m in copy.matches)
     assert found >= 3, f"{found} of 5 translations linked"
+
+
+def test_the_terminal_report_shows_a_translation_by_its_sentence_pairs(
+    detector: Detector,
+) -> None:
+    from dedup.report import describe_result
+
+    ingest(detector, "https://weser.example/tram", ENGLISH)
+    copy = ingest(detector, "https://kurier.example/tram", GERMAN)
+    lines = describe_result(copy, "tram.txt")
+    assert lines[0].endswith("language de)")
+    shown = "\n".join(lines)
+    assert "copy type translated" in shown
+    assert "sentence pairs in the same order by meaning" in shown
+    assert "“Der Stadtrat von Bremen" in shown
