@@ -191,6 +191,9 @@ def stored_fingerprint(
     )
 
 
+NAME_PAIRS_MAX = 256
+
+
 def name_pairs(text: str) -> tuple[int, ...]:
     """The cross-language candidate path's index entries of a text (see `pairs_of`).
 
@@ -217,7 +220,9 @@ def pairs_of(found: Sequence[str]) -> tuple[int, ...]:
     if not pairs:
         return ()
     hashes = word_hashes(["\x00" + p for p in pairs])  # \x00: apart from words' hashes
-    return tuple(int(h) for h in np.unique(hashes).tolist())
+    # The smallest NAME_PAIRS_MAX hashes (a bottom-k sample, which two texts draw alike): a
+    # news article has ~40 pairs; a 2 MB list of names would otherwise index 100,000.
+    return tuple(int(h) for h in np.unique(hashes)[:NAME_PAIRS_MAX].tolist())
 
 
 def skeleton_set_of(text: str, cache: WordHashes | None = None) -> Hashes:

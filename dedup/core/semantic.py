@@ -25,6 +25,9 @@ from dedup.core.rewrite import MIN_SENTENCE_WORDS, Rewrite, SentencePair, Senten
 
 Encode = Callable[[Sequence[str]], np.ndarray]  # sentences -> L2-normalised rows
 MAX_SENTENCES = 80  # sentences of a text that are embedded (the rest are not paired)
+# Characters of a sentence that are embedded: the encoder's cost grows with a sentence's length
+# (~8 ms for 100 words, ~1 s for 10,000), and a text without full stops is one "sentence".
+MAX_SENTENCE_CHARS = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +51,22 @@ def sentence_texts(
     text: str, sentences: Sentences
 ) -> tuple[tuple[tuple[int, int], ...], list[str]]:
     """The sentences worth embedding (at least MIN_SENTENCE_WORDS tokens, the first
-    MAX_SENTENCES) as token ranges and as display text."""
+    MAX_SENTENCES) as token ranges and as display text (the first MAX_SENTENCE_CHARS of
+    each).
+
+    >>> from dedup.core.rewrite import sentences_of
+    >>> from dedup.core.text import tokenize
+    >>> long = "word " * 5000
+    >>> [len(t) for t in sentence_texts(long, sentences_of(long, tokenize(long)))[1]]
+    [400]
+    """
     tokens = sentences.tokens
     spans = tuple(
         (s.first, s.last) for s in sentences.every if s.last - s.first >= MIN_SENTENCE_WORDS
     )[:MAX_SENTENCES]
-    return spans, [text[tokens.starts[a] : tokens.ends[b - 1]] for a, b in spans]
+    return spans, [
+        text[tokens.starts[a] : tokens.ends[b - 1]][:MAX_SENTENCE_CHARS] for a, b in spans
+    ]
 
 
 def embed(text: str, sentences: Sentences, encode: Encode) -> Embedded:
