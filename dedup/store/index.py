@@ -45,6 +45,12 @@ from dedup.store.scripts import StoreScript
 ID_BLOCK = 64  # ids reserved per round trip; unused ones are skipped, so ids may have gaps
 
 
+# A name pair shared by this many articles (two years, a minister and her party) says little
+# about which one a translation came from: its field stops growing, and a lookup reads at
+# most this many entries of it.
+NAME_PAIR_CAP = 16
+
+
 class Store:
     """The index and the article records of one key prefix on one Redis (or Redis Cluster)."""
 
@@ -252,6 +258,7 @@ class Store:
             "words": len(article.word_anchors),
             "names": len(article.name_pairs),
             "cap": self.anchor_cap * ENTRY.size,
+            "name_cap": NAME_PAIR_CAP * ENTRY.size,
             "first_seen": int(article.first_seen_at.timestamp()),
             "simhash_entry": id_entry + article.simhash.to_bytes(8, "big") + when,
             "id_entry": id_entry,

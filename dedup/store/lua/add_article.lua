@@ -1,12 +1,13 @@
 -- Store an article and every index entry of it atomically, once per url.
 -- KEYS: urls seen record ...groups
--- ARGV: url id bands blocks anchors skeleton words names cap first_seen simhash_entry id_entry anchor_entry skeleton_entry word_entry name_entry band_fields simhash_fields anchor_fields skeleton_fields word_fields name_fields ...pairs
+-- ARGV: url id bands blocks anchors skeleton words names cap name_cap first_seen simhash_entry id_entry anchor_entry skeleton_entry word_entry name_entry band_fields simhash_fields anchor_fields skeleton_fields word_fields name_fields ...pairs
 -- groups: the hashes of the band buckets, SimHash blocks, anchors, skeleton 3-grams,
 -- content words and name pairs, in that order (`bands`, `blocks`, `anchors`, `skeleton`,
 -- `words`, `names` of them);
 -- each *_fields is that kind's fields packed into one string, 6 bytes a field. An anchor,
 -- skeleton or word field already
--- `cap` bytes long is boilerplate shared by many articles and is left as it is. `pairs`
+-- `cap` bytes long (`name_cap` for a name pair) is boilerplate shared by many articles and
+-- is left as it is. `pairs`
 -- is the record's field/value pairs.
 -- Answers {1, id} when stored, {0, existing id} when the url is stored already (then
 -- nothing is written).
@@ -30,7 +31,7 @@ each(groups_at + nb, ns, simhash_fields, simhash_entry, math.huge)
 each(groups_at + nb + ns, na, anchor_fields, anchor_entry, limit)
 each(groups_at + nb + ns + na, nk, skeleton_fields, skeleton_entry, limit)
 each(groups_at + nb + ns + na + nk, nw, word_fields, word_entry, limit)
-each(groups_at + nb + ns + na + nk + nw, nn, name_fields, name_entry, limit)
+each(groups_at + nb + ns + na + nk + nw, nn, name_fields, name_entry, tonumber(name_cap))
 redis.call('HSET', record, unpack(ARGV, pairs_at))
 redis.call('HSET', urls, url, id)
 redis.call('ZADD', seen, first_seen, id)
