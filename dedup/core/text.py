@@ -7,6 +7,7 @@ never appear in them, so curly and straight quotes or different dashes cannot ma
 copies differ.
 """
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -292,8 +293,26 @@ def sentence_starts(text: str, tokens: Tokens) -> list[int]:
     >>> sentence_starts(text, tokenize(text))
     [0, 2, 4]
     """
-    starts = [0] if len(tokens) else []
-    for k in range(1, len(tokens)):
-        if _BREAK.search(text, tokens.ends[k - 1], tokens.starts[k]):
-            starts.append(k)
-    return starts
+    if not len(tokens):
+        return []
+    breaks = [m.start() for m in _BREAK.finditer(text)]
+    if not breaks:
+        return [0]
+    # The token after each break, and whether the break lies after the end of the token
+    # before it (a break inside a gap, not inside a token's span).
+    after = bisect_right_all(tokens.starts, breaks)
+    found = {
+        k
+        for k, at in zip(after, breaks, strict=True)
+        if 0 < k < len(tokens) and tokens.ends[k - 1] <= at
+    }
+    return [0, *sorted(found)]
+
+
+def bisect_right_all(values: tuple[int, ...], points: list[int]) -> list[int]:
+    """`bisect.bisect_right(values, p)` for each point (values ascending).
+
+    >>> bisect_right_all((0, 5, 9), [4, 5, 10])
+    [1, 2, 3]
+    """
+    return [bisect.bisect_right(values, p) for p in points]
