@@ -50,6 +50,15 @@ def ranked(
     return page, total
 
 
+def rescore_all(sites: SiteStore) -> int:
+    """Store every counted site's farm score again from its sums (after the score changed
+    with a release); returns how many sites were rescored."""
+    names, total = sites.ranked(1, 0, 1 << 62)
+    for name in names:
+        sites.rescore(name, lambda figures: farm_score(figures).value)
+    return total
+
+
 def _fits(reason: str, example: Example) -> bool:
     """Whether an example copy illustrates a reason of the score."""
     if reason == "uncredited copies":

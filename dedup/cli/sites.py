@@ -4,7 +4,7 @@ import click
 
 from dedup.cli.common import settings
 from dedup.core.sites import share
-from dedup.dossier import dossier, ranked
+from dedup.dossier import dossier, ranked, rescore_all
 from dedup.runtime import open_runtime
 
 
@@ -23,14 +23,22 @@ from dedup.runtime import open_runtime
     type=click.IntRange(1, 500),
     help="How many sites to show.",
 )
-def sites(min_articles: int, limit: int) -> None:
+@click.option(
+    "--rescore",
+    is_flag=True,
+    help="First store every site's farm score again from its sums (after an upgrade that "
+    "changed the score: the list is ordered by the stored scores).",
+)
+def sites(min_articles: int, limit: int, rescore: bool) -> None:
     """The sites most likely to be content farms, highest farm score first.
 
     Sites are counted by the follow-up of every ingest (workers, scans).
 
-    Example: dedup sites --min-articles 5
+    Examples: dedup sites --min-articles 5; dedup sites --rescore
     """
     with open_runtime(settings()) as runtime:
+        if rescore:
+            click.echo(f"Rescored {rescore_all(runtime.sites)} site(s).")
         page, total = ranked(runtime.sites, min_articles, 0, limit)
     if not page:
         click.echo(f"No site with at least {min_articles} counted article(s) yet.")

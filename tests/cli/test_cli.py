@@ -212,3 +212,27 @@ def test_load_without_article_files_is_a_usage_error(env: dict[str, str], tmp_pa
     result = run(env, "load", str(tmp_path))
     assert result.exit_code == 2
     assert "no .txt, .html, .htm, .jsonl or .ndjson files" in result.output
+
+
+def test_sites_rescore_stores_every_score_again_from_the_sums(
+    env: dict[str, str], redis_url: str, prefix: str
+) -> None:
+    """After a release changes the score, the stored order is stale until rescored."""
+    import redis as redis_py
+
+    from dedup.store.keys import SiteKeys
+
+    assert run(env, "scan", str(SEEDS)).exit_code == 0
+    client = redis_py.Redis.from_url(redis_url)
+    by_score = SiteKeys(prefix).by_score
+
+    def scores() -> dict[str, float]:
+        pairs: list[tuple[bytes, float]] = client.zrange(by_score, 0, -1, withscores=True)  # type: ignore[assignment]
+        return {name.decode(): value for name, value in pairs}
+
+    stored = scores()
+    client.zadd(by_score, dict.fromkeys(stored, 0.99))  # as an older score left them
+    result = run(env, "sites", "--rescore")
+    assert result.exit_code == 0
+    assert f"Rescored {len(stored)} site(s)." in result.output
+    assert scores() == stored
