@@ -61,21 +61,23 @@ def test_embedded_server_keeps_writes_in_its_append_only_file_without_periodic_s
 def test_a_killed_server_is_restarted_from_its_file_at_the_same_socket(tmp_path: Path) -> None:
     server = EmbeddedRedis(tmp_path)
     client = connect(server.url)  # a client that stays: it must find the server again
-    client.set("dedup-test:k", "v")
-    pid = server.pid()
-    assert pid is not None
-    os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 30  # a hang guard, not a speed limit
-    # The count goes up once the new server is up: waiting on the pid file instead raced
-    # with it (the new pid is written before the supervisor counts the restart).
-    while server.restarts == 0:
-        assert time.monotonic() < deadline, "the supervisor never restarted the server"
-        time.sleep(0.05)
-    assert server.pid() not in (None, pid)
-    assert client.get("dedup-test:k") == b"v"  # same url, same data (its append-only file)
-    assert server.restarts == 1
-    client.close()
-    server.stop()
+    try:
+        client.set("dedup-test:k", "v")
+        pid = server.pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30  # a hang guard, not a speed limit
+        # The count goes up once the new server is up: waiting on the pid file instead raced
+        # with it (the new pid is written before the supervisor counts the restart).
+        while server.restarts == 0:
+            assert time.monotonic() < deadline, "the supervisor never restarted the server"
+            time.sleep(0.05)
+        assert server.pid() not in (None, pid)
+        assert client.get("dedup-test:k") == b"v"  # same url, same data (its append-only file)
+        assert server.restarts == 1
+    finally:  # a failed assertion must not leave the restarted server running
+        client.close()
+        server.stop()
     assert server.pid() is None
 
 
