@@ -3,6 +3,7 @@
 import struct
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from dedup.core.article import Article
 from dedup.core.candidates import Tally
-from dedup.core.signatures import BUCKET_BYTES, simhash_blocks
+from dedup.core.signatures import BUCKET_BYTES, SIMHASH_BLOCKS, simhash_blocks
 
 LAYOUT = "5"  # version of the key layout (keys.py); an index of another layout is refused
 # (layout 5: spaceless scripts as character bigrams, the name-pair groups `n`)
@@ -55,26 +56,57 @@ def entry_field(value: int) -> bytes:
     return (value & 0xFFFF_FFFF_FFFF).to_bytes(FIELD_BYTES, "big")
 
 
-def packed_fields(
-    buckets: Sequence[bytes],
-    simhash: int,
-    anchors: Sequence[int],
-    skeleton: Sequence[int],
-    words: Sequence[int] = (),
-    pairs: Sequence[int] = (),
-) -> dict[str, bytes]:
-    """The index fields of band buckets, SimHash blocks, anchors and skeleton 3-grams, each
-    kind packed into one string of 6-byte fields, named as the scripts take them."""
-    if any(len(bucket) != FIELD_BYTES for bucket in buckets):
-        raise ValueError(f"band buckets must be {FIELD_BYTES} bytes, as BUCKET_BYTES makes them")
-    return {
-        "band_fields": b"".join(buckets),
-        "simhash_fields": b"".join(v.to_bytes(FIELD_BYTES, "big") for v in simhash_blocks(simhash)),
-        "anchor_fields": b"".join(entry_field(a) for a in anchors),
-        "skeleton_fields": b"".join(entry_field(g) for g in skeleton),
-        "word_fields": b"".join(entry_field(w) for w in words),
-        "name_fields": b"".join(entry_field(p) for p in pairs),
-    }
+@dataclass(frozen=True, slots=True)
+class IndexEntries:
+    """What an article (or a query) has in each kind of index group: band buckets, SimHash
+    blocks, anchors, skeleton 3-grams, content words and name pairs, the order in which
+    every script takes the kinds (`Keys.index_keys` names their groups)."""
+
+    buckets: Sequence[bytes]
+    simhash: int
+    anchors: Sequence[int] = ()
+    skeleton: Sequence[int] = ()
+    words: Sequence[int] = ()
+    pairs: Sequence[int] = ()
+
+    @classmethod
+    def of(cls, article: Article) -> "IndexEntries":
+        return cls(
+            article.buckets,
+            article.simhash,
+            article.anchors,
+            article.skeleton,
+            article.word_anchors,
+            article.name_pairs,
+        )
+
+    def counts(self) -> dict[str, int]:
+        """How many groups of each kind, named as the scripts take them."""
+        return {
+            "bands": len(self.buckets),
+            "blocks": SIMHASH_BLOCKS,
+            "anchors": len(self.anchors),
+            "skeleton": len(self.skeleton),
+            "words": len(self.words),
+            "names": len(self.pairs),
+        }
+
+    def fields(self) -> dict[str, bytes]:
+        """Each kind's fields packed into one string of 6-byte fields, named as the scripts
+        take them."""
+        if any(len(bucket) != FIELD_BYTES for bucket in self.buckets):
+            raise ValueError(
+                f"band buckets must be {FIELD_BYTES} bytes, as BUCKET_BYTES makes them"
+            )
+        blocks = simhash_blocks(self.simhash)
+        return {
+            "band_fields": b"".join(self.buckets),
+            "simhash_fields": b"".join(v.to_bytes(FIELD_BYTES, "big") for v in blocks),
+            "anchor_fields": b"".join(entry_field(a) for a in self.anchors),
+            "skeleton_fields": b"".join(entry_field(g) for g in self.skeleton),
+            "word_fields": b"".join(entry_field(w) for w in self.words),
+            "name_fields": b"".join(entry_field(p) for p in self.pairs),
+        }
 
 
 def tally(packed: bytes) -> Tally:

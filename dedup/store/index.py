@@ -22,7 +22,7 @@ import redis
 from dedup.core.article import Article
 from dedup.core.candidates import Lookup
 from dedup.core.language import language_code
-from dedup.core.signatures import SIMHASH_BLOCKS, SIMHASH_MAX_DISTANCE
+from dedup.core.signatures import SIMHASH_MAX_DISTANCE
 from dedup.errors import IndexMismatch, StoreUnavailable
 from dedup.store.client import Client, ScriptCall, run_commands, run_scripts
 from dedup.store.codecs import (
@@ -31,10 +31,10 @@ from dedup.store.codecs import (
     LAYOUT,
     MAX_COUNT,
     RECORD_FIELDS,
+    IndexEntries,
     article_of,
     epoch_seconds,
     near_simhashes,
-    packed_fields,
     record_pairs,
     tally,
     time_or_none,
@@ -133,19 +133,12 @@ class Store:
         buckets, every SimHash block (candidates beyond the Hamming bound are dropped here)
         and the entries of every anchor and skeleton anchor with each article's own count."""
         keys = self.keys
-        counts = {
-            "bands": len(buckets),
-            "blocks": SIMHASH_BLOCKS,
-            "anchors": len(anchors),
-            "skeleton": len(skeleton),
-            "words": len(words),
-            "names": len(pairs),
-        }
-        fields = packed_fields(buckets, simhash, anchors, skeleton, words, pairs)
+        entries = IndexEntries(buckets, simhash, anchors, skeleton, words, pairs)
+        counts, fields = entries.counts(), entries.fields()
         url_shard = keys.shard_of_url(url) if url else -1
         calls: list[ScriptCall] = []
         for shard in range(keys.shards):
-            groups = keys.index_keys(shard, buckets, simhash, anchors, skeleton, words, pairs)
+            groups = keys.index_keys(shard, entries)
             probe_url = shard == url_shard
             if probe_url:
                 groups.append(keys.urls(shard))
@@ -239,24 +232,11 @@ class Store:
             raise StoreUnavailable(f"id {doc_id} does not fit the index's {ID_BYTES}-byte ids")
         id_entry = doc_id.to_bytes(ID_BYTES, "big")
         when = epoch_seconds(article.when).to_bytes(4, "big")
-        groups = keys.index_keys(
-            shard,
-            article.buckets,
-            article.simhash,
-            article.anchors,
-            article.skeleton,
-            article.word_anchors,
-            article.name_pairs,
-        )
+        entries = IndexEntries.of(article)
         args = {
             "url": article.url,
             "id": doc_id,
-            "bands": len(article.buckets),
-            "blocks": SIMHASH_BLOCKS,
-            "anchors": len(article.anchors),
-            "skeleton": len(article.skeleton),
-            "words": len(article.word_anchors),
-            "names": len(article.name_pairs),
+            **entries.counts(),
             "cap": self.anchor_cap * ENTRY.size,
             "name_cap": NAME_PAIR_CAP * ENTRY.size,
             "first_seen": int(article.first_seen_at.timestamp()),
@@ -267,27 +247,16 @@ class Store:
             "word_entry": ENTRY.pack(doc_id, min(len(article.word_anchors), MAX_COUNT)),
             # A name-pair entry carries the article's language instead of a count.
             "name_entry": ENTRY.pack(doc_id, language_code(article.language)),
-            **self._fields(article),
+            **entries.fields(),
             "pairs": record_pairs(article),
         }
         names = {
             "urls": keys.urls(shard),
             "seen": keys.seen(shard),
             "record": keys.article(doc_id),
-            "groups": groups,
+            "groups": keys.index_keys(shard, entries),
         }
         return self._add, names, args
-
-    @staticmethod
-    def _fields(article: Article) -> dict[str, bytes]:
-        return packed_fields(
-            article.buckets,
-            article.simhash,
-            article.anchors,
-            article.skeleton,
-            article.word_anchors,
-            article.name_pairs,
-        )
 
     def delete(self, record: Article) -> None:
         """Remove the record and every index entry at once (one atomic script). The record's
@@ -303,32 +272,19 @@ class Store:
     def _delete_call(self, record: Article) -> ScriptCall:
         keys = self.keys
         shard = keys.shard_of_id(record.id)
-        groups = keys.index_keys(
-            shard,
-            record.buckets,
-            record.simhash,
-            record.anchors,
-            record.skeleton,
-            record.word_anchors,
-            record.name_pairs,
-        )
+        entries = IndexEntries.of(record)
         names = {
             "record": keys.article(record.id),
             "seen": keys.seen(shard),
             "urls": keys.urls(shard),
-            "groups": groups,
+            "groups": keys.index_keys(shard, entries),
         }
         args = {
             "id": record.id,
             "url": record.url,
             "id_entry": record.id.to_bytes(ID_BYTES, "big"),
-            "bands": len(record.buckets),
-            "blocks": SIMHASH_BLOCKS,
-            "anchors": len(record.anchors),
-            "skeleton": len(record.skeleton),
-            "words": len(record.word_anchors),
-            "names": len(record.name_pairs),
-            **self._fields(record),
+            **entries.counts(),
+            **entries.fields(),
         }
         return self._delete, names, args
 

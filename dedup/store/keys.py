@@ -38,11 +38,10 @@ another name's key, ever share a key (`victim.example:lags` is `victim.example%3
 Scans: P:scans (zset of scan ids) and P:scan:{<id>}:... (one tag per scan).
 """
 
-from collections.abc import Sequence
-
 import xxhash
 
 from dedup.core.signatures import simhash_blocks
+from dedup.store.codecs import IndexEntries
 
 SIMHASH_GROUP_SHIFT = 8  # a SimHash block value's top 8 bits name its group (256 a block)
 _PLAIN = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
@@ -112,24 +111,16 @@ class Keys:
     def name_pair(self, shard: int, pair: int) -> str:
         return f"{self._tag(shard)}:n:{pair >> (64 - self.group_bits):x}"
 
-    def index_keys(
-        self,
-        shard: int,
-        buckets: Sequence[bytes],
-        simhash: int,
-        anchors: Sequence[int],
-        skeleton: Sequence[int],
-        words: Sequence[int] = (),
-        pairs: Sequence[int] = (),
-    ) -> list[str]:
+    def index_keys(self, shard: int, entries: IndexEntries) -> list[str]:
         """A shard's band groups, SimHash hashes, anchor, skeleton, word and name-pair groups
         for these entries, in the order every script takes them (`groups`)."""
+        buckets, simhash = entries.buckets, entries.simhash
         names = [self.band(shard, band, bucket) for band, bucket in enumerate(buckets)]
         names += [self.simhash_block(shard, i, v) for i, v in enumerate(simhash_blocks(simhash))]
-        names += [self.anchor(shard, a) for a in anchors]
-        names += [self.skeleton(shard, g) for g in skeleton]
-        names += [self.word(shard, w) for w in words]
-        names += [self.name_pair(shard, p) for p in pairs]
+        names += [self.anchor(shard, a) for a in entries.anchors]
+        names += [self.skeleton(shard, g) for g in entries.skeleton]
+        names += [self.word(shard, w) for w in entries.words]
+        names += [self.name_pair(shard, p) for p in entries.pairs]
         return names
 
     def records_pattern(self) -> str:
