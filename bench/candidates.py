@@ -46,6 +46,7 @@ from dedup.errors import DedupError
 from dedup.eval.real import BASE_DATE, ThreeGrams, _input
 from dedup.runtime import connect, index_store
 from dedup.store.client import drop_prefix
+from dedup.store.codecs import IndexEntries
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 DEV = ("meter-dev.jsonl", "webis-cpc-11-dev.jsonl")
@@ -136,9 +137,7 @@ def measure(detector: Detector, pairs: Sequence[Pair]) -> dict[str, Any]:
             prints[key] = detector.prepare(_input(pair.query, BASE_DATE), BASE_DATE)[1]
         fp = prints[key]
         started = time.perf_counter()
-        lookup = detector.store.lookup(
-            None, fp.buckets, fp.simhash, fp.anchors, fp.skeleton, fp.word_anchors, fp.name_pairs
-        )
+        lookup = detector.store.lookup(None, IndexEntries.of(fp))
         times.append((time.perf_counter() - started) * 1000)
         ranked = rank(lookup, 0, fp.anchor_grams, len(fp.skeleton), params, len(fp.word_anchors))
         chosen, _ = budget(ranked, lookup.near_times, params.max_verified, detector.store.dates)

@@ -66,6 +66,7 @@ from dedup.detector import ArticleInput, Detector
 from dedup.eval.evaluate import baseline_minhash
 from dedup.runtime import connect, index_store
 from dedup.store import Client, drop_prefix
+from dedup.store.codecs import IndexEntries
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CHUNK = 10_000  # articles generated, then ingested, at a time
@@ -371,9 +372,7 @@ def measure(
     checkpoint.lookup_ms = percentiles(
         timed_each(
             prints,
-            lambda f: store.lookup(
-                None, f.buckets, f.simhash, f.anchors, f.skeleton, f.word_anchors, f.name_pairs
-            ),
+            lambda f: store.lookup(None, IndexEntries.of(f)),
         )
     )
     server_usec = script_usec(client)[1] - scripts_before

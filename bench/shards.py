@@ -19,6 +19,7 @@ from dedup.config import Settings
 from dedup.core.fingerprint import fingerprint
 from dedup.detector import ArticleInput, Detector
 from dedup.runtime import connect, index_store
+from dedup.store.codecs import IndexEntries
 
 
 def main() -> None:
@@ -51,7 +52,7 @@ def main() -> None:
             prints = [fingerprint(q.text, detector.params.fingerprint) for q in queries]
             calls, usec = script_usec(client)
             for f in prints:
-                detector.store.lookup(None, f.buckets, f.simhash, f.anchors, f.skeleton)
+                detector.store.lookup(None, IndexEntries.of(f))
             _, lookup_usec = (
                 n - m for n, m in zip(script_usec(client), (calls, usec), strict=True)
             )

@@ -36,6 +36,7 @@ from dedup.errors import ArticleNotFound, DedupError, InvalidArticle, UrlConflic
 from dedup.extract import HtmlExtractor, extract_html
 from dedup.semantic import LANGUAGES, SentenceEncoder
 from dedup.store import SiteStore, Store
+from dedup.store.codecs import IndexEntries
 
 log = logging.getLogger(__name__)
 
@@ -155,15 +156,7 @@ class Detector:
     # -- the use cases ---------------------------------------------------------------------
 
     def _lookup(self, url: str | None, found: Fingerprint) -> Lookup:
-        return self.store.lookup(
-            url,
-            found.buckets,
-            found.simhash,
-            found.anchors,
-            found.skeleton,
-            found.word_anchors,
-            found.name_pairs,
-        )
+        return self.store.lookup(url, IndexEntries.of(found))
 
     def check(self, given: ArticleInput, *, related: bool = False) -> Result:
         """Matches and likely original of an article, storing nothing. With `related`,

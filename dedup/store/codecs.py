@@ -11,6 +11,7 @@ import numpy as np
 
 from dedup.core.article import Article
 from dedup.core.candidates import Tally
+from dedup.core.fingerprint import Fingerprint
 from dedup.core.signatures import BUCKET_BYTES, SIMHASH_BLOCKS, simhash_blocks
 
 LAYOUT = "5"  # version of the key layout (keys.py); an index of another layout is refused
@@ -70,14 +71,15 @@ class IndexEntries:
     pairs: Sequence[int] = ()
 
     @classmethod
-    def of(cls, article: Article) -> "IndexEntries":
+    def of(cls, found: "Article | Fingerprint") -> "IndexEntries":
+        """The entries of a stored article, or of a query's fingerprint (same field names)."""
         return cls(
-            article.buckets,
-            article.simhash,
-            article.anchors,
-            article.skeleton,
-            article.word_anchors,
-            article.name_pairs,
+            found.buckets,
+            found.simhash,
+            found.anchors,
+            found.skeleton,
+            found.word_anchors,
+            found.name_pairs,
         )
 
     def counts(self) -> dict[str, int]:

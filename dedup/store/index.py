@@ -118,22 +118,12 @@ class Store:
                 "set them back, or use a new DEDUP_KEY_PREFIX for a new index"
             )
 
-    def lookup(
-        self,
-        url: str | None,
-        buckets: Sequence[bytes],
-        simhash: int,
-        anchors: Sequence[int] = (),
-        skeleton: Sequence[int] = (),
-        words: Sequence[int] = (),
-        pairs: Sequence[int] = (),
-    ) -> Lookup:
+    def lookup(self, url: str | None, entries: IndexEntries) -> Lookup:
         """Candidates from LSH bands, SimHash blocks, anchors and skeleton anchors, and the
         url's id: one lookup script per shard, all in one round trip. Each reads the band
         buckets, every SimHash block (candidates beyond the Hamming bound are dropped here)
         and the entries of every anchor and skeleton anchor with each article's own count."""
         keys = self.keys
-        entries = IndexEntries(buckets, simhash, anchors, skeleton, words, pairs)
         counts, fields = entries.counts(), entries.fields()
         url_shard = keys.shard_of_url(url) if url else -1
         calls: list[ScriptCall] = []
@@ -149,7 +139,7 @@ class Store:
             b"".join(r[k] for r in replies) for k in range(6)
         )
         found = [int(reply[6]) for reply in replies if reply[6]]
-        near, near_times = near_simhashes(blocks, simhash, SIMHASH_MAX_DISTANCE)
+        near, near_times = near_simhashes(blocks, entries.simhash, SIMHASH_MAX_DISTANCE)
         return Lookup(
             url_id=found[0] if found else None,
             band_ids=np.frombuffer(bands, dtype=">u4").astype(np.int64),

@@ -17,7 +17,7 @@ from dedup.core.text import normalize
 from dedup.detector import ArticleInput, Detector
 from dedup.errors import ArticleNotFound, IndexMismatch, InvalidArticle, UrlConflict
 from dedup.store import Store
-from dedup.store.codecs import epoch_seconds
+from dedup.store.codecs import IndexEntries, epoch_seconds
 from tests.conftest import prefix_keys, seed_text
 
 CHROME_TOP = "Sponsor:  NEWS AI: Interactive Knowledge.\nAdmin\n\n"
@@ -386,6 +386,6 @@ def test_a_backfilled_original_stored_after_its_copies_is_still_found(
     assert checked.unverified == 13 - 4
     assert checked.original.id == str(original.article.id)
     found = fingerprint(text, detector.params.fingerprint)
-    lookup = detector.store.lookup(None, found.buckets, found.simhash)
+    lookup = detector.store.lookup(None, IndexEntries(found.buckets, found.simhash))
     published = datetime(2005, 1, 1, 8, tzinfo=UTC)
     assert lookup.near_times[original.article.id] == epoch_seconds(published)  # from the index
