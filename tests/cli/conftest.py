@@ -1,8 +1,12 @@
 """Fixtures for the CLI tests."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
+
+from dedup.cli import main
 
 
 @pytest.fixture
@@ -14,3 +18,8 @@ def env(redis_url: str, prefix: str, tmp_path: Path) -> dict[str, str]:
         "DEDUP_DATA_DIR": str(tmp_path),
         "DEDUP_LOG_LEVEL": "WARNING",
     }
+
+
+def run(env: dict[str, str], *args: str) -> Any:
+    """Run one `dedup` command in this test's environment; exceptions propagate."""
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)

@@ -9,11 +9,8 @@ from click.testing import CliRunner
 from dedup.cli import main
 from dedup.runtime import connect
 from dedup.store import SiteStore
+from tests.cli.conftest import run
 from tests.conftest import SEEDS
-
-
-def run(env: dict[str, str], *args: str) -> Any:
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
 def test_scan_of_the_seeds_says_what_each_is_and_that_none_copies_another(

@@ -5,9 +5,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
+import pytest
 
-from dedup.cli import main
+from tests.cli.conftest import run
 
 
 def shared_shape(bbc: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -44,15 +44,18 @@ def shared_shape(bbc: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return items
 
 
-def run(env: dict[str, str], *args: str) -> Any:
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+@pytest.fixture
+def shared_file(tmp_path: Path, bbc: list[dict[str, Any]]) -> Path:
+    """A labelled set of the shared shape, written as JSONL."""
+    path = tmp_path / "set.jsonl"
+    path.write_text("".join(json.dumps(i) + "\n" for i in shared_shape(bbc)))
+    return path
 
 
 def test_eval_run_scores_a_shared_file_by_its_protocol_beside_both_baselines(
-    env: dict[str, str], tmp_path: Path, bbc: list[dict[str, Any]]
+    env: dict[str, str], tmp_path: Path, shared_file: Path
 ) -> None:
-    path = tmp_path / "set.jsonl"
-    path.write_text("".join(json.dumps(i) + "\n" for i in shared_shape(bbc)))
+    path = shared_file
     report_path = tmp_path / "report.json"
     result = run(env, "eval", "run", str(path), "--json", str(report_path))
     assert result.exit_code == 0, result.output
@@ -71,10 +74,9 @@ def test_eval_run_scores_a_shared_file_by_its_protocol_beside_both_baselines(
 
 
 def test_eval_curve_draws_a_png_with_both_operating_points(
-    env: dict[str, str], tmp_path: Path, bbc: list[dict[str, Any]]
+    env: dict[str, str], tmp_path: Path, shared_file: Path
 ) -> None:
-    path = tmp_path / "set.jsonl"
-    path.write_text("".join(json.dumps(i) + "\n" for i in shared_shape(bbc)))
+    path = shared_file
     out = tmp_path / "curve.png"
     result = run(env, "eval", "curve", str(path), "--out", str(out))
     assert result.exit_code == 0, result.output
