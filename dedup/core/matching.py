@@ -28,6 +28,7 @@ from dedup.core.reuse import (
     ReuseModel,
     features,
     profile,
+    share_of,
     story_sets,
 )
 from dedup.core.rewrite import (
@@ -285,25 +286,6 @@ def same_source(sites: Sequence[str]) -> list[list[int]]:
     ]
 
 
-def versions_of(sets: Sequence[Hashes], bar: float) -> list[list[int]]:
-    """For each candidate, the other candidates that are verbatim versions of it: either is
-    at least `bar` inside the other by shingles (a wire story and its updates).
-
-    >>> a, b, c = (np.array(x, dtype=np.uint64) for x in ([1, 2, 3, 4], [2, 3, 4, 9], [7, 8]))
-    >>> versions_of([a, b, c], 0.5)
-    [[1], [0], []]
-    """
-    found: list[list[int]] = [[] for _ in sets]
-    for k in range(len(sets)):
-        for j in range(k + 1, len(sets)):
-            shared = np.intersect1d(sets[k], sets[j], assume_unique=True).size
-            smaller = min(len(sets[k]), len(sets[j]))
-            if smaller and shared / smaller >= bar:
-                found[k].append(j)
-                found[j].append(k)
-    return found
-
-
 def assess(
     mine: Derived,
     this: Fingerprint,
@@ -313,8 +295,8 @@ def assess(
     exact: bool = True,
 ) -> list[Assessment]:
     """Shingle scores of every candidate and, for those that are not verbatim copies, the
-    reuse features both ways (the story of a candidate: it and the candidates that are
-    verbatim versions of it) and the model's score.
+    reuse features both ways (the story of a candidate: it and the other candidates of its
+    site, `same_source` and `story_sets`) and the model's score.
 
     Without `exact`, a pair whose fate the cheap features decide is not weighed further:
     two articles (the model's `long_words` and more) under the story bar both ways, sharing
@@ -340,7 +322,7 @@ def assess(
             stories = story_sets(
                 sets,
                 same_source([e[0].site for e in entries]),
-                [_share_of(mine_grams, s) for s in sets],
+                [share_of(mine_grams, s) for s in sets],
             )
         if not exact and _decided_without_weighing(
             (mine_grams, mine.n_words(params)),
@@ -380,17 +362,10 @@ def _decided_without_weighing(
     shared = np.intersect1d(mine_grams, theirs_grams, assume_unique=True).size
     if 2 * shared >= model.run_bar - GRAM + 1:
         return False
-    return max(_share_of(mine_grams, story), _share_of(theirs_grams, mine_grams)) < model.story_bar
+    return max(share_of(mine_grams, story), share_of(theirs_grams, mine_grams)) < model.story_bar
 
 
-def _share_of(part: Hashes, whole: Hashes) -> float:
-    """Share of a sorted distinct array of 3-grams found in another (`containment_of`)."""
-    if not len(part):
-        return 0.0
-    return float(np.intersect1d(part, whole, assume_unique=True).size / len(part))
-
-
-VERSION_BAR = 0.5  # two candidates this much inside one another are versions of one story
+C3 = FEATURES.index("c3")
 STORY = FEATURES.index("c3_story")
 RUN = FEATURES.index("run")
 
@@ -432,7 +407,7 @@ def verify(
         scores, theirs = found.scores, found.derived
         by_shingles = is_copy(scores, params.thresholds)
         by_reuse = params.rewrite_verification and found.copy_by_reuse
-        shared = found.forward[1] if found.forward is not None else 1.0
+        shared = found.forward[C3] if found.forward is not None else 1.0
         if not (by_shingles or by_reuse) and encode is not None and params.semantic is not None:
             theirs_language = found.candidate.language
             if language != theirs_language and knows(language) and knows(theirs_language):

@@ -166,8 +166,13 @@ def profile(text: str, tokens: Tokens, cache: WordHashes | None = None) -> Profi
     )
 
 
-def _share(part: Hashes, whole: Hashes) -> float:
-    """Share of a sorted distinct array found in another (0 for an empty one)."""
+def share_of(part: Hashes, whole: Hashes) -> float:
+    """Share of a sorted distinct array found in another (0 for an empty one).
+
+    >>> import numpy as np
+    >>> share_of(np.array([1, 2, 3, 4], dtype=np.uint64), np.array([2, 4, 9], dtype=np.uint64))
+    0.5
+    """
     if not len(part):
         return 0.0
     return float(np.intersect1d(part, whole, assume_unique=True).size / len(part))
@@ -219,10 +224,10 @@ def features(a: Profile, b: Profile, story: Hashes, names: float) -> np.ndarray:
     sent, sent_mean = sentence_pairing(a, b)
     return np.array(
         [
-            _share(a.content, b.content),
-            _share(a.gram_set, b.gram_set),
-            _share(a.gram_out, b.gram_set),
-            _share(a.gram_set, story),
+            share_of(a.content, b.content),
+            share_of(a.gram_set, b.gram_set),
+            share_of(a.gram_out, b.gram_set),
+            share_of(a.gram_set, story),
             sent,
             sent_mean,
             a.quoted,
@@ -309,11 +314,6 @@ def default_model() -> ReuseModel:
     """The model shipped in the package (`reuse_model.json`, written by bench.fit_reuse)."""
     raw = resources.files("dedup.core").joinpath("reuse_model.json").read_text(encoding="utf-8")
     return ReuseModel.from_dict(json.loads(raw))
-
-
-def containment_of(a: Profile, b: Profile) -> float:
-    """Share of A's 3-grams found in B."""
-    return _share(a.gram_set, b.gram_set)
 
 
 def story_sets(
