@@ -16,7 +16,7 @@ from dedup.config import Settings
 from dedup.core.article import Article, ArticleInput
 from dedup.core.attribution import Party
 from dedup.core.candidates import Lookup, across_languages, budget, rank
-from dedup.core.fingerprint import Fingerprint, fingerprint, name_pairs
+from dedup.core.fingerprint import Fingerprint, fingerprint, indexed_name_pairs
 from dedup.core.language import code_language, language_code
 from dedup.core.language import detect as detect_language
 from dedup.core.markers import find_markers
@@ -258,9 +258,7 @@ class Detector:
     def with_name_pairs(self, record: Article) -> Article:
         """A record read back with the name pairs its ingest indexed (worked out of its
         text: the record does not keep them), so that deleting it removes them too."""
-        if not self.params.fingerprint.skeleton_modulus:
-            return record
-        return replace(record, name_pairs=name_pairs(record.text))
+        return replace(record, name_pairs=indexed_name_pairs(record.text, self.params.fingerprint))
 
     @staticmethod
     def _parse_id(doc_id: str) -> int:

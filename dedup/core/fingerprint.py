@@ -101,7 +101,7 @@ def fingerprint(
         skeleton=anchors_of(grams, params.skeleton_modulus),
         simhash=simhash_of_shingles(distinct, counts),
         digest=text_digest(found),
-        name_pairs=pairs_of(translingual(names)) if params.skeleton_modulus else (),
+        name_pairs=indexed_pairs(names, params),
     )
 
 
@@ -192,6 +192,17 @@ def stored_fingerprint(
 
 
 NAME_PAIRS_MAX = 256
+
+
+def indexed_pairs(names: list[str], params: FingerprintParams) -> tuple[int, ...]:
+    """The name pairs an article indexes, from its skeleton: none when the skeleton path is
+    off (DEDUP_SKELETON_MODULUS=0), which turns the name pairs off too."""
+    return pairs_of(translingual(names)) if params.skeleton_modulus else ()
+
+
+def indexed_name_pairs(text: str, params: FingerprintParams) -> tuple[int, ...]:
+    """`indexed_pairs` of a display text: what deleting a record must remove again."""
+    return indexed_pairs(skeleton(text), params)
 
 
 def name_pairs(text: str) -> tuple[int, ...]:
