@@ -249,7 +249,7 @@ def farm_score(figures: SiteFigures) -> FarmScore:
     """
     terms, low = _terms(figures)
     n = figures.articles
-    value = round(min(1.0, max(0.0, sum(t.contribution for t in terms))), 4) if n else 0.0
+    value = _value(terms, n)
     reasons = tuple(
         sorted(
             (t for t in terms if abs(t.contribution) >= 0.005), key=lambda t: -abs(t.contribution)
@@ -259,14 +259,18 @@ def farm_score(figures: SiteFigures) -> FarmScore:
     above = rate_above(lapse_adjusted(figures), n, FARM_RATE) if n else 0.0
     confidence = above if role == "farm" else 1.0 - above
     return FarmScore(
-        value, role, reasons, round(confidence, 3), round(low, 4), _change(figures, value, role)
+        value, role, reasons, round(confidence, 3), round(low, 4), _change(figures, role)
     )
 
 
 def score_value(figures: SiteFigures) -> float:
     """The farm score alone (`farm_score(figures).value`)."""
-    terms, _ = _terms(figures)
-    if not figures.articles:
+    return _value(_terms(figures)[0], figures.articles)
+
+
+def _value(terms: Sequence[Reason], articles: int) -> float:
+    """The terms summed and clamped to 0..1 (0 for a site with no articles)."""
+    if not articles:
         return 0.0
     return round(min(1.0, max(0.0, sum(t.contribution for t in terms))), 4)
 
@@ -320,7 +324,7 @@ def _terms(figures: SiteFigures) -> tuple[list[Reason], float]:
     return terms, low
 
 
-def _change(figures: SiteFigures, value: float, role: str) -> str:
+def _change(figures: SiteFigures, role: str) -> str:
     """What would change a farm's or a copier's role, or make another site a farm."""
     n, uncredited = figures.articles, figures.copies - figures.credited_copies
     if role == "farm":
