@@ -300,19 +300,10 @@ def sentence_starts(text: str, tokens: Tokens) -> list[int]:
         return [0]
     # The token after each break, and whether the break lies after the end of the token
     # before it (a break inside a gap, not inside a token's span).
-    after = bisect_right_all(tokens.starts, breaks)
+    after = [bisect.bisect_right(tokens.starts, at) for at in breaks]
     found = {
         k
         for k, at in zip(after, breaks, strict=True)
         if 0 < k < len(tokens) and tokens.ends[k - 1] <= at
     }
     return [0, *sorted(found)]
-
-
-def bisect_right_all(values: tuple[int, ...], points: list[int]) -> list[int]:
-    """`bisect.bisect_right(values, p)` for each point (values ascending).
-
-    >>> bisect_right_all((0, 5, 9), [4, 5, 10])
-    [1, 2, 3]
-    """
-    return [bisect.bisect_right(values, p) for p in points]
