@@ -1,11 +1,14 @@
 """What routes depend on: the runtime the app started with, and where the work runs."""
 
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from api.guard import ANSWER_HEADERS
+from dedup.access import Grant
 from dedup.detector import Detector
 from dedup.input import ArticleIn
 from dedup.runtime import Runtime
@@ -42,6 +45,51 @@ async def get_sites(request: Request) -> SiteStore:
 
 
 SitesDep = Annotated[SiteStore, Depends(get_sites)]
+
+
+# Declares the bearer scheme in the OpenAPI document; the key itself is read by `Access`,
+# whose errors say precisely what is wrong with it.
+_bearer = HTTPBearer(auto_error=False, description="An API key: `dedup keys create`.")
+
+
+def require(scope: str, articles: int = 0) -> Any:
+    """A dependency that authorizes the request's key for `scope` and charges its quotas
+    (one request, and `articles` articles): 401, 403 or 429 otherwise. The grant is the
+    request's `state.grant`; its quota headers go on the answer."""
+
+    async def authorized(
+        request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+    ) -> Grant:
+        runtime = await get_runtime(request)
+        grant = runtime.access.authorize(request.headers.get("authorization"), scope, articles)
+        answer_headers(request, grant.headers)
+        request.state.grant = grant
+        return grant
+
+    return Depends(authorized)
+
+
+def answer_headers(request: Request, headers: dict[str, str]) -> None:
+    """Headers for the answer, whatever the route returns (the guard adds them)."""
+    if headers:
+        request.scope.setdefault("state", {})[ANSWER_HEADERS] = headers
+
+
+READ = require("check")  # every GET of stored data
+CHECK = require("check", articles=1)
+INGEST = require("ingest", articles=1)
+SCAN = require("ingest")  # a scan's articles are charged as its lines arrive
+DELETE = require("delete")
+ADMIN = require("admin")
+
+
+async def current_grant(request: Request) -> Grant:
+    """The grant `require` gave this request (declare `require` first)."""
+    grant: Grant = request.state.grant
+    return grant
+
+
+GrantDep = Annotated[Grant, Depends(current_grant)]
 
 
 T = TypeVar("T")

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from dedup.logs import incident_id
+from dedup.logs import request_id as current_request
 
 log = logging.getLogger("dedup.api")
 
@@ -23,6 +24,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 REQUEST_ID = b"x-request-id"
+ANSWER_HEADERS = "answer_headers"  # request state: headers a route or dependency adds
 _GOOD_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
 JSON_TYPES = (b"application/json",)
 NDJSON_TYPES = (b"application/x-ndjson", b"application/ndjson", b"application/jsonl")
@@ -109,18 +111,25 @@ class Guard:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                given = message.get("headers", [])
+                named = {name.lower() for name, _ in given}
+                extra = scope["state"].get(ANSWER_HEADERS, {})
                 message["headers"] = [
-                    *message.get("headers", []),
+                    *given,
                     (REQUEST_ID, request_id.encode()),
+                    *(
+                        (k.lower().encode(), v.encode())
+                        for k, v in extra.items()
+                        if k.lower().encode() not in named  # the answer's own win (a 429's)
+                    ),
                 ]
             await send(message)
 
+        token = current_request.set(request_id)  # on every log line written meanwhile
         try:
             await self._checked(scope, headers, receive, send_with_id)
         except Exception:
-            log.exception(
-                "%s %s failed unexpectedly [%s]", scope["method"], scope["path"], request_id
-            )
+            log.exception("%s %s failed unexpectedly", scope["method"], scope["path"])
             if started:
                 raise  # the answer is on its way: nothing better to send than a cut connection
             await send_error(
@@ -130,6 +139,8 @@ class Guard:
                 f"an unexpected error; it is logged as [{request_id}]: retry, or report the id",
                 request_id=request_id,
             )
+        finally:
+            current_request.reset(token)
 
     async def _checked(
         self, scope: Scope, headers: dict[bytes, bytes], receive: Receive, send: Send

@@ -19,11 +19,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.guard import Guard
+from api.metrics import MeasureRequests, Metrics
+from api.metrics import router as metrics_router
 from api.openapi import document
-from api.routes import articles, check, health, scans, sites
+from api.routes import admin, articles, check, health, scans, sites
 from dedup import __version__
 from dedup.config import Settings, get_settings
-from dedup.errors import DedupError
+from dedup.errors import DedupError, QuotaExceeded, StoreUnavailable, Unauthorized
 from dedup.input import describe
 from dedup.runtime import open_runtime
 
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Finds copies of news articles, their likely original, and the shared passages.",
         lifespan=lifespan,
     )
+    app.state.metrics = metrics = Metrics()
     origins = settings.cors_origin_list
     if origins:
         app.add_middleware(
@@ -80,20 +83,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         trusted_hosts=settings.trusted_host_list,
         body_timeout_seconds=settings.body_timeout_seconds,
     )
+    app.add_middleware(MeasureRequests, metrics=metrics)  # outermost: counts the guard's too
 
     @app.exception_handler(DedupError)
     async def dedup_error(request: Request, exc: DedupError) -> JSONResponse:
         if exc.status >= 500:
             log.warning(
-                "%s %s -> %d %s: %s [%s]",
+                "%s %s -> %d %s: %s",
                 request.method,
                 request.url.path,
                 exc.status,
                 type(exc).__name__,
                 exc,
-                request.state.request_id,
             )
-        return _error(exc.status, type(exc).__name__, str(exc))
+        response = _error(exc.status, type(exc).__name__, str(exc))
+        if isinstance(exc, StoreUnavailable):
+            metrics.redis_errors.inc()
+        if isinstance(exc, QuotaExceeded):
+            response.headers.update(exc.headers)
+        if isinstance(exc, Unauthorized):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="dedup"'
+        return response
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -128,6 +138,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(check.router)
     app.include_router(scans.router)
     app.include_router(sites.router)
+    app.include_router(admin.router)
+    app.include_router(metrics_router)
     app.include_router(health.router)
     app.openapi = lambda: document(app)  # type: ignore[method-assign]
     return app

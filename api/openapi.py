@@ -26,6 +26,11 @@ WITH_BODY = {
 VALIDATION = "A parameter or the body is invalid: `detail` says which and why."
 NOT_FOUND = "No such article, scan or site."
 UNAVAILABLE = "Redis is unreachable; nothing was changed. Retry later."
+SECURED = {
+    "401": "No API key, or an unknown one: send 'Authorization: Bearer <key>'.",
+    "403": "The key lacks the scope this operation needs.",
+    "429": "A quota of the key is spent: Retry-After says when to try again.",
+}
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -56,6 +61,8 @@ def document(app: FastAPI) -> dict[str, Any]:
                 declared["404"] = NOT_FOUND
             if path != "/healthz":
                 declared["503"] = UNAVAILABLE
+            if "security" in operation:
+                declared.update(SECURED)
             for status, description in declared.items():
                 answer = responses.get(status)
                 if answer is None or status == "422":

@@ -9,6 +9,10 @@ guard's (`api.guard`, 408). `DEDUP_MAX_CONNECTIONS` bounds concurrent connection
 """
 
 import asyncio
+import ipaddress
+import logging
+import os
+import shutil
 from typing import Any
 
 import uvicorn
@@ -17,6 +21,10 @@ from uvicorn.supervisors import Multiprocess
 
 from api.main import create_app
 from dedup.config import Settings, load_settings
+from dedup.errors import InvalidSettings
+from dedup.logs import configure_logging
+
+log = logging.getLogger("dedup.api")
 
 DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
 
@@ -65,7 +73,33 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 def app_from_environment() -> Any:
     """The app of one server process, from the DEDUP_* environment (uvicorn's factory when
     several processes serve: each makes its own)."""
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(settings)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a bind address is reachable only from this machine.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0")
+    (True, True, False)
+    """
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_open_door(settings: Settings, host: str) -> None:
+    """DEDUP_AUTH=off only on loopback: anyone who reaches the port could store and delete."""
+    if settings.auth == "off" and not is_loopback(host):
+        raise InvalidSettings(
+            f"DEDUP_AUTH=off is refused on {host!r}: without keys anyone who reaches the "
+            "port can store, delete and cancel. Bind a loopback address (--host 127.0.0.1) "
+            "for experiments, or keep DEDUP_AUTH=on and make keys with `dedup keys create`"
+        )
 
 
 def config_for(settings: Settings, host: str, port: int, workers: int) -> uvicorn.Config:
@@ -78,6 +112,8 @@ def config_for(settings: Settings, host: str, port: int, workers: int) -> uvicor
         workers=workers,
         http=HeaderTimeoutProtocol,
         log_level=settings.log_level.lower(),
+        log_config=None,  # the root logger's handler (dedup.logs): one format for every line
+        access_log=False,  # dedup.access writes one line per answer, with its request id
         limit_concurrency=settings.max_connections,
         timeout_keep_alive=5,
         timeout_graceful_shutdown=30,
@@ -88,9 +124,20 @@ def config_for(settings: Settings, host: str, port: int, workers: int) -> uvicor
 
 def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     """Run the API until SIGTERM or Ctrl-C, in `workers` processes sharing one socket."""
+    refuse_open_door(settings, host)
+    if settings.auth == "off":
+        log.warning("DEDUP_AUTH=off: requests need no key (loopback %s only)", host)
+    if workers > 1:  # the processes' metrics, summed by whichever answers GET /metrics
+        shared = settings.data_dir / "metrics" / str(os.getpid())
+        shutil.rmtree(shared, ignore_errors=True)
+        shared.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(shared)
     config = config_for(settings, host, port, workers)
     if workers == 1:
         uvicorn.Server(config).run()
         return
     socket = config.bind_socket()
-    Multiprocess(config, sockets=[socket]).run()
+    try:
+        Multiprocess(config, sockets=[socket]).run()
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)

@@ -23,12 +23,15 @@ import os
 import random
 import re
 import tempfile
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from dedup.config import Settings
+from dedup.runtime import open_runtime
 from dedup.runtime.embedded import EmbeddedRedis
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "bbc.jsonl"
@@ -187,3 +190,14 @@ class NewsFeed:
 def news_like_articles(count: int, paragraphs: list[str], seed: int = 2025) -> list[BenchArticle]:
     """The first `count` articles of a news feed (see NewsFeed)."""
     return NewsFeed(paragraphs, seed).take(count)
+
+
+def bench_key(url: str, prefix: str) -> dict[str, str]:
+    """The Authorization header of an admin key without quotas on this index, for a bench's
+    HTTP clients (made as `dedup keys create` makes one)."""
+    settings = Settings(redis_url=url, key_prefix=prefix)
+    with open_runtime(settings) as runtime:
+        _, secret = runtime.access.create(
+            f"bench-{uuid.uuid4().hex[:6]}", "admin", requests_per_minute=0, articles_per_day=0
+        )
+    return {"Authorization": f"Bearer {secret}"}

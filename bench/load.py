@@ -25,7 +25,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.corpus import BenchArticle, NewsFeed, bench_redis, corpus_path, load_paragraphs
+from bench.corpus import (
+    BenchArticle,
+    NewsFeed,
+    bench_key,
+    bench_redis,
+    corpus_path,
+    load_paragraphs,
+)
 from bench.run import RESULTS
 from dedup.config import Settings
 from dedup.core.article import ArticleInput
@@ -40,7 +47,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(url: str, prefix: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(
+    url: str, prefix: str, workers: int, extra: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     env = {
         **os.environ,
@@ -48,6 +57,7 @@ def start_server(url: str, prefix: str, workers: int) -> tuple[subprocess.Popen[
         "DEDUP_KEY_PREFIX": prefix,
         "DEDUP_LOG_LEVEL": "WARNING",
         "DEDUP_MAX_CONNECTIONS": "1000",
+        **(extra or {}),
     }
     process = subprocess.Popen(
         [
@@ -79,7 +89,11 @@ def start_server(url: str, prefix: str, workers: int) -> tuple[subprocess.Popen[
 
 
 def run_clients(
-    port: int, queries: list[BenchArticle], clients: int, seconds: float
+    port: int,
+    queries: list[BenchArticle],
+    clients: int,
+    seconds: float,
+    auth: dict[str, str],
 ) -> dict[str, Any]:
     """`clients` threads sending checks back to back for `seconds`; latencies in ms."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
@@ -95,7 +109,8 @@ def run_clients(
             article = rng.choice(queries)
             body = json.dumps({"url": article.url + f"?c{k}", "text": article.text})
             began = time.perf_counter()
-            connection.request("POST", "/v1/check", body, {"content-type": "application/json"})
+            headers = {"content-type": "application/json", **auth}
+            connection.request("POST", "/v1/check", body, headers)
             response = connection.getresponse()
             response.read()
             latencies[k].append((time.perf_counter() - began) * 1000)
@@ -145,11 +160,12 @@ def main() -> None:
                 f"{args.seconds:g} s a run",
                 flush=True,
             )
+            auth = bench_key(url, prefix)
             for workers in (1, 2):
                 process, port = start_server(url, prefix, workers)
                 try:
-                    run_clients(port, queries, args.clients, 3.0)  # warm the verify caches
-                    result = run_clients(port, queries, args.clients, args.seconds)
+                    run_clients(port, queries, args.clients, 3.0, auth)  # warm the caches
+                    result = run_clients(port, queries, args.clients, args.seconds, auth)
                 finally:
                     process.terminate()
                     process.wait(60)

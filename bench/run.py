@@ -56,6 +56,7 @@ from datasketch import MinHashLSH
 from bench.corpus import (
     BenchArticle,
     NewsFeed,
+    bench_key,
     bench_redis,
     corpus_path,
     load_paragraphs,
@@ -316,6 +317,7 @@ class ApiServer:
             [sys.executable, "-m", "dedup.cli", "serve", "--port", str(self.port)], env=env
         )
         self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        self.auth = bench_key(url, prefix)
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -338,7 +340,8 @@ class ApiServer:
     def check(self, article: BenchArticle) -> int:
         """POST /v1/check; returns how many matches came back."""
         body = json.dumps({"url": article.url, "text": article.text})
-        self.connection.request("POST", "/v1/check", body, {"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json", **self.auth}
+        self.connection.request("POST", "/v1/check", body, headers)
         response = self.connection.getresponse()
         payload = response.read()
         if response.status != 200:

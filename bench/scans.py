@@ -29,7 +29,6 @@ from bench.run import RESULTS
 from dedup.config import Settings
 from dedup.input import parse_line
 from dedup.runtime import open_runtime
-from dedup.scans import count_followup
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -43,9 +42,7 @@ def local_scan(url: str, lines: list[str]) -> float:
         for number, line in enumerate(lines, 1):
             item = parse_line(line, f"line {number}")
             assert item.article is not None
-            count_followup(
-                runtime.sites, runtime.detector.ingest(item.article), runtime.settings.wires
-            )
+            runtime.scans.count(runtime.detector.ingest(item.article))
         rate = len(lines) / (time.perf_counter() - started)
         runtime.drop()
     return rate

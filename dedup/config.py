@@ -7,7 +7,7 @@ are built from it by field name (`match_params`, `candidate_params`).
 from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -93,6 +93,18 @@ class Settings(BaseSettings):
         "kyodonews.net,upi.com,xinhuanet.com,tass.com,bloomberg.com"
     )
     cors_origins: str = ""  # origins whose web pages may call the API ('' none: same origin)
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object a line, with request ids
+
+    # Access (dedup.access): API keys with scopes, and each key's quotas (0: no limit).
+    auth: Literal["on", "off"] = "on"  # off: no keys asked, only on a loopback address
+    requests_per_minute: int = Field(default=600, ge=0)  # a key's default, per minute
+    articles_per_day: int = Field(default=100_000, ge=0)  # checked or stored, a key's default
+    # Watched sites, exclusions and webhooks are read at most this often by each process.
+    policy_refresh_seconds: float = Field(default=2.0, ge=0.0, le=3600.0)
+    # Webhooks (dedup.hooks): delivery by the workers, retried after these delays.
+    webhook_retry_seconds: str = "10,60,300,1800,7200"  # then the delivery is given up
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0.0, le=60.0)
+    webhook_allow_private: bool = False  # deliver to loopback and private addresses too
 
     @model_validator(mode="after")
     def _anchor_modulus_is_a_power_of_two(self) -> "Settings":
@@ -120,6 +132,24 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return list(_names(self.cors_origins))
+
+    @property
+    def webhook_retries(self) -> tuple[float, ...]:
+        """DEDUP_WEBHOOK_RETRY_SECONDS as the delay before each retry of a delivery."""
+        return tuple(float(delay) for delay in _names(self.webhook_retry_seconds))
+
+    @model_validator(mode="after")
+    def _retries_are_delays(self) -> "Settings":
+        try:
+            delays = self.webhook_retries
+        except ValueError:
+            delays = (-1.0,)
+        if any(delay < 0 for delay in delays):
+            raise ValueError(
+                f"webhook_retry_seconds ({self.webhook_retry_seconds!r}) must be delays in "
+                "seconds, comma-separated (e.g. '10,60,300'), or '' for no retries"
+            )
+        return self
 
     @property
     def wires(self) -> frozenset[str]:

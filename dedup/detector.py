@@ -10,13 +10,20 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
 from dedup.config import Settings
 from dedup.core.article import Article, ArticleInput
 from dedup.core.attribution import Party
 from dedup.core.candidates import Lookup, across_languages, budget, rank
-from dedup.core.fingerprint import Fingerprint, fingerprint, indexed_name_pairs
+from dedup.core.fingerprint import (
+    Fingerprint,
+    fingerprint,
+    indexed_name_pairs,
+    normalised_words,
+    text_digest,
+)
 from dedup.core.language import code_language, language_code
 from dedup.core.language import detect as detect_language
 from dedup.core.markers import find_markers
@@ -29,6 +36,7 @@ from dedup.core.matching import (
     label_copies,
     verify,
 )
+from dedup.core.policy import NO_POLICY, Policy
 from dedup.core.shingles import WordHashes
 from dedup.core.sites import Observation, farm_score, observe
 from dedup.core.text import unicode_problem
@@ -82,6 +90,8 @@ class Detector:
         self.derived = DerivedCache(settings.verify_cache, self.hashes)
         # The meaning path's encoder (its model loads when a cross-language pair first needs it).
         self.encoder = SentenceEncoder() if settings.semantic else None
+        # The deployment's exclusions, read at every check (dedup.access keeps it fresh).
+        self.policy: Callable[[], Policy] = lambda: NO_POLICY
         self._index_checked = False
 
     def _ensure_index(self) -> None:
@@ -158,13 +168,26 @@ class Detector:
     def _lookup(self, url: str | None, found: Fingerprint) -> Lookup:
         return self.store.lookup(url, IndexEntries.of(found))
 
+    def _for_matching(self, text: str, found: Fingerprint, policy: Policy) -> Fingerprint:
+        """The fingerprint a check looks up and verifies with: the stored one, or, when the
+        text holds a boilerplate phrase, that of the text with the phrases blanked (what is
+        stored is never blanked, so that a changed exclusion needs no re-indexing)."""
+        blanked = policy.blank(text)
+        if blanked == text:
+            return found
+        return fingerprint(blanked, self.params.fingerprint, self.hashes)
+
     def check(self, given: ArticleInput, *, related: bool = False) -> Result:
         """Matches and likely original of an article, storing nothing. With `related`,
         articles that share names or sentences without being copies are listed too."""
         article, found = self.prepare(given, self._clock())
         self._ensure_index()
+        policy = self.policy()
+        found = self._for_matching(article.text, found, policy)
         lookup = self._lookup(None, found)
-        return self._explain(article, found, lookup, stored=False, created=False, related=related)
+        return self._explain(
+            article, found, lookup, stored=False, created=False, related=related, policy=policy
+        )
 
     def ingest(self, given: ArticleInput, *, related: bool = False) -> Result:
         """Store an article (once per url and text) and explain it.
@@ -173,27 +196,24 @@ class Detector:
         the same url with another text is a conflict.
         """
         started = time.perf_counter()
-        article, found = self.prepare(given, self._clock())
+        article, stored_print = self.prepare(given, self._clock())
         self._ensure_index()
+        policy = self.policy()
+        found = self._for_matching(article.text, stored_print, policy)
         lookup = self._lookup(article.url, found)
+        explain = partial(self._explain, found=found, lookup=lookup, related=related, policy=policy)
         if lookup.url_id is not None:
             existing = self._existing(lookup.url_id, article)
             if existing is not None:
-                return self._explain(
-                    existing, found, lookup, stored=True, created=False, related=related
-                )
+                return explain(existing, stored=True, created=False)
         doc_id, created = self.store.add(article)
         if not created:  # stored meanwhile by a concurrent request for the same url
             existing = self._existing(doc_id, article)
             if existing is not None:
-                return self._explain(
-                    existing, found, lookup, stored=True, created=False, related=related
-                )
+                return explain(existing, stored=True, created=False)
             doc_id, created = self.store.add(article)  # ... and deleted again since
         article = replace(article, id=doc_id)
-        result = self._explain(
-            article, found, lookup, stored=True, created=created, related=related
-        )
+        result = explain(article, stored=True, created=created)
         log.debug(
             "stored article %d from %s: %d match(es), original %s, %.1f ms",
             doc_id,
@@ -247,9 +267,12 @@ class Detector:
     def matches(self, doc_id: str, *, related: bool = False) -> Result:
         """A stored article explained against the index as it is now."""
         stored = self.get(doc_id)
-        found = fingerprint(stored.text, self.params.fingerprint, self.hashes)
+        policy = self.policy()
+        found = fingerprint(policy.blank(stored.text), self.params.fingerprint, self.hashes)
         lookup = self._lookup(None, found)
-        return self._explain(stored, found, lookup, stored=True, created=False, related=related)
+        return self._explain(
+            stored, found, lookup, stored=True, created=False, related=related, policy=policy
+        )
 
     def delete(self, doc_id: str) -> None:
         """Remove an article from the record and every index."""
@@ -277,6 +300,7 @@ class Detector:
         stored: bool,
         created: bool,
         related: bool = False,
+        policy: Policy = NO_POLICY,
     ) -> Result:
         ranked = rank(
             lookup,
@@ -300,9 +324,16 @@ class Detector:
                 self.settings.semantic_max_candidates,
                 lambda code: code != own and SentenceEncoder.knows(code_language(code)),
             )
-        candidates = [a for a in self.store.fetch(candidate_ids + across) if a is not None]
+        fetched = self.store.fetch(candidate_ids + across)
+        candidates = [a for a in fetched if a is not None and not policy.excludes(a.site)]
+        if policy.excludes(article.site):
+            candidates = []  # an excluded site is never named as a copy, nor as a source
+        as_sent = {a.id: a for a in candidates}
+        if policy.phrases:
+            spin = self.params.fingerprint.spin_normalisation
+            candidates = [_blanked(a, policy, spin) for a in candidates]
         matches = verify(
-            article.text,
+            policy.blank(article.text),
             found,
             candidates,
             self.params,
@@ -313,6 +344,8 @@ class Detector:
             encode=self.encoder,
             knows=SentenceEncoder.knows,
         )
+        if policy.phrases:  # the evidence quotes the texts as they were sent
+            matches = [replace(m, article=as_sent[m.article.id]) for m in matches]
         markers = tuple(find_markers(article.text))
         this = Party(
             id=str(article.id) if stored else UNSTORED_ID,
@@ -333,6 +366,7 @@ class Detector:
             original,
             unverified,
             self._meaning_note(article.language),
+            verified=len(candidates),
         )
 
     def _meaning_note(self, language: str) -> str | None:
@@ -346,6 +380,17 @@ class Detector:
                 "word paths only"
             )
         return None
+
+
+def _blanked(article: Article, policy: Policy, spin_normalisation: bool) -> Article:
+    """A stored article with the boilerplate phrases blanked, and the digest of that text (so
+    that the verification cache never mixes the two texts, and equal texts stay equal)."""
+    text = policy.blank(article.text)
+    if text == article.text:
+        return article
+    return replace(
+        article, text=text, digest=text_digest(normalised_words(text, spin_normalisation))
+    )
 
 
 def count_sites(

@@ -102,3 +102,44 @@ class ItemsFailed(DedupError):
 
 
 EXIT_BUG = 70  # EX_SOFTWARE: an exception that is not a DedupError
+
+
+class Unauthorized(DedupError):
+    """No API key, or one this deployment does not know (revoked, mistyped)."""
+
+    status, exit_code = 401, 2
+
+
+class Forbidden(DedupError):
+    """The API key lacks the scope this request needs."""
+
+    status, exit_code = 403, 2
+
+
+class QuotaExceeded(DedupError):
+    """A key's requests per minute or articles per day are spent; retry after the wait."""
+
+    status, exit_code = 429, 3
+
+    def __init__(self, message: str, retry_after: int, headers: dict[str, str]) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.headers = headers
+
+
+class NotFound(DedupError):
+    """No API key, webhook, phrase or listed site by this name or id."""
+
+    status, exit_code = 404, 1
+
+
+class Conflict(DedupError):
+    """The name is taken (an API key of that name exists)."""
+
+    status, exit_code = 409, 1
+
+
+class InvalidRequest(DedupError):
+    """A request (or command) names something that cannot be: a bad url, scope or event."""
+
+    status, exit_code = 422, 2

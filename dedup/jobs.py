@@ -26,6 +26,7 @@ from dedup.errors import QueueUnavailable
 
 SCAN_CHUNK_JOB = "workers.tasks.scan_chunk"
 FOLLOWUP_JOB = "workers.tasks.followup"
+DELIVERY_JOB = "workers.tasks.deliver"
 # A job that fails as a whole is retried at once (backoff for Redis blips happens inside the
 # job): delayed retries would need RQ's scheduler, a process of its own that a SIGKILLed
 # worker leaves orphaned.
@@ -35,6 +36,7 @@ FOLLOWUP_WAIT_SECONDS = 7 * 24 * 3600
 # A follow-up explains one stored text (milliseconds); a worker that died in one is found by
 # RQ's own cleanup this long (plus RQ's 60 s) after it stopped beating.
 FOLLOWUP_TIMEOUT_SECONDS = 60
+DELIVERY_TIMEOUT_SECONDS = 90  # one POST, bounded by DEDUP_WEBHOOK_TIMEOUT_SECONDS (<= 60)
 RESULT_TTL_SECONDS = 3600
 FAILURE_TTL_SECONDS = 7 * 24 * 3600
 
@@ -70,6 +72,9 @@ class Jobs(Protocol):
 
     def queue_followup(self, article_id: int) -> None:
         """Queue an article's follow-up (at most one job per article id)."""
+
+    def queue_delivery(self, delivery_id: str) -> None:
+        """Queue one attempt of a webhook delivery (dedup.hooks)."""
 
     def chunk_job(self, scan_id: str, chunk: int, attempt: int) -> ChunkJob | None:
         """The job of that attempt, or None when the queue holds none."""
@@ -142,6 +147,23 @@ class RqJobs:
                 failure_ttl=FAILURE_TTL_SECONDS,
                 retry=Retry(max=JOB_RETRIES),
             )
+
+    def queue_delivery(self, delivery_id: str) -> None:
+        # No RQ retry: a failed attempt is due again after a backoff (dedup.hooks), and a
+        # worker that dies mid-attempt leaves it to be claimed again after its lease.
+        with _queue_errors():
+            self.queue.enqueue(
+                DELIVERY_JOB,
+                delivery_id,
+                job_timeout=DELIVERY_TIMEOUT_SECONDS,
+                result_ttl=600,
+                failure_ttl=FAILURE_TTL_SECONDS,
+            )
+
+    def depth(self) -> int:
+        """How many jobs wait on the queue."""
+        with _queue_errors():
+            return int(self.queue.count)
 
     def chunk_job(self, scan_id: str, chunk: int, attempt: int) -> ChunkJob | None:
         with _queue_errors():

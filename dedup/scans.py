@@ -26,8 +26,10 @@ from functools import partial
 from typing import Any, TypeVar
 
 from dedup.config import Settings
+from dedup.core.sites import Observation
 from dedup.detector import Detector, Result, count_sites
 from dedup.errors import ArticleNotFound, DedupError, ScanFinished, ScanNotFound, StoreUnavailable
+from dedup.hooks import Hooks
 from dedup.input import parse_line
 from dedup.jobs import Jobs, JobState
 from dedup.logs import incident_id
@@ -85,8 +87,10 @@ class Scans:
         *,
         clock: Callable[[], datetime] = _now,
         on_step: Step = _no_step,
+        hooks: Hooks | None = None,
     ) -> None:
         self.detector = detector
+        self.hooks = hooks  # events for webhooks: copy.found, scan.finished (None: none)
         self.sites = sites
         self.store = store
         self.jobs = jobs
@@ -111,7 +115,14 @@ class Scans:
         status = self.state(scan_id).status
         if status.ended or self.store.cancel(scan_id, self.clock()) is not ScanStatus.CANCELLED:
             raise ScanFinished(f"scan {scan_id} is {self.state(scan_id).status}; nothing to cancel")
-        return self.state(scan_id)
+        return self.ended(scan_id)
+
+    def ended(self, scan_id: str) -> ScanState:
+        """A scan's state, with its `scan.finished` event emitted (once) if it has ended."""
+        state = self.state(scan_id)
+        if state.status.ended and self.hooks is not None:
+            with_store_retries(lambda: self.hooks.scan_finished(state) if self.hooks else 0)
+        return state
 
     def recent(self, limit: int) -> list[ScanState]:
         states = (self.store.get(scan_id) for scan_id in self.store.recent(limit))
@@ -209,7 +220,9 @@ class Scans:
                 counts["processed"] += 1
                 counts["failed"] += not ok
                 step("line.recorded", {**where, "line": entry.line})
-            with_store_retries(lambda: store.finish_chunk(scan_id, chunk, self.clock()))
+            finished = with_store_retries(lambda: store.finish_chunk(scan_id, chunk, self.clock()))
+            if finished is ScanStatus.DONE:
+                self.ended(scan_id)
             step("chunk.done", where)
         step("chunk.released", where)
         return counts
@@ -231,8 +244,7 @@ class Scans:
         article = item.article
         try:
             result = with_store_retries(lambda: self.detector.ingest(article))
-            wires = self.detector.settings.wires
-            with_store_retries(lambda: count_sites(self.sites, result, wires))  # counted here
+            self.count(result)  # counted here, not by a follow-up
             body = CheckOut.of(result).model_dump(mode="json")
         except StoreUnavailable:
             raise  # the job fails and RQ retries the chunk later
@@ -280,6 +292,7 @@ class Scans:
                         self.clock(),
                     )
                     log.error("scan %s failed: chunk %d queued %d times", scan_id, chunk, attempt)
+                    self.ended(scan_id)
                     break
                 if not self.store.unclaimed(scan_id, chunk):
                     continue  # taken or finished since open_chunks read it
@@ -301,17 +314,20 @@ class Scans:
         except ArticleNotFound:  # deleted (or evicted) before its follow-up ran
             log.info("follow-up of article %s skipped: it is no longer stored", article_id)
             return {"site": None, "source_site": None}
+        seen = self.count(result)
+        return {"site": seen.site, "source_site": seen.source_site}
+
+    def count(self, result: Result) -> Observation:
+        """Count a freshly explained article into the site sums (once per article), store
+        the new farm scores of its site and of the site it copied, and, when it is a copy of
+        another site's article, emit `copy.found` (once per article)."""
         wires = self.detector.settings.wires
-        return with_store_retries(lambda: count_followup(self.sites, result, wires))
-
-
-def count_followup(
-    sites: SiteStore, result: Result, wires: frozenset[str] = frozenset()
-) -> dict[str, str | None]:
-    """Count a freshly explained article into the site sums (once per article) and store the
-    new farm scores of its site and of the site it copied."""
-    seen = count_sites(sites, result, wires)
-    return {"site": seen.site, "source_site": seen.source_site}
+        seen = with_store_retries(lambda: count_sites(self.sites, result, wires))
+        hooks = self.hooks
+        if hooks is not None and seen.is_copy:
+            watched = self.detector.policy().watched_sites
+            with_store_retries(lambda: hooks.copy_found(result, seen, watched))
+        return seen
 
 
 class ScanWriter:
@@ -358,7 +374,7 @@ class ScanWriter:
         """Flush the rest and seal the scan; returns its state."""
         self.flush()
         self.scans.store.seal(self.scan_id, self.last_line, self.scans.clock())
-        return self.scans.state(self.scan_id)
+        return self.scans.ended(self.scan_id)
 
     def abandon(self) -> None:
         """Cancel the scan being written (the upload broke off or was refused)."""

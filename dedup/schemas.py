@@ -529,3 +529,85 @@ class ResultsOut(BaseModel):
     next_cursor: int | None = Field(
         description="Pass as ?cursor= for the next page; null at the end."
     )
+
+
+# -- operations: webhooks, watched sites, exclusions ------------------------------------------
+
+
+class WebhookIn(BaseModel):
+    """A webhook to make: where to POST which events, and the secret that signs them."""
+
+    url: str = Field(max_length=2000, description="An http(s) url on a public address.")
+    events: list[Literal["copy.found", "scan.finished"]] = Field(min_length=1, max_length=2)
+    secret: str = Field(
+        min_length=16,
+        max_length=256,
+        description="Signs every body (X-Dedup-Signature: t=<unix>,v1=<HMAC-SHA256 of "
+        "'<t>.<body>'>); never shown again.",
+    )
+    watched_only: bool = Field(
+        False, description="copy.found only for copies of the watched sites' articles."
+    )
+
+
+class WebhookOut(BaseModel):
+    """A webhook (its secret is never shown)."""
+
+    id: str
+    url: str
+    events: list[str]
+    watched_only: bool
+    created_at: str
+
+    @classmethod
+    def of(cls, hook_id: str, hook: dict[str, Any]) -> "WebhookOut":
+        return cls(
+            id=hook_id,
+            url=hook["url"],
+            events=list(hook["events"]),
+            watched_only=bool(hook.get("watched_only")),
+            created_at=hook["created_at"],
+        )
+
+
+class DeliveryOut(BaseModel):
+    """One attempt to deliver an event to a webhook."""
+
+    delivery_id: str
+    event: str
+    event_id: str
+    attempt: int
+    at: str
+    status_code: int | None
+    error: str | None
+    outcome: Literal["delivered", "retry", "given_up"]
+    duration_ms: float
+    next_attempt_at: str | None
+
+
+class SitesIn(BaseModel):
+    """Sites to add to a list, as articles name them (hosts without 'www.')."""
+
+    sites: list[str] = Field(min_length=1, max_length=1000)
+
+
+class SiteListOut(BaseModel):
+    sites: list[str]
+
+
+class PhrasesIn(BaseModel):
+    """Boilerplate phrases to ignore in matching (legal footers, newsletter blurbs)."""
+
+    phrases: list[str] = Field(min_length=1, max_length=1000)
+
+
+class PhraseOut(BaseModel):
+    id: str
+    phrase: str
+
+
+class ExclusionsOut(BaseModel):
+    """Sites never named as sources or copies, and phrases ignored in matching."""
+
+    sites: list[str]
+    phrases: list[PhraseOut]

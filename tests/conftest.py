@@ -2,8 +2,12 @@
 
 import json
 import os
+import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -17,6 +21,7 @@ from fastapi.testclient import TestClient
 from rq import SimpleWorker
 
 from api.main import create_app
+from dedup.access import Access
 from dedup.config import Settings
 from dedup.core.fingerprint import FingerprintParams
 from dedup.detector import Detector
@@ -24,6 +29,7 @@ from dedup.jobs import RqJobs
 from dedup.runtime import Runtime, open_runtime
 from dedup.runtime.embedded import shutdown
 from dedup.store import Store, drop_prefix
+from dedup.store.access import AccessStore
 from workers.tasks import installed
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,6 +57,17 @@ def prefix(redis_url: str) -> Iterator[str]:
     client = redis.Redis.from_url(redis_url)
     drop_prefix(client, name)
     client.close()
+
+
+@pytest.fixture
+def env(redis_url: str, prefix: str, tmp_path: Path) -> dict[str, str]:
+    """The environment a `dedup` command runs with: this test's Redis, prefix and folder."""
+    return {
+        "DEDUP_REDIS_URL": redis_url,
+        "DEDUP_KEY_PREFIX": prefix,
+        "DEDUP_DATA_DIR": str(tmp_path),
+        "DEDUP_LOG_LEVEL": "WARNING",
+    }
 
 
 @pytest.fixture
@@ -118,14 +135,76 @@ def fingerprint_params(**changes: Any) -> FingerprintParams:
     return replace(Settings().fingerprint_params(), **changes)
 
 
+def make_key(
+    settings: Settings, scopes: str = "admin", name: str | None = None, **limits: Any
+) -> str:
+    """A real API key of this test's deployment (its Redis and prefix), made as `dedup keys
+    create` makes one."""
+    client = redis.Redis.from_url(settings.redis_url or "")
+    try:
+        access = Access(AccessStore(client, settings.key_prefix), settings)
+        _, secret = access.create(name or f"test-{uuid.uuid4().hex[:6]}", scopes, **limits)
+    finally:
+        client.close()
+    return secret
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on (for a server process of a test)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def cli_key(env: dict[str, str], scopes: str = "admin") -> str:
+    """A key made by `dedup keys create` in a process of its own with this environment (as an
+    operator makes one before starting the service)."""
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dedup.cli",
+            "keys",
+            "create",
+            "--name",
+            "tests",
+            "--scopes",
+            scopes,
+        ],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return made.stdout.strip()
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@contextmanager
+def keyed_client(settings: Settings, scopes: str = "admin") -> Iterator[TestClient]:
+    """A TestClient of the app on these settings, its lifespan running, whose requests carry
+    a key with `scopes` made on the app's own runtime (embedded Redis too)."""
+    with TestClient(create_app(settings)) as client:
+        runtime: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        _, secret = runtime.access.create(f"test-{uuid.uuid4().hex[:6]}", scopes)
+        client.headers.update(bearer(secret))
+        yield client
+
+
 @pytest.fixture
 def api(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as client:
+    """The app on this test's Redis and prefix; every request carries an admin key."""
+    with keyed_client(settings) as client:
         yield client
 
 
 def prefix_keys(client: redis.Redis, prefix: str) -> dict[bytes, Any]:
-    """Every key of a prefix with its value: to prove a request changed nothing."""
+    """Every key of a prefix with its value: to prove a request changed nothing. The quota
+    counters of the keys are left out: every request counts, refused ones too."""
     read: dict[Any, Callable[[bytes], Any]] = {
         b"hash": client.hgetall,
         b"set": client.smembers,
@@ -133,7 +212,7 @@ def prefix_keys(client: redis.Redis, prefix: str) -> dict[bytes, Any]:
         b"zset": lambda key: client.zrange(key, 0, -1, withscores=True),
         b"list": lambda key: client.lrange(key, 0, -1),
     }
-    keys = sorted(client.scan_iter(match=f"{prefix}:*"))
+    keys = sorted(k for k in client.scan_iter(match=f"{prefix}:*") if b":{access}:use:" not in k)
     return {key: read[client.type(key)](key) for key in keys}
 
 

@@ -14,9 +14,7 @@ import pytest
 import redis
 import redis.cluster
 from click.testing import CliRunner
-from fastapi.testclient import TestClient
 
-from api.main import create_app
 from dedup.cli import main
 from dedup.config import Settings
 from dedup.detector import ArticleInput, Detector
@@ -24,7 +22,7 @@ from dedup.errors import InvalidSettings
 from dedup.jobs import RqJobs
 from dedup.runtime import connect, index_store, open_runtime
 from dedup.runtime.localcluster import local_cluster
-from tests.conftest import TEST_HOSTS, run_queued_jobs
+from tests.conftest import TEST_HOSTS, keyed_client, run_queued_jobs
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +59,7 @@ def body(bbc: list[dict[str, Any]], n: int, url: str, wrap: str = "") -> dict[st
 def test_ingest_check_delete_and_a_scan_on_a_cluster(
     on_cluster: Settings, cluster_workers: Any, bbc: list[dict[str, Any]]
 ) -> None:
-    with TestClient(create_app(on_cluster)) as api:
+    with keyed_client(on_cluster) as api:
         original = api.post("/v1/articles", json=body(bbc, 0, "https://www.bbc.co.uk/c/0"))
         assert original.status_code == 201
         original_id = original.json()["id"]
@@ -99,7 +97,7 @@ def test_ingest_check_delete_and_a_scan_on_a_cluster(
 def test_every_master_holds_part_of_the_index(
     on_cluster: Settings, bbc: list[dict[str, Any]]
 ) -> None:
-    with TestClient(create_app(on_cluster)) as api:
+    with keyed_client(on_cluster) as api:
         for n in range(30):
             stored = api.post("/v1/articles", json=body(bbc, n, f"https://a.example/{n}"))
             assert stored.status_code == 201
@@ -121,7 +119,7 @@ def test_a_cluster_without_a_queue_url_says_what_to_set(
     no_queue = on_cluster.model_copy(update={"queue_url": None})
     with (
         pytest.raises(InvalidSettings, match="set DEDUP_QUEUE_URL"),
-        TestClient(create_app(no_queue)),
+        keyed_client(no_queue),
     ):
         pass
 

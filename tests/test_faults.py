@@ -7,7 +7,6 @@ stored once, the scan finishes and no follow-up is left behind."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ from rq.registry import StartedJobRegistry
 from dedup.jobs import queue_name
 from dedup.runtime.embedded import EmbeddedRedis, socket_path
 from dedup.store import SiteStore, Store
-from tests.conftest import REPO
+from tests.conftest import REPO, bearer, cli_key, free_port
 
 HANG_GUARD_SECONDS = 240  # bounds a broken recovery; not a speed limit
 PREFIX = "faults"
@@ -43,20 +42,16 @@ def wait_for(condition: Callable[[], Any], what: str) -> Any:
     pytest.fail(f"gave up waiting for {what}")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """`dedup serve` and `dedup worker` on one embedded Redis (no DEDUP_REDIS_URL)."""
+def service(tmp_path: Path) -> Iterator[tuple[httpx2.Client, Path]]:
+    """`dedup serve` and `dedup worker` on one embedded Redis (no DEDUP_REDIS_URL), and a
+    client of the API holding a key made by `dedup keys create`."""
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEDUP_")}
     env |= {"DEDUP_DATA_DIR": str(data), "DEDUP_KEY_PREFIX": PREFIX, "DEDUP_LOG_LEVEL": "WARNING"}
     port = free_port()
     command = [sys.executable, "-m", "dedup.cli"]
+    key = cli_key(env)
     logs = {name: (tmp_path / f"{name}.log").open("wb") for name in ("serve", "worker")}
     server = subprocess.Popen(
         [*command, "serve", "--port", str(port)], env=env, cwd=REPO, stderr=logs["serve"]
@@ -66,8 +61,9 @@ def service(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     workers = subprocess.Popen(
         [*command, "worker", "--processes", "2"], env=env, cwd=REPO, stderr=logs["worker"]
     )
+    api = httpx2.Client(base_url=base, headers=bearer(key), timeout=60)
     try:
-        yield base, data
+        yield api, data
         assert server.poll() is None, "dedup serve died: it should have ridden out the faults"
         assert workers.poll() is None, "dedup worker died"
     except BaseException:
@@ -77,6 +73,7 @@ def service(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             print(f"--- the end of {name}'s log ---\n{tail}")  # noqa: T201 (shown on failure)
         raise
     finally:
+        api.close()
         for handle in logs.values():
             handle.close()
         for process in (workers, server):
@@ -96,11 +93,11 @@ def kill_redis(data: Path) -> int:
     return pid
 
 
-def store_until_acknowledged(base: str, body: dict[str, str]) -> int:
+def store_until_acknowledged(api: httpx2.Client, body: dict[str, str]) -> int:
     """POST an article until the service acknowledges it (201, or 200: stored before)."""
     while True:
         try:
-            answer = httpx2.post(f"{base}/v1/articles", json=body, timeout=30)
+            answer = api.post("/v1/articles", json=body, timeout=30)
         except httpx2.HTTPError:
             time.sleep(0.05)
             continue
@@ -111,9 +108,9 @@ def store_until_acknowledged(base: str, body: dict[str, str]) -> int:
 
 
 def test_killing_the_embedded_redis_mid_ingest_and_mid_scan_loses_and_doubles_nothing(
-    service: tuple[str, Path], bbc: list[dict[str, Any]]
+    service: tuple[httpx2.Client, Path], bbc: list[dict[str, Any]]
 ) -> None:
-    base, data = service
+    api, data = service
     client = redis.Redis(unix_socket_path=str(socket_path(data)))
     first_pid = int((data / "redis.pid").read_text().strip())
 
@@ -124,7 +121,7 @@ def test_killing_the_embedded_redis_mid_ingest_and_mid_scan_loses_and_doubles_no
 
     def post_all() -> None:
         for body in posted:
-            acknowledged.append(store_until_acknowledged(base, body))
+            acknowledged.append(store_until_acknowledged(api, body))
 
     poster = threading.Thread(target=post_all)
     poster.start()
@@ -146,8 +143,8 @@ def test_killing_the_embedded_redis_mid_ingest_and_mid_scan_loses_and_doubles_no
     created = wait_for(
         lambda: (
             (
-                answer := httpx2.post(
-                    f"{base}/v1/scans",
+                answer := api.post(
+                    "/v1/scans",
                     content="\n".join(lines).encode(),
                     headers={"content-type": "application/x-ndjson"},
                     timeout=60,
@@ -160,16 +157,14 @@ def test_killing_the_embedded_redis_mid_ingest_and_mid_scan_loses_and_doubles_no
     )
 
     def state() -> dict[str, Any]:
-        answer = httpx2.get(f"{base}/v1/scans/{created['id']}", timeout=30)
+        answer = api.get(f"/v1/scans/{created['id']}", timeout=30)
         return dict(answer.json()) if answer.status_code == 200 else {}
 
     wait_for(lambda: state().get("processed", 0) >= 20, "the scan to get going")
     os.kill(second_pid, signal.SIGKILL)
     final = wait_for(lambda: (s := state()).get("status") == "done" and s, "the scan to finish")
     assert (final["processed"], final["stored"], final["failed"]) == (150, 150, 0)
-    results = httpx2.get(
-        f"{base}/v1/scans/{created['id']}/results", params={"format": "ndjson"}, timeout=60
-    )
+    results = api.get(f"/v1/scans/{created['id']}/results", params={"format": "ndjson"}, timeout=60)
     assert [json.loads(r)["line"] for r in results.text.splitlines()] == list(range(1, 151))
 
     # Every acknowledged article once, and every one counted into its site once.

@@ -2,8 +2,9 @@
 
 The parent starts (or joins) the Redis, starts N processes that each run an RQ SimpleWorker
 (jobs run in the worker process itself: no fork per job) on a runtime of their own, restarts
-any that die, and every second queues again the chunks whose worker died (`Scans.reap`) and
-evicts one batch of articles past the retention window (`DEDUP_RETENTION_DAYS`). On SIGTERM
+any that die, and every second queues again the chunks whose worker died (`Scans.reap`),
+queues the webhook deliveries that are due (`Hooks.pump`), and evicts one batch of articles
+past the retention window (`DEDUP_RETENTION_DAYS`). On SIGTERM
 or Ctrl-C it asks the workers to finish their current job, then stops them and the embedded
 Redis it started. Settings reach the worker processes as an argument, never through the
 environment.
@@ -126,6 +127,7 @@ class Pool:
     def _housekeeping(runtime: Runtime, *, clean: bool) -> None:
         try:
             runtime.scans.reap()
+            runtime.hooks.pump()  # webhook deliveries that are due, onto the queue
             evict_expired(runtime.detector, runtime.sites)  # one bounded batch per round
             if clean and isinstance(runtime.jobs, RqJobs):
                 runtime.jobs.clean_abandoned()

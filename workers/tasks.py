@@ -1,7 +1,8 @@
 """RQ jobs: plain functions of ids, run in a worker process on the runtime it installed.
 
 Their dotted names and signatures are a contract with jobs already queued (see `dedup.jobs`):
-`workers.tasks.scan_chunk(scan_id, chunk)` and `workers.tasks.followup(article_id)`.
+`workers.tasks.scan_chunk(scan_id, chunk)`, `workers.tasks.followup(article_id)` and
+`workers.tasks.deliver(delivery_id)`.
 """
 
 from collections.abc import Iterator
@@ -39,3 +40,8 @@ def scan_chunk(scan_id: str, chunk: int) -> dict[str, int]:
 def followup(article_id: str) -> dict[str, str | None]:
     """Count a stored article into its site's figures (once per article)."""
     return current().scans.followup(article_id)
+
+
+def deliver(delivery_id: str) -> str:
+    """Make one attempt of a webhook delivery and log it (retries are due later)."""
+    return current().hooks.deliver(delivery_id)

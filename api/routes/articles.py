@@ -3,9 +3,10 @@
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from api.deps import DetectorDep, RuntimeDep, detect
+from api.deps import DELETE, INGEST, READ, DetectorDep, RuntimeDep, detect
+from api.metrics import observe
 from dedup.core.markers import find_markers
 from dedup.schemas import ArticleIn, ArticleOut, CheckOut, ErrorOut
 
@@ -36,6 +37,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     "",
     response_model=CheckOut,
     status_code=status.HTTP_201_CREATED,
+    dependencies=[INGEST],
     responses={
         200: {"model": CheckOut, "description": "This url with this text was stored already."},
         409: {"model": ErrorOut, "description": "This url is stored with a different text."},
@@ -45,6 +47,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
 )
 async def store_article(
+    request: Request,
     article: ArticleIn,
     runtime: RuntimeDep,
     include_related: IncludeRelated = False,
@@ -54,6 +57,7 @@ async def store_article(
     Site figures are updated afterwards by a worker job, off the request path."""
     work = partial(runtime.detector.ingest, article.to_input(), related=include_related)
     result = await detect(article, work)
+    observe(request, result)
     # Queued on a 200 too: a client retrying after an answer it lost (Redis went down between
     # the store and the queue) must not leave its article uncounted. Counting is once per id.
     runtime.jobs.queue_followup(result.article.id)
@@ -61,14 +65,14 @@ async def store_article(
     return json_response(CheckOut.of(result), created)
 
 
-@router.get("/{article_id}", response_model=ArticleOut, responses=ERRORS)
+@router.get("/{article_id}", response_model=ArticleOut, responses=ERRORS, dependencies=[READ])
 def get_article(article_id: str, detector: DetectorDep) -> ArticleOut:
     """A stored article: metadata, display text and republishing markers."""
     article = detector.get(article_id)
     return ArticleOut.of(article, find_markers(article.text))
 
 
-@router.get("/{article_id}/matches", response_model=CheckOut, responses=ERRORS)
+@router.get("/{article_id}/matches", response_model=CheckOut, responses=ERRORS, dependencies=[READ])
 def article_matches(
     article_id: str, detector: DetectorDep, include_related: IncludeRelated = False
 ) -> Response:
@@ -81,6 +85,7 @@ def article_matches(
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=ERRORS,
+    dependencies=[DELETE],
 )
 def delete_article(article_id: str, detector: DetectorDep) -> Response:
     """Remove an article from the record and every index."""

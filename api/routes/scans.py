@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from api.deps import ScansDep
-from dedup.errors import InvalidArticle, ScanTooLarge
+from api.deps import DELETE, READ, SCAN, GrantDep, RuntimeDep, ScansDep, answer_headers
+from dedup.errors import DedupError, InvalidArticle, ScanTooLarge
 from dedup.input import LineReader, is_ndjson
 from dedup.schemas import ErrorOut, ResultsOut, ScanCreated, ScanIn, ScanOut
 
@@ -25,6 +25,7 @@ NDJSON_SCHEMA = {
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ScanCreated,
+    dependencies=[SCAN],
     responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
     openapi_extra={
         "requestBody": {
@@ -35,14 +36,30 @@ NDJSON_SCHEMA = {
         }
     },
 )
-async def create_scan(request: Request, scans: ScansDep) -> ScanCreated:
+async def create_scan(
+    request: Request, scans: ScansDep, runtime: RuntimeDep, grant: GrantDep
+) -> ScanCreated:
     """Queue a batch scan: JSON `{"articles": [...]}` (up to DEDUP_MAX_BODY_BYTES), or an
-    NDJSON upload (Content-Type application/x-ndjson, streamed, up to DEDUP_MAX_SCAN_BYTES)."""
+    NDJSON upload (Content-Type application/x-ndjson, streamed, up to DEDUP_MAX_SCAN_BYTES).
+    Its lines are charged to the key's articles a day a chunk at a time, as they arrive: an
+    upload past the quota is cancelled with a 429 (chunks queued before it stay queued)."""
     settings = scans.settings
+    access = runtime.access
     if is_ndjson(request.headers.get("content-type", "").encode()):
         writer = await run_in_threadpool(scans.writer)
         lines = LineReader(settings.max_line_bytes)
-        received = 0
+        received = uncharged = 0
+
+        async def charged() -> None:
+            nonlocal grant, uncharged
+            try:
+                grant = await run_in_threadpool(access.charge, grant, uncharged)
+            except DedupError:
+                await run_in_threadpool(writer.abandon)
+                raise
+            uncharged = 0
+            answer_headers(request, grant.headers)
+
         async for piece in request.stream():
             received += len(piece)
             if received > settings.max_scan_bytes:
@@ -52,18 +69,22 @@ async def create_scan(request: Request, scans: ScansDep) -> ScanCreated:
                     "(DEDUP_MAX_SCAN_BYTES); split it into several scans"
                 )
             for number, raw, problem in lines.feed(piece):
+                uncharged += problem is None
                 full = (
                     writer.add(number, raw)
                     if problem is None
                     else writer.add_failed(number, problem)
                 )
                 if full:
+                    await charged()
                     await run_in_threadpool(writer.flush)
         for number, raw, problem in lines.end():
+            uncharged += problem is None
             if problem is None:
                 writer.add(number, raw)
             else:
                 writer.add_failed(number, problem)
+        await charged()
         state = await run_in_threadpool(writer.close)
     else:
         try:
@@ -72,18 +93,25 @@ async def create_scan(request: Request, scans: ScansDep) -> ScanCreated:
             raise InvalidArticle(
                 f'expected {{"articles": [...]}} or an NDJSON upload: {exc}'
             ) from exc
+        grant = await run_in_threadpool(access.charge, grant, len(body.articles))
+        answer_headers(request, grant.headers)
         articles = ((n, json.dumps(article)) for n, article in enumerate(body.articles, 1))
         state = await run_in_threadpool(scans.submit, articles)
     return ScanCreated.of(state)
 
 
-@router.get("", response_model=list[ScanOut])
+@router.get("", response_model=list[ScanOut], dependencies=[READ])
 def list_scans(scans: ScansDep, limit: int = Query(20, ge=1, le=200)) -> list[ScanOut]:
     """The most recent scans, newest first."""
     return [ScanOut.of(state) for state in scans.recent(limit)]
 
 
-@router.get("/{scan_id}", response_model=ScanOut, responses={404: {"model": ErrorOut}})
+@router.get(
+    "/{scan_id}",
+    response_model=ScanOut,
+    responses={404: {"model": ErrorOut}},
+    dependencies=[READ],
+)
 def get_scan(scan_id: str, scans: ScansDep) -> ScanOut:
     """A scan's status and counters (processed = stored + failed)."""
     return ScanOut.of(scans.state(scan_id))
@@ -93,6 +121,7 @@ def get_scan(scan_id: str, scans: ScansDep) -> ScanOut:
     "/{scan_id}/results",
     response_model=ResultsOut,
     responses={404: {"model": ErrorOut}, 200: {"content": {"application/x-ndjson": {}}}},
+    dependencies=[READ],
 )
 def scan_results(
     scan_id: str,
@@ -121,6 +150,7 @@ def scan_results(
     "/{scan_id}",
     response_model=ScanOut,
     responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+    dependencies=[DELETE],
 )
 def cancel_scan(scan_id: str, scans: ScansDep) -> ScanOut:
     """Cancel a queued or running scan: chunks not started are skipped, running ones stop

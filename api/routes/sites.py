@@ -4,12 +4,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import DetectorDep, SitesDep
+from api.deps import READ, DetectorDep, SitesDep
 from dedup.dossier import dossier, ranked
 from dedup.errors import SiteNotFound
 from dedup.schemas import EdgeOut, ErrorOut, SiteOut, SitePageOut, SiteSummaryOut
 
-router = APIRouter(prefix="/v1/sites", tags=["sites"])
+router = APIRouter(prefix="/v1/sites", tags=["sites"], dependencies=[READ])
 
 ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorOut, "description": "No article of this site has been counted."},

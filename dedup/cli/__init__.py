@@ -1,7 +1,8 @@
 """The `dedup` command: one group of subcommands, one place where errors become exits.
 
 Subcommands live beside this module by topic (`scan.py`: scanning, loading and checking;
-`sites.py`: site profiles; `evaluation.py`: evaluation sets). A `DedupError` prints
+`sites.py`: site profiles; `admin.py`: keys, watched sites, exclusions, webhooks;
+`evaluation.py`: evaluation sets). A `DedupError` prints
 `Error: <what and how to fix it>` and exits with its class's code (see `dedup.errors`);
 any other exception is a bug: its traceback goes to the log and the exit code is 70.
 """
@@ -13,7 +14,7 @@ from typing import Any
 import click
 
 from dedup import __version__
-from dedup.cli import evaluation, scan, sites
+from dedup.cli import admin, evaluation, scan, sites
 from dedup.cli.common import settings
 from dedup.errors import EXIT_BUG, DedupError
 from dedup.logs import configure_logging
@@ -95,5 +96,5 @@ def worker(processes: int) -> None:
     Pool(settings(), processes).run()
 
 
-for command in (*scan.COMMANDS, *sites.COMMANDS, evaluation.eval_group):
+for command in (*scan.COMMANDS, *sites.COMMANDS, *admin.COMMANDS, evaluation.eval_group):
     main.add_command(command)

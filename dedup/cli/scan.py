@@ -16,7 +16,6 @@ from dedup.errors import DedupError, ItemsFailed, UsageError
 from dedup.input import HTML_SUFFIXES, count_items, local_url, read_items
 from dedup.report import Scanned, describe_result, scan_report
 from dedup.runtime import Runtime, open_runtime
-from dedup.scans import count_followup
 from dedup.store import ScanState, ScanStatus
 
 RESULTS_PAGE = 500
@@ -87,7 +86,7 @@ def _scan_here(runtime: Runtime, files: list[Path]) -> list[Scanned]:
             except DedupError as exc:
                 scanned.append(Scanned(item.origin, item.name, None, str(exc)))
                 continue
-            count_followup(runtime.sites, result, runtime.settings.wires)
+            runtime.scans.count(result)
             scanned.append(Scanned(item.origin, item.name, result))
     # Re-explain every article that takes part in a copy pair, so earlier articles also list
     # the copies stored after them.

@@ -632,6 +632,7 @@ class Result:
     original: Original
     unverified: int = 0  # candidates found but left unverified (DEDUP_MAX_VERIFIED)
     meaning: str | None = None  # why no pairs by meaning were looked for (None: they were)
+    verified: int = 0  # candidates verified (with `unverified`: every candidate found)
 
     def original_article(self) -> Article:
         """The article the original id names (the query itself or one of its matches)."""

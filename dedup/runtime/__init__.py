@@ -13,15 +13,20 @@ from dataclasses import dataclass
 
 import redis
 
+from dedup.access import Access
 from dedup.config import Settings
 from dedup.detector import Detector
 from dedup.errors import InvalidSettings
 from dedup.extract import HtmlExtractor
+from dedup.hooks import Hooks
 from dedup.jobs import ChunkJob, Jobs, RqJobs
+from dedup.lists import Lists
 from dedup.runtime.connect import connect, queue_client
 from dedup.runtime.embedded import EmbeddedRedis
 from dedup.scans import Scans
 from dedup.store import Client, ScanStore, SiteStore, Store, drop_prefix
+from dedup.store.access import AccessStore, PolicyStore
+from dedup.store.hooks import HookStore
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,9 @@ class NoQueue:
         raise self._refuse()
 
     def queue_followup(self, article_id: int) -> None:
+        raise self._refuse()
+
+    def queue_delivery(self, delivery_id: str) -> None:
         raise self._refuse()
 
     def chunk_job(self, scan_id: str, chunk: int, attempt: int) -> ChunkJob | None:
@@ -84,6 +92,9 @@ class Runtime:
     scan_store: ScanStore
     jobs: Jobs
     scans: Scans
+    access: Access
+    lists: Lists
+    hooks: Hooks
     embedded: EmbeddedRedis | None = None
 
     @classmethod
@@ -105,7 +116,10 @@ class Runtime:
         sites = SiteStore(client, prefix)
         scan_store = ScanStore(client, prefix, settings.scan_ttl_seconds)
         jobs: Jobs = RqJobs(queue, prefix) if queue is not None else NoQueue(queue_refusal)
-        scans = Scans(detector, sites, scan_store, jobs, settings)
+        lists = Lists(PolicyStore(client, prefix), settings.policy_refresh_seconds)
+        detector.policy = lists.current
+        hooks = Hooks(HookStore(client, prefix), settings, jobs.queue_delivery)
+        scans = Scans(detector, sites, scan_store, jobs, settings, hooks=hooks)
         return cls(
             settings,
             redis_url,
@@ -117,6 +131,9 @@ class Runtime:
             scan_store,
             jobs,
             scans,
+            Access(AccessStore(client, prefix), settings),
+            lists,
+            hooks,
             embedded,
         )
 

@@ -153,6 +153,11 @@ def unpack_hashes(packed: bytes | None) -> tuple[int, ...]:
     return struct.unpack(f">{len(raw) // 8}Q", raw)
 
 
+def text_of(value: Any) -> str:
+    """A reply's value as text (replies are bytes; a client may decode them already)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def _text_or_none(value: bytes | None) -> str | None:
     return value.decode() if value else None
 

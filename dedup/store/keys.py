@@ -36,6 +36,33 @@ another name's key, ever share a key (`victim.example:lags` is `victim.example%3
     P:{sites}:edge:<copier>|<source>  hash  copies, credited, lag_seconds (summed)
 
 Scans: P:scans (zset of scan ids) and P:scan:{<id>}:... (one tag per scan).
+
+Access (API keys and their quotas), under the tag {access}; a key is known by the SHA-256
+of its secret, never by the secret itself:
+
+    P:{access}:keys                 hash  key name -> its digest (hex)
+    P:{access}:key:<digest>         hash  name, scopes, created_at, requests_per_minute,
+                                          articles_per_day ('' for the deployment's default)
+    P:{access}:use:<digest>:m:<n>   int   requests in minute n (epoch minutes; expires)
+    P:{access}:use:<digest>:d:<n>   int   articles in day n (epoch days; expires)
+
+A deployment's policy, under the tag {policy}:
+
+    P:{policy}:watched / :excluded  set   site names watched / never named as copies
+    P:{policy}:phrases              hash  phrase id -> boilerplate phrase ignored in matching
+    P:{policy}:version              int   bumped by every change (processes read it to refresh)
+
+Webhooks, under the tag {hooks}:
+
+    P:{hooks}:hooks                 hash  webhook id -> JSON (url, events, secret, ...)
+    P:{hooks}:log:<hook id>         list  JSON delivery attempts, newest first (capped)
+    P:{hooks}:delivery:<id>         str   JSON of a delivery still to make (expires)
+    P:{hooks}:due                   zset  delivery id -> when its next attempt is due
+    P:{hooks}:sent:<event key>      str   set once an event was emitted (expires)
+    P:{hooks}:stats                 hash  delivered, failed (attempts), given_up
+
+Totals for the metrics: P:{sites}:totals, hash: articles, copies:<copy type> (counted with
+the site sums, once per article).
 """
 
 import xxhash
@@ -136,6 +163,7 @@ class SiteKeys:
         self.by_size = self.base
         self.by_score = f"{self.base}:score"
         self.counted = f"{self.base}:counted"
+        self.totals = f"{self.base}:totals"
 
     def site(self, site: str) -> str:
         return f"{self.base}:site:{encode(site)}"
@@ -173,3 +201,50 @@ class ScanKeys:
 def scans_index(prefix: str) -> str:
     """The zset of every scan of an index: scan id -> created time."""
     return f"{prefix}:scans"
+
+
+class AccessKeys:
+    """The keys of the API keys and their quotas (one hash tag: the script spans them)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.base = f"{prefix}:{{access}}"
+        self.names = f"{self.base}:keys"
+
+    def key(self, digest: str) -> str:
+        return f"{self.base}:key:{digest}"
+
+    def minute(self, digest: str, minute: int) -> str:
+        return f"{self.base}:use:{digest}:m:{minute}"
+
+    def day(self, digest: str, day: int) -> str:
+        return f"{self.base}:use:{digest}:d:{day}"
+
+
+class PolicyKeys:
+    """The keys of a deployment's watched sites and exclusions."""
+
+    def __init__(self, prefix: str) -> None:
+        base = f"{prefix}:{{policy}}"
+        self.watched = f"{base}:watched"
+        self.excluded = f"{base}:excluded"
+        self.phrases = f"{base}:phrases"
+        self.version = f"{base}:version"
+
+
+class HookKeys:
+    """The keys of the webhooks and their deliveries."""
+
+    def __init__(self, prefix: str) -> None:
+        self.base = f"{prefix}:{{hooks}}"
+        self.hooks = f"{self.base}:hooks"
+        self.due = f"{self.base}:due"
+        self.stats = f"{self.base}:stats"
+
+    def log(self, hook_id: str) -> str:
+        return f"{self.base}:log:{encode(hook_id)}"
+
+    def delivery(self, delivery_id: str) -> str:
+        return f"{self.base}:delivery:{encode(delivery_id)}"
+
+    def sent(self, event_key: str) -> str:
+        return f"{self.base}:sent:{encode(event_key)}"

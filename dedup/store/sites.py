@@ -8,6 +8,7 @@ from typing import Any
 from dedup.core.sites import FAST_LAG_SECONDS, Edge, Example, Observation, SiteFigures, hour_of
 from dedup.core.sites import share as mean_of
 from dedup.store.client import Client, run_commands, run_scripts, unavailable_on_failure
+from dedup.store.codecs import text_of
 from dedup.store.keys import SiteKeys
 from dedup.store.scripts import StoreScript
 
@@ -16,11 +17,7 @@ RESCORE_ATTEMPTS = 10
 
 
 def _pairs(flat: Sequence[Any]) -> dict[str, str]:
-    return {_str(flat[i]): _str(flat[i + 1]) for i in range(0, len(flat), 2)}
-
-
-def _str(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+    return {text_of(flat[i]): text_of(flat[i + 1]) for i in range(0, len(flat), 2)}
 
 
 def _moment(epoch: str | None) -> datetime | None:
@@ -65,6 +62,7 @@ class SiteStore:
             "edge": keys.edge(seen.site, source),
             "by_size": keys.by_size,
             "by_score": keys.by_score,
+            "totals": keys.totals,
         }
         args = {
             "id": seen.article_id,
@@ -143,8 +141,8 @@ class SiteStore:
             ],
             atomic=False,
         )
-        keep = {_str(s) for s in big_enough}
-        passing = [_str(s) for s in ordered if _str(s) in keep]
+        keep = {text_of(s) for s in big_enough}
+        passing = [text_of(s) for s in ordered if text_of(s) in keep]
         return passing[offset : offset + limit], len(passing)
 
     def forget(self, articles: Sequence[tuple[int, str]]) -> None:
@@ -175,8 +173,13 @@ class SiteStore:
         )
         edges = []
         for (copier, source), raw in zip(pairs, replies, strict=True):
-            fields = {_str(k): _str(v) for k, v in raw.items()}
+            fields = {text_of(k): text_of(v) for k, v in raw.items()}
             copies = int(fields.get("copies", 0))
             lag = mean_of(int(fields.get("lag_seconds", 0)), copies)
             edges.append(Edge(copier, source, copies, int(fields.get("credited", 0)), lag))
         return sorted(edges, key=lambda e: (-e.copies, e.copier, e.source))
+
+    def totals(self) -> dict[str, int]:
+        """Articles counted and copies by type, over the index's life (for the metrics)."""
+        (found,) = run_commands(self._redis, [("hgetall", (self.keys.totals,))], atomic=False)
+        return {text_of(k): int(v) for k, v in found.items()}

@@ -253,6 +253,17 @@ def test_openapi_documents_every_route(api: TestClient) -> None:
         "/v1/sites",
         "/v1/sites/{site}",
         "/v1/sites/{site}/{direction}",
+        "/v1/webhooks",
+        "/v1/webhooks/{hook_id}",
+        "/v1/webhooks/{hook_id}/deliveries",
+        "/v1/watched-sites",
+        "/v1/watched-sites/{site}",
+        "/v1/exclusions",
+        "/v1/exclusions/sites",
+        "/v1/exclusions/sites/{site}",
+        "/v1/exclusions/phrases",
+        "/v1/exclusions/phrases/{phrase_id}",
+        "/metrics",
         "/healthz",
     }
 

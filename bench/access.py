@@ -1,0 +1,114 @@
+"""What keys and quotas cost a check: the same index served twice in one run, once with
+DEDUP_AUTH=on (every request authorized and charged by one Redis script) and once with
+DEDUP_AUTH=off, asked the same checks in alternation.
+
+    python -m bench.access                    # 5,000 articles indexed, 1,000 checks each
+
+Prints p50/p99 of `POST /v1/check` over HTTP for both, their difference, and the Redis CPU
+of the authorize script per request (from the server's command statistics).
+"""
+
+import argparse
+import http.client
+import json
+import statistics
+import time
+import uuid
+from typing import Any
+
+import redis
+
+from bench.corpus import (
+    BenchArticle,
+    NewsFeed,
+    bench_key,
+    bench_redis,
+    corpus_path,
+    load_paragraphs,
+)
+from bench.load import start_server
+from dedup.config import Settings
+from dedup.core.article import ArticleInput
+from dedup.runtime import open_runtime
+
+
+def check(
+    connection: http.client.HTTPConnection, article: BenchArticle, auth: dict[str, str]
+) -> float:
+    body = json.dumps({"url": article.url, "text": article.text})
+    began = time.perf_counter()
+    connection.request("POST", "/v1/check", body, {"content-type": "application/json", **auth})
+    response = connection.getresponse()
+    response.read()
+    if response.status != 200:
+        raise RuntimeError(f"/v1/check answered {response.status}")
+    return (time.perf_counter() - began) * 1000
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {"p50_ms": statistics.median(ordered), "p99_ms": ordered[int(0.99 * (len(ordered) - 1))]}
+
+
+def script_usec(client: redis.Redis) -> tuple[int, int]:
+    """(calls, microseconds) of every EVALSHA the server has run so far."""
+    stats = client.info("commandstats").get("cmdstat_evalsha", {})
+    return int(stats.get("calls", 0)), int(stats.get("usec", 0))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--articles", type=int, default=5_000)
+    parser.add_argument("--checks", type=int, default=1_000)
+    args = parser.parse_args()
+    feed = NewsFeed(load_paragraphs(corpus_path()))
+    indexed = feed.take(args.articles)
+    queries = feed.queries(400, "access")
+    with bench_redis() as url:
+        prefix = f"dedup-bench-access-{uuid.uuid4().hex[:6]}"
+        with open_runtime(Settings(redis_url=url, key_prefix=prefix)) as runtime:
+            for i in range(0, len(indexed), 200):
+                batch = indexed[i : i + 200]
+                runtime.detector.index_many([ArticleInput(url=a.url, text=a.text) for a in batch])
+            auth = bench_key(url, prefix)
+            keyed, keyed_port = start_server(url, prefix, 1)
+            open_, open_port = start_server(url, prefix, 1, {"DEDUP_AUTH": "off"})
+            client = redis.Redis.from_url(url)
+            try:
+                on = http.client.HTTPConnection("127.0.0.1", keyed_port, timeout=60)
+                off = http.client.HTTPConnection("127.0.0.1", open_port, timeout=60)
+                for article in queries[:100]:  # warm both processes' caches
+                    check(on, article, auth)
+                    check(off, article, {})
+                times: dict[str, list[float]] = {"auth on": [], "auth off": []}
+                # scripts run by each server's checks: the difference is the authorize script
+                scripts = {name: [0, 0] for name in times}
+                for n in range(args.checks):
+                    article = queries[n % len(queries)]
+                    for name, connection, headers in (("auth off", off, {}), ("auth on", on, auth)):
+                        before = script_usec(client)
+                        times[name].append(check(connection, article, headers))
+                        after = script_usec(client)
+                        scripts[name][0] += after[0] - before[0]
+                        scripts[name][1] += after[1] - before[1]
+            finally:
+                for process in (keyed, open_):
+                    process.terminate()
+                    process.wait(60)
+                client.close()
+            runtime.drop()
+    figures: dict[str, Any] = {name: percentiles(v) for name, v in times.items()}
+    delta = {k: figures["auth on"][k] - figures["auth off"][k] for k in ("p50_ms", "p99_ms")}
+    print(f"{args.articles} articles indexed, {args.checks} checks on each server, alternating")
+    for name, values in figures.items():
+        print(f"  {name:9} p50 {values['p50_ms']:6.2f} ms   p99 {values['p99_ms']:6.2f} ms")
+    print(f"  difference p50 {delta['p50_ms']:+6.2f} ms   p99 {delta['p99_ms']:+6.2f} ms")
+    calls = (scripts["auth on"][0] - scripts["auth off"][0]) / args.checks
+    usec = (scripts["auth on"][1] - scripts["auth off"][1]) / args.checks
+    print(f"  authorize: {calls:.2f} script calls and {usec:.1f} us of Redis CPU a request")
+
+
+if __name__ == "__main__":
+    main()
