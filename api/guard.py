@@ -27,6 +27,8 @@ REQUEST_ID = b"x-request-id"
 ANSWER_HEADERS = "answer_headers"  # request state: headers a route or dependency adds
 _GOOD_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
 JSON_TYPES = (b"application/json",)
+FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")  # the pages' forms
+API_PATHS = ("/v1/", "/metrics")  # JSON only: no page posts there
 NDJSON_TYPES = (b"application/x-ndjson", b"application/ndjson", b"application/jsonl")
 STREAMED_PATHS = ("/v1/scans",)  # NDJSON uploads these routes read line by line themselves
 WITH_BODY = ("POST",)  # the only method with a body here; others go to routing (405)
@@ -163,7 +165,8 @@ class Guard:
         if streamed:
             await self.app(scope, receive, send)  # read line by line by the route itself
             return
-        if kind not in JSON_TYPES:
+        form = kind in FORM_TYPES and not scope["path"].startswith(API_PATHS)
+        if kind not in JSON_TYPES and not form:
             accepted = "application/json" + (
                 " (or application/x-ndjson for an upload)"
                 if scope["path"] in STREAMED_PATHS
@@ -177,7 +180,7 @@ class Guard:
                 f"the body's Content-Type is {shown}; send {accepted}",
             )
             return
-        body = await self._read_body(scope, headers, receive, send)
+        body = await self._read_body(scope, headers, receive, send, utf8=kind != FORM_TYPES[1])
         if body is None:
             return
         replayed = False
@@ -192,7 +195,12 @@ class Guard:
         await self.app(scope, replay, send)
 
     async def _read_body(
-        self, scope: Scope, headers: dict[bytes, bytes], receive: Receive, send: Send
+        self,
+        scope: Scope,
+        headers: dict[bytes, bytes],
+        receive: Receive,
+        send: Send,
+        utf8: bool = True,
     ) -> bytes | None:
         """The whole body, or None when an error was answered (too large, too slow, not UTF-8,
         or the client went away)."""
@@ -228,6 +236,8 @@ class Guard:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
+        if not utf8:  # a multipart form: its files are checked where they are read
+            return body
         try:
             body.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -11,11 +11,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from api.guard import Guard
@@ -23,6 +25,7 @@ from api.metrics import MeasureRequests, Metrics
 from api.metrics import router as metrics_router
 from api.openapi import document
 from api.routes import admin, articles, check, health, scans, sites
+from api.web import routes as web
 from dedup import __version__
 from dedup.config import Settings, get_settings
 from dedup.errors import DedupError, QuotaExceeded, StoreUnavailable, Unauthorized
@@ -85,8 +88,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(MeasureRequests, metrics=metrics)  # outermost: counts the guard's too
 
+    @app.exception_handler(web.NeedsLogin)
+    async def needs_login(request: Request, exc: web.NeedsLogin) -> RedirectResponse:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
     @app.exception_handler(DedupError)
-    async def dedup_error(request: Request, exc: DedupError) -> JSONResponse:
+    async def dedup_error(request: Request, exc: DedupError) -> Response:
         if exc.status >= 500:
             log.warning(
                 "%s %s -> %d %s: %s",
@@ -96,7 +104,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 type(exc).__name__,
                 exc,
             )
-        response = _error(exc.status, type(exc).__name__, str(exc))
+        response: Response = _error(exc.status, type(exc).__name__, str(exc))
+        if web.is_page(request):  # the same words, as a page
+            response = web.error_page(request, exc.status, type(exc).__name__, str(exc))
         if isinstance(exc, StoreUnavailable):
             metrics.redis_errors.inc()
         if isinstance(exc, QuotaExceeded):
@@ -106,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
         kind = HTTP_ERRORS.get(exc.status_code, "HTTPError")
         detail = str(exc.detail)
         if exc.status_code == 404:
@@ -115,14 +125,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             detail = f"{request.method} is not allowed on {request.url.path} (see /docs)"
         elif exc.status_code == 400:
             detail = f"the body could not be read as JSON: {exc.detail}"
-        response = _error(exc.status_code, kind, detail)
+        response: Response = _error(exc.status_code, kind, detail)
+        if web.is_page(request):
+            response = web.error_page(request, exc.status_code, kind, detail)
         if exc.headers:
             response.headers.update(exc.headers)
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         errors = list(exc.errors())
+        if web.is_page(request):
+            return web.error_page(request, 422, "ValidationError", describe(errors))
         if any(e.get("type") == "json_invalid" for e in errors):
             ctx = errors[0].get("ctx", {})
             return _error(
@@ -141,5 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(metrics_router)
     app.include_router(health.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=web.HERE / "static"), name="static")
     app.openapi = lambda: document(app)  # type: ignore[method-assign]
     return app

@@ -28,6 +28,7 @@ from dedup.core.language import code_language, language_code
 from dedup.core.language import detect as detect_language
 from dedup.core.markers import find_markers
 from dedup.core.matching import (
+    NO_CACHE,
     UNSTORED_ID,
     Assessment,
     DerivedCache,
@@ -48,7 +49,17 @@ from dedup.store.codecs import IndexEntries
 
 log = logging.getLogger(__name__)
 
-__all__ = ["UNSTORED_ID", "ArticleInput", "Detector", "Result", "count_sites", "evict_expired"]
+COMPARED_ID = 1  # the second text of a comparison, as its matches name it
+
+__all__ = [
+    "COMPARED_ID",
+    "UNSTORED_ID",
+    "ArticleInput",
+    "Detector",
+    "Result",
+    "count_sites",
+    "evict_expired",
+]
 
 
 def site_of(url: str) -> str:
@@ -328,6 +339,53 @@ class Detector:
         candidates = [a for a in fetched if a is not None and not policy.excludes(a.site)]
         if policy.excludes(article.site):
             candidates = []  # an excluded site is never named as a copy, nor as a source
+        return self._conclude(
+            article,
+            found,
+            candidates,
+            unverified,
+            stored=stored,
+            created=created,
+            related=related,
+            policy=policy,
+        )
+
+    def compare(self, first: ArticleInput, second: ArticleInput) -> Result:
+        """Two texts explained against each other, reading no index and storing nothing:
+        the first is the query, the second its one candidate (id COMPARED_ID). Related
+        pairs are listed too, so that two texts that are not copies still show what they
+        share."""
+        now = self._clock()
+        article, found = self.prepare(first, now)
+        other = replace(self.prepare(second, now)[0], id=COMPARED_ID)
+        policy = self.policy()
+        found = self._for_matching(article.text, found, policy)
+        return self._conclude(
+            article,
+            found,
+            [other],
+            0,
+            stored=False,
+            created=False,
+            related=True,
+            policy=policy,
+            cache=NO_CACHE,  # its id is no stored article's: keep it out of the cache
+        )
+
+    def _conclude(
+        self,
+        article: Article,
+        found: Fingerprint,
+        candidates: list[Article],
+        unverified: int,
+        *,
+        stored: bool,
+        created: bool,
+        related: bool,
+        policy: Policy,
+        cache: DerivedCache | None = None,
+    ) -> Result:
+        """Verify the candidates and name the likely original: the answer."""
         as_sent = {a.id: a for a in candidates}
         if policy.phrases:
             spin = self.params.fingerprint.spin_normalisation
@@ -338,7 +396,7 @@ class Detector:
             candidates,
             self.params,
             related=related,
-            cache=self.derived,
+            cache=self.derived if cache is None else cache,
             observe=self.observe,
             language=article.language,
             encode=self.encoder,

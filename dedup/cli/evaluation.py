@@ -151,16 +151,12 @@ def eval_run(set_path: Path, json_path: Path | None, ablation: bool) -> None:
 def eval_curve(set_paths: tuple[Path, ...], out: Path) -> None:
     """Draw recall against false-copy rate for the detector's reuse score and the 3-gram
     baseline on labelled sets of the shared shape (one panel each), with where each
-    operates. Needs matplotlib: pip install -e ".[eval]".
+    operates (drawn with matplotlib).
 
     Example: dedup eval curve ../shared/corpus/meter-dev.jsonl --out meter.png
     """
     from dedup.eval import real
 
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError as exc:
-        raise UsageError('eval curve draws with matplotlib: pip install -e ".[eval]"') from exc
     if out.suffix.lower() != ".png":
         raise UsageError(f"--out {out} must name a .png file")
     sets = [(path, read_jsonl(path, "set")) for path in set_paths]

@@ -183,3 +183,20 @@ class SiteStore:
         """Articles counted and copies by type, over the index's life (for the metrics)."""
         (found,) = run_commands(self._redis, [("hgetall", (self.keys.totals,))], atomic=False)
         return {text_of(k): int(v) for k, v in found.items()}
+
+    def series(self, site: str, limit: int = 10_000) -> tuple[list[int], dict[int, int]]:
+        """A site's lags behind the originals it copied (seconds; the shortest `limit`) and
+        its articles per clock hour (hours since the epoch), for charts; one round trip."""
+        keys = self.keys
+        lags, hours = run_commands(
+            self._redis,
+            [
+                ("zrange", (keys.part(site, "lags"), 0, limit - 1, False, True)),
+                ("hgetall", (keys.part(site, "hours"),)),
+            ],
+            atomic=False,
+        )
+        return (
+            [int(score) for _, score in lags],
+            {int(text_of(k)): int(v) for k, v in hours.items()},
+        )

@@ -1,0 +1,132 @@
+"""The analyst's pages without a browser: login and its cookie, forms from other sites,
+uploads, exports, and errors shown as pages (tests/test_browser.py drives a real browser)."""
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from dedup.config import Settings
+from tests.conftest import make_key
+
+
+@pytest.fixture
+def pages(settings: Settings) -> Iterator[tuple[TestClient, str]]:
+    """The app and an admin key (not yet in the client's cookies)."""
+    with TestClient(create_app(settings)) as client:
+        yield client, make_key(settings, "admin")
+
+
+def detail(answer: Any) -> str:
+    found = re.search(r'class="detail">([^<]*)<', answer.text)
+    assert found, answer.text[:500]
+    return found.group(1).replace("&#39;", "'")
+
+
+def test_the_login_form_keeps_the_key_in_an_http_only_same_site_cookie(
+    pages: tuple[TestClient, str],
+) -> None:
+    client, key = pages
+    away = client.get("/sites?min_articles=2", follow_redirects=False)
+    assert (away.status_code, away.headers["location"]) == (
+        303,
+        "/login?next=/sites%3Fmin_articles%3D2",
+    )
+    wrong = client.post("/login", data={"key": "dedup_" + "x" * 43, "next": "/"})
+    assert wrong.status_code == 401
+    assert "this API key is not known here" in wrong.text
+    made = client.post(
+        "/login", data={"key": key, "next": "https://evil.example/"}, follow_redirects=False
+    )
+    assert (made.status_code, made.headers["location"]) == (303, "/")  # no open redirect
+    cookie = made.headers["set-cookie"]
+    assert cookie.startswith(f"dedup_key={key};")
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+    client.cookies.set("dedup_key", key)
+    assert client.get("/sites").status_code == 200
+    out = client.post("/logout", data={"go": "1"}, follow_redirects=False)
+    assert 'dedup_key=""' in out.headers["set-cookie"]
+
+
+def test_a_form_posted_from_another_site_is_refused(pages: tuple[TestClient, str]) -> None:
+    client, key = pages
+    client.cookies.set("dedup_key", key)
+    answer = client.post(
+        "/check",
+        data={"text": "word " * 40},
+        headers={"origin": "https://evil.example"},
+    )
+    assert answer.status_code == 403
+    assert detail(answer) == "a form from https://evil.example may not post to this service"
+
+
+def test_a_key_without_the_scope_sees_why_on_the_page(
+    pages: tuple[TestClient, str], settings: Settings
+) -> None:
+    client, _ = pages
+    client.cookies.set("dedup_key", make_key(settings, "check"))
+    stored = client.post("/check", data={"text": "word " * 40, "store": "true"})
+    assert stored.status_code == 403
+    assert detail(stored).endswith("this request needs 'ingest': use a key with that scope")
+
+
+def test_an_uploaded_scan_runs_and_its_results_export_as_csv(
+    pages: tuple[TestClient, str], bbc: list[dict[str, Any]], run_workers: Any, runtime: Any
+) -> None:
+    client, key = pages
+    client.cookies.set("dedup_key", key)
+    lines = [
+        {"url": "https://www.bbc.co.uk/u/1", "text": bbc[410]["text"]},
+        {"url": "https://farm.example/u/1", "text": "Source link\n" + bbc[410]["text"]},
+        {"url": "https://bad.example/u/2", "text": "too short"},
+    ]
+    body = "\n".join(json.dumps(line) for line in lines).encode()
+    made = client.post(
+        "/scans",
+        files={"file": ("dump.ndjson", body, "application/x-ndjson")},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303
+    scan_path = made.headers["location"]
+    run_workers()
+    progress = client.get(f"{scan_path}/progress").json()
+    assert (progress["status"], progress["processed"], progress["failed"]) == ("done", 3, 1)
+    shown = client.get(scan_path)
+    assert "near duplicate" in shown.text
+    assert "text has 2 words after normalisation" in shown.text
+    exported = list(csv.DictReader(io.StringIO(client.get(f"{scan_path}/results.csv").text)))
+    by_line = {row["line"]: row for row in exported}
+    assert by_line["2"]["match_site"] == "bbc.co.uk"
+    assert by_line["2"]["original_id"] == by_line["1"]["article_id"]
+    assert by_line["3"]["error"].startswith("text has 2 words")
+    sites = list(csv.DictReader(io.StringIO(client.get("/sites.csv").text)))
+    assert {row["site"] for row in sites} == {"bbc.co.uk", "farm.example"}
+
+
+def test_two_texts_compare_with_no_index_and_bad_input_is_a_page(
+    pages: tuple[TestClient, str], bbc: list[dict[str, Any]]
+) -> None:
+    client, key = pages
+    client.cookies.set("dedup_key", key)
+    text = bbc[420]["text"]
+    compared = client.post(
+        "/compare", data={"first_text": "Breaking. " + text[: len(text) // 2], "second_text": text}
+    )
+    assert compared.status_code == 200
+    assert "the second text" in compared.text.lower()
+    assert compared.text.count('data-p="0"') >= 2  # the passage on both sides
+    assert client.get("/v1/articles/1").status_code == 401  # the API still wants its header
+    wrong = client.get("/sites?min_articles=many")
+    assert wrong.status_code == 422
+    assert wrong.headers["content-type"].startswith("text/html")
+    assert detail(wrong).startswith("query.min_articles: Input should be a valid integer")
+    missing = client.post("/compare", data={"first_text": text})
+    assert detail(missing) == "second: paste a text (or HTML), or upload a .txt or .html file"
+    assert client.get("/nowhere").json()["error"] == "NotFound"  # not a page: the API's 404

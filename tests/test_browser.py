@@ -1,0 +1,205 @@
+"""The analyst's pages in a real browser: Debian's chromium driven by Playwright, against a
+real `dedup serve` process on the test's Redis.
+
+Skipped, saying why, where chromium is not installed (`.ci/run` installs it). With
+DEDUP_SCREENSHOTS=<folder> the tests also save the screenshots the README shows.
+"""
+
+import csv
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+from dedup.config import Settings
+from dedup.runtime import Runtime
+from tests.conftest import REPO, bearer, free_port, make_key, run_queued_jobs
+from tests.test_operations import process_env, wait_until
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CHROME = "Sponsor:  NEWS AI\nAdmin\n\n{}\n\nAdvertisement\n\nSource link"
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Debian's chromium is not installed (`apt-get install chromium`; .ci/run does it)",
+)
+
+
+@pytest.fixture
+def served(settings: Settings, tmp_path: Path) -> Iterator[str]:
+    """A `dedup serve` process on this test's Redis and prefix."""
+    port = free_port()
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dedup.cli", "serve", "--port", str(port)],
+        env=process_env(settings),
+        cwd=REPO,
+        stderr=log,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: httpx2.get(f"{base}/healthz").status_code == 200, "dedup serve")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(60)
+        log.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def shot(page: Any, name: str, tmp_path: Path) -> None:
+    page.screenshot(path=str(tmp_path / name), full_page=False)
+    if folder := os.environ.get("DEDUP_SCREENSHOTS"):
+        shutil.copy(tmp_path / name, Path(folder) / name)
+
+
+def test_a_chrome_wrapped_copy_is_shown_beside_its_original_with_the_same_passages(
+    served: str,
+    browser: Any,
+    settings: Settings,
+    runtime: Runtime,
+    bbc: list[dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    key = make_key(settings, "admin")
+    api = httpx2.Client(base_url=served, headers=bearer(key), timeout=60)
+    original = bbc[400]["text"]
+    stored = api.post(
+        "/v1/articles",
+        json={
+            "url": "https://www.bbc.co.uk/news/story",
+            "text": original,
+            "published_at": "2005-03-01T08:00:00Z",
+        },
+    ).json()
+    for n in range(3):  # the farm's earlier copies, for its dossier
+        text = CHROME.format(bbc[401 + n]["text"])
+        api.post(
+            "/v1/articles",
+            json={"url": f"https://www.bbc.co.uk/n/{n}", "text": bbc[401 + n]["text"]},
+        )
+        api.post("/v1/articles", json={"url": f"https://farm.example/{n}", "text": text})
+    run_queued_jobs(runtime)  # the follow-ups count the sites, as `dedup worker` does
+    half = original[len(original) // 2 :]
+    copy = CHROME.format(half[half.index(" ") + 1 :])  # the original's second half, scraped
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    page.goto(f"{served}/")
+    assert page.url.startswith(f"{served}/login")
+    page.fill("#key", key)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{served}/")
+
+    page.fill("#text", copy)
+    page.fill("#url", "https://aggregator.example/story")
+    page.click("#check-button")
+    page.wait_for_selector("#original")
+    assert "bbc.co.uk" in page.text_content("#original h3")
+    match = page.locator("article.match").first
+    assert match.locator(".original-tag").count() == 1
+    for side in ("mine", "theirs"):
+        assert match.locator(f'.text[data-side="{side}"] mark').count() >= 1
+    numbers = set(match.locator("mark").evaluate_all("ms => ms.map(m => m.dataset.p)"))
+    for number in numbers:
+        shown = {
+            side: " ".join(
+                match.locator(
+                    f'.text[data-side="{side}"] mark[data-p="{number}"]'
+                ).all_text_contents()
+            )
+            for side in ("mine", "theirs")
+        }
+        assert words(shown["mine"]) == words(shown["theirs"]), number
+    assert "Sponsor" in " ".join(match.locator("u.marker").all_text_contents())  # chrome marked
+
+    match.scroll_into_view_if_needed()
+    shot(page, "check-view.png", tmp_path)
+    theirs = match.locator('.text[data-side="theirs"]')
+    assert theirs.evaluate("box => box.scrollTop") == 0
+    match.locator('.text[data-side="mine"] mark').first.click()
+    wait_until(lambda: theirs.evaluate("box => box.scrollTop") > 0, "the other side to scroll")
+    target = match.locator('.text[data-side="theirs"] mark').first
+    inside = theirs.evaluate(
+        """(box) => { const m = box.querySelector('mark').getBoundingClientRect();
+                     const b = box.getBoundingClientRect();
+                     return m.top >= b.top && m.top <= b.bottom; }"""
+    )
+    assert inside
+    assert "flash" in (target.get_attribute("class") or "")
+
+    with page.expect_download() as download:
+        page.click("#csv")
+    with Path(download.value.path()).open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert next((r["id"], r["site"], r["is_original"]) for r in rows) == (
+        stored["id"],
+        "bbc.co.uk",
+        "True",
+    )
+
+    page.goto(f"{served}/sites/farm.example")
+    for chart in ("#copy-graph", "#lag-chart", "#mix-chart", "#cadence-chart"):
+        assert page.locator(f"{chart} svg").count() == 1, chart
+        assert page.locator(f"{chart} svg path").count() > 0, chart
+    assert "bbc.co.uk" in page.text_content("#copy-graph svg")
+    example = page.locator("ul.examples a").first
+    example.click()
+    page.wait_for_selector("article.match mark")
+    page.goto(f"{served}/sites/farm.example")
+    page.locator("#copy-graph").scroll_into_view_if_needed()
+    shot(page, "site-dossier.png", tmp_path)
+
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    phone.context.add_cookies([{"name": "dedup_key", "value": key, "url": served}])
+    phone.goto(f"{served}/articles/{stored['id']}")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    api.close()
+
+
+def test_bad_input_is_a_message_on_the_page_in_the_api_words(
+    served: str, browser: Any, settings: Settings
+) -> None:
+    key = make_key(settings, "check")
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.context.add_cookies([{"name": "dedup_key", "value": key, "url": served}])
+    page.goto(f"{served}/")
+    page.fill("#text", "Too short to tell.")
+    page.click("#check-button")
+    page.wait_for_selector(".problem")
+    assert page.text_content(".detail") == (
+        "text has 4 words after normalisation; at least 20 are needed to fingerprint it "
+        "(send the full article text)"
+    )
+    assert "Traceback" not in page.content()
+    page.goto(f"{served}/articles/123456")
+    assert page.text_content(".detail") == "no article with id '123456'"
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.textContent") == "Skip to the content"
