@@ -20,7 +20,7 @@ import pytest
 
 from dedup.config import Settings
 from dedup.runtime import Runtime
-from tests.conftest import REPO, bearer, free_port, make_key, run_queued_jobs
+from tests.conftest import REPO, bearer, free_port, make_key, run_queued_jobs, seed_text
 from tests.test_operations import process_env, wait_until
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -86,12 +86,11 @@ def test_a_chrome_wrapped_copy_is_shown_beside_its_original_with_the_same_passag
     browser: Any,
     settings: Settings,
     runtime: Runtime,
-    bbc: list[dict[str, Any]],
     tmp_path: Path,
 ) -> None:
     key = make_key(settings, "admin")
     api = httpx2.Client(base_url=served, headers=bearer(key), timeout=60)
-    original = bbc[400]["text"]
+    original = seed_text("000")  # the repository's own articles: no corpus needed
     stored = api.post(
         "/v1/articles",
         json={
@@ -100,13 +99,12 @@ def test_a_chrome_wrapped_copy_is_shown_beside_its_original_with_the_same_passag
             "published_at": "2005-03-01T08:00:00Z",
         },
     ).json()
-    for n in range(3):  # the farm's earlier copies, for its dossier
-        text = CHROME.format(bbc[401 + n]["text"])
+    for n, name in enumerate(("002", "003", "004")):  # the farm's earlier copies
+        text = seed_text(name)
+        api.post("/v1/articles", json={"url": f"https://www.bbc.co.uk/n/{n}", "text": text})
         api.post(
-            "/v1/articles",
-            json={"url": f"https://www.bbc.co.uk/n/{n}", "text": bbc[401 + n]["text"]},
+            "/v1/articles", json={"url": f"https://farm.example/{n}", "text": CHROME.format(text)}
         )
-        api.post("/v1/articles", json={"url": f"https://farm.example/{n}", "text": text})
     run_queued_jobs(runtime)  # the follow-ups count the sites, as `dedup worker` does
     half = original[len(original) // 2 :]
     copy = CHROME.format(half[half.index(" ") + 1 :])  # the original's second half, scraped
