@@ -88,6 +88,11 @@ def test_two_api_processes_share_one_quota_and_log_json_lines_with_request_ids(
         api_server(plain, tmp_path / "a.log") as first,
         api_server(logged, tmp_path / "b.log") as second,
     ):
+        # keys and scopes over real HTTP (refusals charge nothing)
+        assert httpx2.get(f"{first}/v1/sites").status_code == 401
+        article = {"url": "https://a.example/x", "text": "word " * 40}
+        refused = httpx2.post(f"{second}/v1/articles", json=article, headers=key)
+        assert (refused.status_code, refused.json()["error"]) == (403, "Forbidden")
         # so that the minute does not turn between the requests (the window is per minute)
         if time.time() % 60 > 50:
             time.sleep(61 - time.time() % 60)
