@@ -56,6 +56,7 @@ __all__ = [
     "UNSTORED_ID",
     "ArticleInput",
     "Detector",
+    "Explainer",
     "Result",
     "count_sites",
     "evict_expired",
@@ -79,17 +80,17 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-class Detector:
-    """Ingest, check and explain articles against one index."""
+class Explainer:
+    """Validate, fingerprint and verify articles, with no index: what a check does once its
+    candidates are found. The detector adds the index; a batch job (`dedup.batch`) uses
+    this alone on each of its workers."""
 
     def __init__(
         self,
-        store: Store,
         settings: Settings,
         extractor: HtmlExtractor | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.store = store
         self.settings = settings
         self.extractor = extractor
         self._clock = clock
@@ -103,31 +104,6 @@ class Detector:
         self.encoder = SentenceEncoder() if settings.semantic else None
         # The deployment's exclusions, read at every check (dedup.access keeps it fresh).
         self.policy: Callable[[], Policy] = lambda: NO_POLICY
-        self._index_checked = False
-
-    def _ensure_index(self) -> None:
-        """Check once (lazily, so the service starts while Redis is down) that the index
-        was built with these parameters."""
-        if self._index_checked:
-            return
-        params = self.params.fingerprint
-        lsh = params.lsh
-        self.store.ensure_params(
-            {
-                "num_perm": str(lsh.num_perm),
-                "bands": str(lsh.bands),
-                "rows": str(lsh.rows),
-                "shingle_size": str(params.shingle_size),
-                "anchor_modulus": str(params.anchor_modulus),
-                "anchor_target": str(params.anchor_target),
-                "short_words": str(params.short_words),
-                "skeleton_modulus": str(params.skeleton_modulus),
-                "spin_normalisation": str(params.spin_normalisation),
-            }
-        )
-        self._index_checked = True
-
-    # -- preparing the input ---------------------------------------------------------------
 
     def prepare(self, given: ArticleInput, first_seen_at: datetime) -> tuple[Article, Fingerprint]:
         """Extract, validate and fingerprint an input; the article gets id 0 (unassigned)."""
@@ -174,11 +150,6 @@ class Detector:
         )
         return article, found
 
-    # -- the use cases ---------------------------------------------------------------------
-
-    def _lookup(self, url: str | None, found: Fingerprint) -> Lookup:
-        return self.store.lookup(url, IndexEntries.of(found))
-
     def _for_matching(self, text: str, found: Fingerprint, policy: Policy) -> Fingerprint:
         """The fingerprint a check looks up and verifies with: the stored one, or, when the
         text holds a boilerplate phrase, that of the text with the phrases blanked (what is
@@ -187,6 +158,144 @@ class Detector:
         if blanked == text:
             return found
         return fingerprint(blanked, self.params.fingerprint, self.hashes)
+
+    def compare(self, first: ArticleInput, second: ArticleInput) -> Result:
+        """Two texts explained against each other, reading no index and storing nothing:
+        the first is the query, the second its one candidate (id COMPARED_ID). Related
+        pairs are listed too, so that two texts that are not copies still show what they
+        share."""
+        now = self._clock()
+        return self.compare_prepared(self.prepare(first, now), self.prepare(second, now)[0])
+
+    def compare_prepared(self, first: tuple[Article, Fingerprint], second: Article) -> Result:
+        """`compare` of two articles prepared already (a batch prepares each article once
+        and compares it with several others)."""
+        article, found = first
+        other = replace(second, id=COMPARED_ID)
+        policy = self.policy()
+        found = self._for_matching(article.text, found, policy)
+        return self._conclude(
+            article,
+            found,
+            [other],
+            0,
+            stored=False,
+            created=False,
+            related=True,
+            policy=policy,
+            cache=NO_CACHE,  # its id is no stored article's: keep it out of the cache
+        )
+
+    def _conclude(
+        self,
+        article: Article,
+        found: Fingerprint,
+        candidates: list[Article],
+        unverified: int,
+        *,
+        stored: bool,
+        created: bool,
+        related: bool,
+        policy: Policy,
+        cache: DerivedCache | None = None,
+    ) -> Result:
+        """Verify the candidates and name the likely original: the answer."""
+        as_sent = {a.id: a for a in candidates}
+        if policy.phrases:
+            spin = self.params.fingerprint.spin_normalisation
+            candidates = [_blanked(a, policy, spin) for a in candidates]
+        matches = verify(
+            policy.blank(article.text),
+            found,
+            candidates,
+            self.params,
+            related=related,
+            cache=self.derived if cache is None else cache,
+            observe=self.observe,
+            language=article.language,
+            encode=self.encoder,
+            knows=SentenceEncoder.knows,
+        )
+        if policy.phrases:  # the evidence quotes the texts as they were sent
+            matches = [replace(m, article=as_sent[m.article.id]) for m in matches]
+        markers = tuple(find_markers(article.text))
+        this = Party(
+            id=str(article.id) if stored else UNSTORED_ID,
+            site=article.site,
+            published_at=article.published_at,
+            first_seen_at=article.first_seen_at,
+            markers=markers,
+        )
+        original = attribute(this, matches)
+        labelled = label_copies(this, matches, original, self.params.thresholds)
+        return Result(
+            article,
+            stored,
+            created,
+            found.word_count,
+            markers,
+            tuple(labelled),
+            original,
+            unverified,
+            self._meaning_note(article.language),
+            verified=len(candidates),
+        )
+
+    def _meaning_note(self, language: str) -> str | None:
+        """Why translations of or into this article were not looked for (None: they were)."""
+        if self.encoder is None:
+            return "pairs by meaning are off (DEDUP_SEMANTIC=false): word paths only"
+        if not SentenceEncoder.knows(language):
+            return (
+                f"language {language!r} is not one the sentence encoder knows "
+                f"({', '.join(sorted(LANGUAGES))}): translations are not looked for, "
+                "word paths only"
+            )
+        return None
+
+
+class Detector(Explainer):
+    """Ingest, check and explain articles against one index."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        extractor: HtmlExtractor | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        super().__init__(settings, extractor, clock)
+        self.store = store
+        self._index_checked = False
+
+    def _ensure_index(self) -> None:
+        """Check once (lazily, so the service starts while Redis is down) that the index
+        was built with these parameters."""
+        if self._index_checked:
+            return
+        params = self.params.fingerprint
+        lsh = params.lsh
+        self.store.ensure_params(
+            {
+                "num_perm": str(lsh.num_perm),
+                "bands": str(lsh.bands),
+                "rows": str(lsh.rows),
+                "shingle_size": str(params.shingle_size),
+                "anchor_modulus": str(params.anchor_modulus),
+                "anchor_target": str(params.anchor_target),
+                "short_words": str(params.short_words),
+                "skeleton_modulus": str(params.skeleton_modulus),
+                "spin_normalisation": str(params.spin_normalisation),
+            }
+        )
+        self._index_checked = True
+
+    # -- preparing the input ---------------------------------------------------------------
+
+    # -- the use cases ---------------------------------------------------------------------
+
+    def _lookup(self, url: str | None, found: Fingerprint) -> Lookup:
+        return self.store.lookup(url, IndexEntries.of(found))
 
     def check(self, given: ArticleInput, *, related: bool = False) -> Result:
         """Matches and likely original of an article, storing nothing. With `related`,
@@ -349,95 +458,6 @@ class Detector:
             related=related,
             policy=policy,
         )
-
-    def compare(self, first: ArticleInput, second: ArticleInput) -> Result:
-        """Two texts explained against each other, reading no index and storing nothing:
-        the first is the query, the second its one candidate (id COMPARED_ID). Related
-        pairs are listed too, so that two texts that are not copies still show what they
-        share."""
-        now = self._clock()
-        article, found = self.prepare(first, now)
-        other = replace(self.prepare(second, now)[0], id=COMPARED_ID)
-        policy = self.policy()
-        found = self._for_matching(article.text, found, policy)
-        return self._conclude(
-            article,
-            found,
-            [other],
-            0,
-            stored=False,
-            created=False,
-            related=True,
-            policy=policy,
-            cache=NO_CACHE,  # its id is no stored article's: keep it out of the cache
-        )
-
-    def _conclude(
-        self,
-        article: Article,
-        found: Fingerprint,
-        candidates: list[Article],
-        unverified: int,
-        *,
-        stored: bool,
-        created: bool,
-        related: bool,
-        policy: Policy,
-        cache: DerivedCache | None = None,
-    ) -> Result:
-        """Verify the candidates and name the likely original: the answer."""
-        as_sent = {a.id: a for a in candidates}
-        if policy.phrases:
-            spin = self.params.fingerprint.spin_normalisation
-            candidates = [_blanked(a, policy, spin) for a in candidates]
-        matches = verify(
-            policy.blank(article.text),
-            found,
-            candidates,
-            self.params,
-            related=related,
-            cache=self.derived if cache is None else cache,
-            observe=self.observe,
-            language=article.language,
-            encode=self.encoder,
-            knows=SentenceEncoder.knows,
-        )
-        if policy.phrases:  # the evidence quotes the texts as they were sent
-            matches = [replace(m, article=as_sent[m.article.id]) for m in matches]
-        markers = tuple(find_markers(article.text))
-        this = Party(
-            id=str(article.id) if stored else UNSTORED_ID,
-            site=article.site,
-            published_at=article.published_at,
-            first_seen_at=article.first_seen_at,
-            markers=markers,
-        )
-        original = attribute(this, matches)
-        labelled = label_copies(this, matches, original, self.params.thresholds)
-        return Result(
-            article,
-            stored,
-            created,
-            found.word_count,
-            markers,
-            tuple(labelled),
-            original,
-            unverified,
-            self._meaning_note(article.language),
-            verified=len(candidates),
-        )
-
-    def _meaning_note(self, language: str) -> str | None:
-        """Why translations of or into this article were not looked for (None: they were)."""
-        if self.encoder is None:
-            return "pairs by meaning are off (DEDUP_SEMANTIC=false): word paths only"
-        if not SentenceEncoder.knows(language):
-            return (
-                f"language {language!r} is not one the sentence encoder knows "
-                f"({', '.join(sorted(LANGUAGES))}): translations are not looked for, "
-                "word paths only"
-            )
-        return None
 
 
 def _blanked(article: Article, policy: Policy, spin_normalisation: bool) -> Article:

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from dedup import __version__
-from dedup.cli import admin, evaluation, scan, sites
+from dedup.cli import admin, batch, evaluation, scan, sites
 from dedup.cli.common import settings
 from dedup.errors import EXIT_BUG, DedupError
 from dedup.logs import configure_logging
@@ -96,5 +96,11 @@ def worker(processes: int) -> None:
     Pool(settings(), processes).run()
 
 
-for command in (*scan.COMMANDS, *sites.COMMANDS, *admin.COMMANDS, evaluation.eval_group):
+for command in (
+    *scan.COMMANDS,
+    *batch.COMMANDS,
+    *sites.COMMANDS,
+    *admin.COMMANDS,
+    evaluation.eval_group,
+):
     main.add_command(command)
