@@ -4,6 +4,7 @@ uploads, exports, and errors shown as pages (tests/test_browser.py drives a real
 import csv
 import io
 import json
+import random
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +14,8 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from dedup.config import Settings
-from tests.conftest import make_key
+from dedup.eval.synthetic import spin
+from tests.conftest import bearer, make_key
 
 
 @pytest.fixture
@@ -130,3 +132,28 @@ def test_two_texts_compare_with_no_index_and_bad_input_is_a_page(
     missing = client.post("/compare", data={"first_text": text})
     assert detail(missing) == "second: paste a text (or HTML), or upload a .txt or .html file"
     assert client.get("/nowhere").json()["error"] == "NotFound"  # not a page: the API's 404
+
+
+def test_a_spun_rewrite_shows_its_sentence_pairs_and_a_stored_pair_opens_side_by_side(
+    pages: tuple[TestClient, str], bbc: list[dict[str, Any]]
+) -> None:
+    client, key = pages
+    client.cookies.set("dedup_key", key)
+    text = bbc[430]["text"]
+    spun, _ = spin(text, 0.3, random.Random(11))
+    compared = client.post("/compare", data={"first_text": spun, "second_text": text})
+    assert compared.status_code == 200
+    assert "Sentence pairs (" in compared.text
+    header = bearer(key)
+    one = client.post(
+        "/v1/articles", json={"url": "https://a.example/1", "text": text}, headers=header
+    )
+    two = client.post(
+        "/v1/articles", json={"url": "https://b.example/1", "text": spun}, headers=header
+    )
+    shown = client.get(f"/pair/{two.json()['id']}/{one.json()['id']}")
+    assert shown.status_code == 200
+    assert shown.text.count("<mark") >= 2
+    report = client.get(f"/articles/{two.json()['id']}/report")
+    assert "Evidence report: article" in report.text
+    assert "@media print" in client.get("/static/app.css").text

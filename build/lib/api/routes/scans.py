@@ -1,0 +1,158 @@
+"""/v1/scans: batch scans on the worker queue (inline JSON or a streamed NDJSON upload)."""
+
+import json
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from api.deps import DELETE, READ, SCAN, GrantDep, RuntimeDep, ScansDep, answer_headers
+from dedup.errors import DedupError, InvalidArticle, ScanTooLarge
+from dedup.input import LineReader, is_ndjson
+from dedup.schemas import ErrorOut, ResultsOut, ScanCreated, ScanIn, ScanOut
+
+router = APIRouter(prefix="/v1/scans", tags=["scans"])
+
+NDJSON_SCHEMA = {
+    "type": "string",
+    "description": "One article per line, shaped like the POST /v1/articles body.",
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ScanCreated,
+    dependencies=[SCAN],
+    responses={413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": ScanIn.model_json_schema()},
+                "application/x-ndjson": {"schema": NDJSON_SCHEMA},
+            }
+        }
+    },
+)
+async def create_scan(
+    request: Request, scans: ScansDep, runtime: RuntimeDep, grant: GrantDep
+) -> ScanCreated:
+    """Queue a batch scan: JSON `{"articles": [...]}` (up to DEDUP_MAX_BODY_BYTES), or an
+    NDJSON upload (Content-Type application/x-ndjson, streamed, up to DEDUP_MAX_SCAN_BYTES).
+    Its lines are charged to the key's articles a day a chunk at a time, as they arrive: an
+    upload past the quota is cancelled with a 429 (chunks queued before it stay queued)."""
+    settings = scans.settings
+    access = runtime.access
+    if is_ndjson(request.headers.get("content-type", "").encode()):
+        writer = await run_in_threadpool(scans.writer)
+        lines = LineReader(settings.max_line_bytes)
+        received = uncharged = 0
+
+        async def charged() -> None:
+            nonlocal grant, uncharged
+            try:
+                grant = await run_in_threadpool(access.charge, grant, uncharged)
+            except DedupError:
+                await run_in_threadpool(writer.abandon)
+                raise
+            uncharged = 0
+            answer_headers(request, grant.headers)
+
+        async for piece in request.stream():
+            received += len(piece)
+            if received > settings.max_scan_bytes:
+                await run_in_threadpool(writer.abandon)
+                raise ScanTooLarge(
+                    f"the upload is over {settings.max_scan_bytes} bytes "
+                    "(DEDUP_MAX_SCAN_BYTES); split it into several scans"
+                )
+            for number, raw, problem in lines.feed(piece):
+                uncharged += problem is None
+                full = (
+                    writer.add(number, raw)
+                    if problem is None
+                    else writer.add_failed(number, problem)
+                )
+                if full:
+                    await charged()
+                    await run_in_threadpool(writer.flush)
+        for number, raw, problem in lines.end():
+            uncharged += problem is None
+            if problem is None:
+                writer.add(number, raw)
+            else:
+                writer.add_failed(number, problem)
+        await charged()
+        state = await run_in_threadpool(writer.close)
+    else:
+        try:
+            body = ScanIn.model_validate_json(await request.body())
+        except ValueError as exc:
+            raise InvalidArticle(
+                f'expected {{"articles": [...]}} or an NDJSON upload: {exc}'
+            ) from exc
+        grant = await run_in_threadpool(access.charge, grant, len(body.articles))
+        answer_headers(request, grant.headers)
+        articles = ((n, json.dumps(article)) for n, article in enumerate(body.articles, 1))
+        state = await run_in_threadpool(scans.submit, articles)
+    return ScanCreated.of(state)
+
+
+@router.get("", response_model=list[ScanOut], dependencies=[READ])
+def list_scans(scans: ScansDep, limit: int = Query(20, ge=1, le=200)) -> list[ScanOut]:
+    """The most recent scans, newest first."""
+    return [ScanOut.of(state) for state in scans.recent(limit)]
+
+
+@router.get(
+    "/{scan_id}",
+    response_model=ScanOut,
+    responses={404: {"model": ErrorOut}},
+    dependencies=[READ],
+)
+def get_scan(scan_id: str, scans: ScansDep) -> ScanOut:
+    """A scan's status and counters (processed = stored + failed)."""
+    return ScanOut.of(scans.state(scan_id))
+
+
+@router.get(
+    "/{scan_id}/results",
+    response_model=ResultsOut,
+    responses={404: {"model": ErrorOut}, 200: {"content": {"application/x-ndjson": {}}}},
+    dependencies=[READ],
+)
+def scan_results(
+    scan_id: str,
+    scans: ScansDep,
+    cursor: int = Query(0, ge=0, description="Line number after which to start."),
+    limit: int = Query(100, ge=1, le=1000),
+    format: Literal["json", "ndjson"] = "json",
+) -> Any:
+    """Per-article results in line order: pages of JSON, or every result streamed as NDJSON."""
+    scans.state(scan_id)
+    if format == "ndjson":
+
+        def stream() -> Iterator[bytes]:
+            after: int | None = cursor
+            while after is not None:
+                items, after = scans.store.results(scan_id, after, 500)
+                for item in items:
+                    yield json.dumps(item).encode() + b"\n"
+
+        return StreamingResponse(stream(), media_type="application/x-ndjson")
+    items, next_cursor = scans.store.results(scan_id, cursor, limit)
+    return ResultsOut(items=items, next_cursor=next_cursor)
+
+
+@router.delete(
+    "/{scan_id}",
+    response_model=ScanOut,
+    responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+    dependencies=[DELETE],
+)
+def cancel_scan(scan_id: str, scans: ScansDep) -> ScanOut:
+    """Cancel a queued or running scan: chunks not started are skipped, running ones stop
+    within 25 articles. Results recorded so far are kept. 409 once it has ended."""
+    return ScanOut.of(scans.cancel(scan_id))

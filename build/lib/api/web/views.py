@@ -1,0 +1,149 @@
+"""What the pages show, as plain data for the templates: texts cut into segments (each in
+at most one shared passage, under any markers), matches with both texts, CSV rows.
+
+The numbers are the API's own: a page's match is the `MatchOut` of the same result, so the
+page and `POST /v1/check` never disagree.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+from dedup.core.matching import Result
+from dedup.schemas import CheckOut, MatchOut
+
+PALETTE = 8  # passage colours, cycled (app.css: .p0 ... .p7)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A run of a text inside one passage (or none) and under the same markers."""
+
+    text: str
+    passage: int | None  # the passage's number in its match, shared by both sides
+    markers: tuple[tuple[str, str], ...] = ()  # (kind, label) of each marker over it
+
+    @property
+    def colour(self) -> str:
+        return "" if self.passage is None else f"p{self.passage % PALETTE}"
+
+    @property
+    def label(self) -> str:
+        return "; ".join(label for _, label in self.markers)
+
+
+def segments(
+    text: str,
+    passages: Sequence[tuple[int, int]],
+    markers: Sequence[tuple[int, int, str, str]] = (),
+) -> list[Segment]:
+    """The text cut at every passage and marker boundary. `passages` are (start, end) spans
+    numbered by their position; `markers` (start, end, kind, label).
+
+    >>> [(s.text, s.passage, s.label) for s in segments("a b c d", [(2, 5)], [(4, 7, "k", "L")])]
+    [('a ', None, ''), ('b ', 0, ''), ('c', 0, 'L'), (' d', None, 'L')]
+    """
+    cuts = {0, len(text)}
+    for start, end in passages:
+        cuts.update((start, end))
+    for start, end, _, _ in markers:
+        cuts.update((start, end))
+    points = sorted(c for c in cuts if 0 <= c <= len(text))
+    found: list[Segment] = []
+    for start, end in pairwise(points):
+        if start == end:
+            continue
+        passage = next((n for n, (a, b) in enumerate(passages) if a <= start and end <= b), None)
+        over = tuple((kind, label) for a, b, kind, label in markers if a <= start and end <= b)
+        found.append(Segment(text[start:end], passage, over))
+    return found
+
+
+def marker_spans(markers: Iterable[Any]) -> list[tuple[int, int, str, str]]:
+    return [(m.start, m.end, m.kind, m.label) for m in markers]
+
+
+@dataclass
+class MatchView:
+    """One match: the API's figures, and both texts cut for the side-by-side view."""
+
+    out: MatchOut
+    mine: list[Segment]
+    theirs: list[Segment]
+    number: int
+    is_original: bool
+    pairs: list[tuple[str, str, float]] = field(default_factory=list)  # sentence pairs
+
+    @property
+    def reused(self) -> str:
+        return f"{self.out.coverage:.0%} of this text, {self.out.match_coverage:.0%} of the match"
+
+
+def match_views(result: Result, answer: CheckOut) -> list[MatchView]:
+    """The matches of a result with both texts cut into segments."""
+    views = []
+    for number, (match, out) in enumerate(zip(result.matches, answer.matches, strict=True)):
+        passages = out.evidence.passages
+        mine = segments(
+            result.article.text,
+            [(p.start, p.end) for p in passages],
+            marker_spans(answer.markers),
+        )
+        theirs = segments(
+            match.article.text,
+            [(p.match_start, p.match_end) for p in passages],
+            marker_spans(out.markers),
+        )
+        pairs = [
+            (p.text, match.article.text[p.match_start : p.match_end], p.similarity)
+            for p in out.evidence.sentence_pairs
+        ]
+        views.append(MatchView(out, mine, theirs, number, out.id == answer.original.id, pairs))
+    return views
+
+
+MATCH_COLUMNS = (
+    "id", "url", "site", "relation", "copy_type", "verified_by", "reuse", "coverage",
+    "match_coverage", "containment", "contained_by", "jaccard", "shared_words", "passages",
+    "published_at", "first_seen_at", "is_original",
+)  # fmt: skip
+
+
+def matches_csv(answer: CheckOut) -> str:
+    """A check's matches as CSV, one row a match (the API's figures)."""
+    rows = [
+        {
+            "id": m.id,
+            "url": m.url,
+            "site": m.site,
+            "relation": m.relation,
+            "copy_type": m.copy_type or "",
+            "verified_by": m.verified_by,
+            "reuse": m.reuse,
+            "coverage": m.coverage,
+            "match_coverage": m.match_coverage,
+            "containment": m.scores.containment,
+            "contained_by": m.scores.contained_by,
+            "jaccard": m.scores.jaccard,
+            "shared_words": m.evidence.shared_words,
+            "passages": len(m.evidence.passages),
+            "published_at": m.published_at.isoformat() if m.published_at else "",
+            "first_seen_at": m.first_seen_at.isoformat(),
+            "is_original": m.id == answer.original.id,
+        }
+        for m in answer.matches
+    ]
+    return to_csv(MATCH_COLUMNS, rows)
+
+
+def to_csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
+    """Rows as CSV with a header line (csv module quoting)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row)
+    return out.getvalue()

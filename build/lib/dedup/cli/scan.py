@@ -1,0 +1,349 @@
+"""Scanning, loading and checking articles: `dedup scan`, `load`, `check`, `scans`,
+`scan-status`, `evict`."""
+
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dedup.cli.common import files_or_fail, progress, settings
+from dedup.core.article import ArticleInput
+from dedup.detector import Detector, evict_expired
+from dedup.errors import DedupError, ItemsFailed, UsageError
+from dedup.input import HTML_SUFFIXES, count_items, local_url, read_items
+from dedup.report import Scanned, describe_result, scan_report
+from dedup.runtime import Runtime, open_runtime
+from dedup.store import ScanState, ScanStatus
+
+RESULTS_PAGE = 500
+
+
+def _failed(scanned: list[Scanned]) -> None:
+    """ItemsFailed (exit 1) when any scanned article failed; the report listed each."""
+    failed = sum(1 for s in scanned if s.result is None)
+    if failed:
+        raise ItemsFailed(f"{failed} article(s) failed; each is listed above with its reason")
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--passages",
+    default=1,
+    show_default=True,
+    type=click.IntRange(0, 50),
+    help="Shared passages to show per match.",
+)
+@click.option(
+    "--queue",
+    "queued",
+    is_flag=True,
+    help="Run the scan on the worker queue (workers: `dedup worker`).",
+)
+def scan(paths: tuple[Path, ...], passages: int, queued: bool) -> None:
+    """Store articles from files and folders in the index, then report copies and originals.
+
+    Reads .txt and .html/.htm files (one article each; a manifest.json beside them may give
+    url, site, title, published_at per file name) and .jsonl/.ndjson files (one article per
+    line, shaped like the POST /v1/articles body). Exit code 1 when any article failed.
+
+    With --queue the articles go to the worker queue as one scan, which the command follows
+    with a progress bar (articles/s, ETA) before printing the same report.
+
+    Example: dedup scan seeds/
+    """
+    files = files_or_fail(paths)
+    started = time.perf_counter()
+    with open_runtime(settings()) as runtime:
+        if queued:
+            scanned, state = _scan_on_queue(runtime, files)
+        else:
+            scanned, state = _scan_here(runtime, files), None
+    click.echo(scan_report(scanned, time.perf_counter() - started))
+    if state is not None and state.status is not ScanStatus.DONE:
+        raise ItemsFailed(
+            f"scan {state.id} ended {state.status}: {state.error or 'see `dedup scan-status`'}"
+        )
+    _failed(scanned)
+
+
+def _scan_here(runtime: Runtime, files: list[Path]) -> list[Scanned]:
+    """Ingest every article in this process, counting site figures as the workers do."""
+    total = count_items(files)
+    scanned: list[Scanned] = []
+    detector = runtime.detector
+    with progress(total, f"Scanning {total} article(s)") as bar:
+        for item in read_items(files):
+            bar.update(1)
+            if item.article is None:
+                scanned.append(Scanned(item.origin, item.name, None, item.error))
+                continue
+            try:
+                result = detector.ingest(item.article)
+            except DedupError as exc:
+                scanned.append(Scanned(item.origin, item.name, None, str(exc)))
+                continue
+            runtime.scans.count(result)
+            scanned.append(Scanned(item.origin, item.name, result))
+    # Re-explain every article that takes part in a copy pair, so earlier articles also list
+    # the copies stored after them.
+    paired = {m.article.id for s in scanned if s.result for m in s.result.matches}
+    return [_reexplained(detector, s, paired) for s in scanned]
+
+
+def _reexplained(detector: Detector, item: Scanned, paired: set[int]) -> Scanned:
+    """The item explained against the index as it is after the scan, when it takes part in a
+    copy pair: an article scanned early then also lists the copies scanned after it."""
+    if item.result is None or not (item.result.matches or item.result.article.id in paired):
+        return item
+    now = detector.matches(str(item.result.article.id))
+    return replace(item, result=replace(now, created=item.result.created))
+
+
+def _article_line(article: ArticleInput) -> str:
+    """An article as a JSONL line shaped like the POST /v1/articles body. Its site is sent
+    only when the input named one: otherwise the url's host, as a local scan gives it."""
+    body: dict[str, str] = {"url": article.url}
+    if article.site:
+        body["site"] = article.site
+    if article.text is not None:
+        body["text"] = article.text
+    if article.html is not None:
+        body["html"] = article.html
+    if article.title:
+        body["title"] = article.title
+    if article.published_at:
+        body["published_at"] = article.published_at.isoformat()
+    return json.dumps(body)
+
+
+def _scan_on_queue(runtime: Runtime, files: list[Path]) -> tuple[list[Scanned], ScanState]:
+    """Queue the files as one scan, follow it until it ends, then report like a local scan."""
+    scans = runtime.scans
+    if not runtime.jobs.has_workers():
+        click.echo(
+            f"Note: no worker listens on queue {runtime.jobs.name!r} yet; start one with "
+            "`dedup worker` (same DEDUP_* settings).",
+            err=True,
+        )
+    writer = scans.writer()
+    names: dict[int, tuple[str, str]] = {}
+    for line, item in enumerate(read_items(files), 1):
+        names[line] = (item.origin, item.name)
+        full = (
+            writer.add(line, _article_line(item.article))
+            if item.article is not None
+            else writer.add_failed(line, item.error or "unreadable")
+        )
+        if full:
+            writer.flush()
+    state = writer.close()
+    click.echo(
+        f"Scan {state.id}: {state.total} article(s) queued on {runtime.jobs.name!r}", err=True
+    )
+    state = _follow(runtime, state)
+    results: list[dict[str, Any]] = []
+    after: int | None = 0
+    while after is not None:
+        page, after = scans.store.results(state.id, after, RESULTS_PAGE)
+        results += page
+    scanned = []
+    for result in results:
+        fallback = f"line {result['line']}"
+        origin, name = names.get(result["line"], (fallback, fallback))
+        if result.get("error"):
+            scanned.append(Scanned(origin, name, None, result["error"]))
+        else:
+            explained = replace(runtime.detector.matches(result["id"]), created=result["created"])
+            scanned.append(Scanned(origin, name, explained))
+    return scanned, state
+
+
+def _follow(runtime: Runtime, state: ScanState) -> ScanState:
+    """Show a progress bar (articles/s, ETA) until the scan is done, failed or cancelled."""
+    seen, started = 0, time.monotonic()
+    with progress(state.total, "Scanning") as bar:
+        while True:
+            state = runtime.scans.state(state.id)
+            rate = state.processed / max(time.monotonic() - started, 1e-6)
+            bar.label = f"Scanning ({rate:.0f} articles/s)"
+            bar.update(state.processed - seen)
+            seen = state.processed
+            if state.status.ended:
+                return state
+            time.sleep(0.5)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--batch",
+    default=200,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Articles stored per round trip.",
+)
+def load(paths: tuple[Path, ...], batch: int) -> None:
+    """Bulk-load articles into the index without explaining them (an archive to check new
+    articles against): the fastest way in, with no matches, originals or site figures.
+
+    Reads the files `dedup scan` reads. A url stored already is skipped. Exit code 1 when any
+    article failed.
+
+    Example: dedup load archive.jsonl
+    """
+    files = files_or_fail(paths)
+    total = count_items(files)
+    counts = {"stored": 0, "already stored": 0, "failed": 0}
+    failures: list[str] = []
+    started = time.perf_counter()
+    with open_runtime(settings()) as runtime, progress(total, f"Loading {total} article(s)") as bar:
+        pending: list[tuple[str, ArticleInput]] = []
+
+        def flush() -> None:
+            outcomes = runtime.detector.index_many([article for _, article in pending])
+            for (name, _), outcome in zip(pending, outcomes, strict=True):
+                if isinstance(outcome, DedupError):
+                    counts["failed"] += 1
+                    failures.append(f"{name}: {outcome}")
+                else:
+                    counts["stored" if outcome[1] else "already stored"] += 1
+            bar.update(len(pending))
+            pending.clear()
+
+        for item in read_items(files):
+            if item.article is None:
+                counts["failed"] += 1
+                failures.append(f"{item.name}: {item.error}")
+                bar.update(1)
+                continue
+            pending.append((item.name, item.article))
+            if len(pending) >= batch:
+                flush()
+        if pending:
+            flush()
+    seconds = time.perf_counter() - started
+    click.echo(
+        f"Loaded {total} article(s) in {seconds:.1f} s ({total / max(seconds, 1e-9):.0f}/s): "
+        + ", ".join(f"{n} {what}" for what, n in counts.items())
+        + "."
+    )
+    for line in failures:
+        click.echo(f"  failed: {line}")
+    if failures:
+        raise ItemsFailed(f"{len(failures)} article(s) failed; each is listed above")
+
+
+@click.command()
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 200))
+def scans(limit: int) -> None:
+    """List recent scans, newest first.
+
+    Example: dedup scans --limit 5
+    """
+    with open_runtime(settings()) as runtime:
+        rows = runtime.scans.recent(limit)
+    click.echo(
+        f"{'id':16}  {'status':9}  {'processed':>15}  {'stored':>7}  {'copies':>7}  "
+        f"{'failed':>7}  created"
+    )
+    for state in rows:
+        progress_text = f"{state.processed}/{state.total}"
+        counts = f"{state.stored:>7}  {state.duplicates_found:>7}  {state.failed:>7}"
+        click.echo(
+            f"{state.id:16}  {state.status:9}  {progress_text:>15}  {counts}  "
+            f"{state.created_at.isoformat()[:19]}"
+        )
+
+
+@click.command("scan-status")
+@click.argument("scan_id")
+def scan_status(scan_id: str) -> None:
+    """Show one scan's status and counters (exit 1 if unknown).
+
+    Example: dedup scan-status 3f9c2a1b7d4e5f60
+    """
+    with open_runtime(settings()) as runtime:
+        state = runtime.scans.state(scan_id)
+    shown = {
+        "status": state.status.value,
+        "total": state.total,
+        "processed": state.processed,
+        "stored": state.stored,
+        "already_stored": state.already_stored,
+        "duplicates_found": state.duplicates_found,
+        "failed": state.failed,
+        "created_at": state.created_at.isoformat(),
+        "started_at": state.started_at.isoformat() if state.started_at else None,
+        "finished_at": state.finished_at.isoformat() if state.finished_at else None,
+        "error": state.error,
+    }
+    for name, value in shown.items():
+        if value:
+            click.echo(f"{name:17} {value}")
+
+
+@click.command()
+def evict() -> None:
+    """Remove every article first seen before the retention window (DEDUP_RETENTION_DAYS)
+    from the record and every index, in batches of DEDUP_EVICT_BATCH; `dedup worker` does
+    the same continuously. Exit 2 when no retention is set.
+
+    Example: DEDUP_RETENTION_DAYS=30 dedup evict
+    """
+    config = settings()
+    if config.retention_days <= 0:
+        raise UsageError("set DEDUP_RETENTION_DAYS (> 0) to say how long to keep articles")
+    removed = 0
+    with open_runtime(config) as runtime:
+        while batch := evict_expired(runtime.detector, runtime.sites):
+            removed += batch
+            click.echo(f"\r{removed} evicted", nl=False, err=True)
+    click.echo(
+        f"{removed} article(s) first seen over {config.retention_days:g} day(s) ago were evicted."
+    )
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", default=None, help="The article's url (default: the file's path).")
+@click.option("--site", default=None, help="The article's site (default: from the url).")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response instead.")
+@click.option(
+    "--passages",
+    default=3,
+    show_default=True,
+    type=click.IntRange(0, 50),
+    help="Shared passages to show per match.",
+)
+def check(file: Path, url: str | None, site: str | None, as_json: bool, passages: int) -> None:
+    """Check one .txt or .html file against the index without storing it.
+
+    Example: dedup check suspicious.html --site suspicious.example
+    """
+    try:
+        content = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{file} is not valid UTF-8 (byte offset {exc.start})") from exc
+    is_html = file.suffix.lower() in HTML_SUFFIXES
+    article = ArticleInput(
+        url=url or local_url(file),
+        text=None if is_html else content,
+        html=content if is_html else None,
+        site=site or ("local" if url is None else None),
+    )
+    with open_runtime(settings()) as runtime:
+        result = runtime.detector.check(article)
+    if as_json:
+        from dedup.schemas import CheckOut
+
+        answer = CheckOut.of(result).model_dump(mode="json")
+        click.echo(json.dumps(answer, indent=2, ensure_ascii=False))
+    else:
+        click.echo("\n".join(describe_result(result, file.name, passages)))
+
+
+COMMANDS = (scan, load, scans, scan_status, evict, check)

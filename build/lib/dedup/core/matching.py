@@ -1,0 +1,642 @@
+"""Verify candidates, align the shared passages, and attribute the original (pure)."""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+
+from dedup.core.align import Alignment, align
+from dedup.core.article import Article
+from dedup.core.attribution import Original, Party, likely_original
+from dedup.core.copytype import CopyType, copy_type
+from dedup.core.fingerprint import (
+    Fingerprint,
+    FingerprintParams,
+    normalised_words,
+    skeleton_set_of,
+    stored_fingerprint,
+)
+from dedup.core.markers import Marker, Rules, find_markers
+from dedup.core.reuse import (
+    FEATURES,
+    GRAM,
+    RUN_CAP,
+    Profile,
+    ReuseModel,
+    features,
+    profile,
+    share_of,
+    story_sets,
+)
+from dedup.core.rewrite import (
+    Rewrite,
+    RewriteRule,
+    Sentences,
+    pair_sentences,
+    sentences_of,
+)
+from dedup.core.score import (
+    Relation,
+    Scores,
+    Thresholds,
+    compare,
+    is_copy,
+    relation,
+    relation_of,
+    skeleton_overlap,
+)
+from dedup.core.semantic import (
+    Embedded,
+    Encode,
+    MeaningPairs,
+    SemanticRule,
+    embed,
+    pair_by_meaning,
+)
+from dedup.core.shingles import Hashes, WordHashes, shingle_hashes, word_hashes
+from dedup.core.text import Tokens, tokenize
+from dedup.core.unspin import unspin_tokens
+
+RELATED_GATE = 0.1  # a pair sharing this share of names or 3-grams may come back as related
+# A pair this much inside one another by shingles is a verbatim copy: its passages are the
+# evidence, and its sentences are not paired (they would all pair with similarity ~1).
+VERBATIM = 0.95
+
+VerifiedBy = Literal["shingles", "reuse", "meaning", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A verified copy relation between the query and a stored article, with evidence
+    (or, for relation "related", what two articles that are not copies share)."""
+
+    article: Article
+    relation: Relation
+    scores: Scores
+    alignment: Alignment
+    markers: tuple[Marker, ...]
+    sentences: Rewrite | None = None  # sentence pairs (None for verbatim copies)
+    verified_by: VerifiedBy = "shingles"
+    copy_type: CopyType | None = None  # of whichever of the pair is not the likely original
+    reuse: float = 1.0  # how likely one text is derived from the other (the reuse model)
+    coverage: tuple[float, float] = (0.0, 0.0)  # share of this / the match's words in passages
+
+    @property
+    def is_copy(self) -> bool:
+        return self.relation != "related"
+
+
+@dataclass(frozen=True, slots=True)
+class MatchParams:
+    """Everything verification needs besides the texts (built from the settings by
+    `dedup.config.Settings.match_params`, the one source of their defaults)."""
+
+    fingerprint: FingerprintParams
+    thresholds: Thresholds
+    min_passage_words: int
+    rewrite: RewriteRule  # sentence pairing (evidence, and what a whole rewrite is)
+    rewrite_verification: bool  # False: shingle containment alone decides a copy
+    reuse: ReuseModel  # P(derived) of a pair that fails the shingle bar, and when it is a copy
+    semantic: SemanticRule | None  # pairs by meaning across languages (None: off)
+
+
+class Derived:
+    """What verification works out of one text, each part worked out when first needed.
+
+    The query's is made per check; a stored article's is kept in a `DerivedCache`.
+    """
+
+    __slots__ = (
+        "_embedded",
+        "_fingerprint",
+        "_gram_set",
+        "_markers",
+        "_profile",
+        "_sentences",
+        "_skeleton",
+        "_tokens",
+        "digest",
+        "simhash",
+        "text",
+    )
+
+    def __init__(
+        self,
+        text: str,
+        digest: bytes,
+        simhash: int,
+        skeleton: Hashes | tuple[int, ...] | None = None,
+    ) -> None:
+        self.text, self.digest, self.simhash = text, digest, simhash
+        self._skeleton = skeleton  # the record's tuple is made an array when first needed
+        self._fingerprint: Fingerprint | None = None
+        self._tokens: Tokens | None = None
+        self._sentences: Sentences | None = None
+        self._markers: tuple[Marker, ...] | None = None
+        self._profile: Profile | None = None
+        self._embedded: Embedded | None = None
+        self._gram_set: Hashes | None = None
+
+    @classmethod
+    def of(cls, article: Article) -> "Derived":
+        return cls(article.text, article.digest, article.simhash, article.skeleton_set)
+
+    def fingerprint(self, params: MatchParams, hashes: WordHashes | None = None) -> Fingerprint:
+        """Its shingles from plain words: most candidates fail the bar, and only those that
+        pass need tokens with offsets for the evidence (0.13 ms more an article)."""
+        if self._fingerprint is None:
+            self._fingerprint = stored_fingerprint(
+                normalised_words(self.text, params.fingerprint.spin_normalisation),
+                self.simhash,
+                self.digest,
+                params.fingerprint.shingle_size,
+                hashes,
+            )
+        return self._fingerprint
+
+    def skeleton_set(self, hashes: WordHashes | None = None) -> Hashes:
+        """Its skeleton 3-grams: from the record when it keeps them (0.15 ms saved on every
+        candidate that fails the shingle bar), else from the text."""
+        if self._skeleton is None:
+            self._skeleton = skeleton_set_of(self.text, hashes)
+        elif isinstance(self._skeleton, tuple):
+            self._skeleton = np.array(self._skeleton, dtype=np.uint64)
+        return self._skeleton
+
+    def tokens(self, params: MatchParams) -> Tokens:
+        """Its tokens as its shingles were made (unspun when the fingerprint is)."""
+        if self._tokens is None:
+            tokens = tokenize(self.text)
+            self._tokens = (
+                unspin_tokens(tokens) if params.fingerprint.spin_normalisation else tokens
+            )
+        return self._tokens
+
+    def gram_set(self, params: MatchParams, hashes: WordHashes | None = None) -> Hashes:
+        """Its distinct word 3-grams, as its profile holds them, without the rest of the
+        profile (quotations, sentences: ~0.6 ms more), which a pair the 3-grams decide
+        never needs."""
+        if self._profile is not None:
+            return self._profile.gram_set
+        if self._gram_set is None:
+            found = self.tokens(params).words
+            self._gram_set = np.unique(shingle_hashes(word_hashes(found, hashes), GRAM))
+        return self._gram_set
+
+    def n_words(self, params: MatchParams) -> int:
+        return len(self.tokens(params))
+
+    def profile(self, params: MatchParams, hashes: WordHashes | None = None) -> Profile:
+        """What the reuse features need: 3-grams, content words, quotations, sentences."""
+        if self._profile is None:
+            self._profile = profile(self.text, self.tokens(params), hashes)
+        return self._profile
+
+    def sentences(self, params: MatchParams) -> Sentences:
+        if self._sentences is None:
+            self._sentences = sentences_of(self.text, self.tokens(params))
+        return self._sentences
+
+    def embedded(self, params: MatchParams, encode: Encode) -> Embedded:
+        """Its sentences as the encoder's vectors (the meaning path)."""
+        if self._embedded is None:
+            self._embedded = embed(self.text, self.sentences(params), encode)
+        return self._embedded
+
+    def markers(self, rules: Rules | None) -> tuple[Marker, ...]:
+        if self._markers is None:
+            self._markers = tuple(find_markers(self.text, rules))
+        return self._markers
+
+
+class DerivedCache:
+    """The last `size` stored articles' `Derived`, by id (0: keep none).
+
+    The copies of one story meet the same few candidates again and again: its original and
+    its earliest copies, which the verification budget always takes. Working their words,
+    tokens and markers out again cost ~0.4 ms a candidate. An entry is used only while its
+    digest is the record's, so a changed text is worked out anew. One cache serves one
+    `MatchParams` and one set of rules; it is safe to share between threads (two threads may
+    both work an entry out, with the same result). It also carries the word-hash cache of
+    whoever fingerprints the queries (`hashes`), so that both sides share it.
+    """
+
+    def __init__(self, size: int, hashes: WordHashes | None = None) -> None:
+        self.size = size
+        self.hashes = hashes
+        self.hits = self.misses = 0  # entries found, and made (new or stale)
+        self._entries: OrderedDict[int, Derived] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def of(self, article: Article) -> Derived:
+        """The article's entry (a new, empty one when missing or stale)."""
+        if self.size <= 0:
+            return Derived.of(article)
+        with self._lock:
+            found = self._entries.get(article.id)
+            if found is not None and found.digest == article.digest:
+                self._entries.move_to_end(article.id)
+                self.hits += 1
+                return found
+            self.misses += 1
+            found = self._entries[article.id] = Derived.of(article)
+            self._entries.move_to_end(article.id)
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+            return found
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._entries
+
+
+NO_CACHE = DerivedCache(0)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Assessment:
+    """What verification worked out of one candidate before deciding: its shingle scores
+    and, for a pair that is not verbatim, the reuse features both ways and the score."""
+
+    candidate: Article
+    derived: Derived
+    fingerprint: Fingerprint
+    scores: Scores
+    forward: np.ndarray | None  # features of "this is derived from the candidate"
+    backward: np.ndarray | None  # ... of "the candidate is derived from this"
+    reuse: float
+    copy_by_reuse: bool = False  # the reuse model's rule makes the pair a copy
+
+
+def same_source(sites: Sequence[str]) -> list[list[int]]:
+    """For each candidate, the other candidates of its site: a wire's several stories and
+    versions on one event, which a paper writing from the wire draws on together.
+
+    >>> same_source(["pa.example", "times.example", "pa.example"])
+    [[2], [], [0]]
+    """
+    return [
+        [j for j, other in enumerate(sites) if j != k and other == site]
+        for k, site in enumerate(sites)
+    ]
+
+
+def assess(
+    mine: Derived,
+    this: Fingerprint,
+    candidates: Sequence[Article],
+    params: MatchParams,
+    cache: DerivedCache,
+    exact: bool = True,
+) -> list[Assessment]:
+    """Shingle scores of every candidate and, for those that are not verbatim copies, the
+    reuse features both ways (the story of a candidate: it and the other candidates of its
+    site, `same_source` and `story_sets`) and the model's score.
+
+    Without `exact`, a pair whose fate the cheap features decide is not weighed further:
+    two articles (the model's `long_words` and more) under the story bar both ways, sharing
+    too few 3-grams for a run at the run bar, are not a copy whatever the reuse score when
+    the fitted rule never takes the score alone for two articles (`threshold_long` above 1).
+    Their sentences and runs (~0.5 ms a pair) are not worked out, and their reuse is 0.0:
+    only a caller that shows non-copies (related, the fit's `observe`) needs it exact."""
+    hashes = cache.hashes
+    entries = []
+    for candidate in candidates:
+        theirs = cache.of(candidate)
+        other = theirs.fingerprint(params, hashes)
+        entries.append((candidate, theirs, other, compare(this, other)))
+    stories: list[Hashes] | None = None
+    found = []
+    for k, (candidate, theirs, other, scores) in enumerate(entries):
+        if scores.same_text or max(scores.containment, scores.contained_by) >= VERBATIM:
+            found.append(Assessment(candidate, theirs, other, scores, None, None, 1.0))
+            continue
+        mine_grams = mine.gram_set(params, hashes)
+        if stories is None:  # worked out only when some pair is not verbatim
+            sets = [e[1].gram_set(params, hashes) for e in entries]
+            stories = story_sets(
+                sets,
+                same_source([e[0].site for e in entries]),
+                [share_of(mine_grams, s) for s in sets],
+            )
+        if not exact and _decided_without_weighing(
+            (mine_grams, mine.n_words(params)),
+            (theirs.gram_set(params, hashes), theirs.n_words(params)),
+            stories[k],
+            params,
+        ):
+            found.append(Assessment(candidate, theirs, other, scores, None, None, 0.0))
+            continue
+        mine_profile = mine.profile(params, hashes)
+        theirs_profile = theirs.profile(params, hashes)
+        names = skeleton_overlap(this.skeleton_set, theirs.skeleton_set(hashes))
+        scores = replace(scores, skeleton_overlap=names)
+        forward = features(mine_profile, theirs_profile, stories[k], names)
+        backward = features(theirs_profile, mine_profile, mine_profile.gram_set, names)
+        model = params.reuse
+        reuse = max(model.probability(forward), model.probability(backward))
+        story = max(forward[STORY], backward[STORY])
+        words = (mine_profile.n_words, theirs_profile.n_words)
+        run = round(max(forward[RUN], backward[RUN]) * RUN_CAP)
+        copy = model.is_copy(reuse, story, words, run)
+        found.append(Assessment(candidate, theirs, other, scores, forward, backward, reuse, copy))
+    return found
+
+
+def _decided_without_weighing(
+    mine: tuple[Hashes, int], theirs: tuple[Hashes, int], story: Hashes, params: MatchParams
+) -> bool:
+    """Whether a pair of two articles is surely not a copy by the fitted rule before its
+    sentences and runs are weighed (see `assess`). A verbatim run of `run_bar` words holds
+    `run_bar` - 2 consecutive shared 3-grams; fewer than half that many distinct shared
+    3-grams would need each to repeat within the run."""
+    (mine_grams, mine_words), (theirs_grams, theirs_words) = mine, theirs
+    model = params.reuse
+    if model.threshold_long <= 1.0 or min(mine_words, theirs_words) < model.long_words:
+        return False
+    shared = np.intersect1d(mine_grams, theirs_grams, assume_unique=True).size
+    if 2 * shared >= model.run_bar - GRAM + 1:
+        return False
+    return max(share_of(mine_grams, story), share_of(theirs_grams, mine_grams)) < model.story_bar
+
+
+C3 = FEATURES.index("c3")
+STORY = FEATURES.index("c3_story")
+RUN = FEATURES.index("run")
+
+
+def verify(
+    text: str,
+    this: Fingerprint,
+    candidates: Sequence[Article],
+    params: MatchParams,
+    rules: Rules | None = None,
+    *,
+    related: bool = False,
+    cache: DerivedCache = NO_CACHE,
+    observe: Callable[[list[Assessment]], None] | None = None,
+    language: str = "und",
+    encode: Encode | None = None,
+    knows: Callable[[str], bool] = lambda language: False,
+) -> list[Match]:
+    """The candidates that pass the verification bar, most similar first, with evidence.
+
+    A pair passes when either text is mostly inside the other by shingles (scraped, excerpt,
+    lightly spun), or, failing that, when the reuse model scores it at least `min_reuse`
+    (rewrites, partial reuse, heavy paraphrase). Candidates below both are dropped, so no
+    unverified pair is reported as a copy; with `related`, those that still share names in
+    order or some 3-grams come back with relation "related". What is worked out of the
+    candidates' texts is kept in `cache`; `observe` sees every assessment (the model's fit
+    collects its training pairs there).
+
+    A pair in two different languages (the query's is `language`) that both `knows` (the
+    encoder's languages) passes by meaning when its sentences pair one for one in order
+    (`core.semantic`, with `encode` and `params.semantic`): a translation.
+    """
+    mine = Derived(text, this.digest, this.simhash, this.skeleton_set)
+    matches: list[Match] = []
+    assessed = assess(mine, this, candidates, params, cache, exact=related or observe is not None)
+    if observe is not None:
+        observe(assessed)
+    for found in assessed:
+        scores, theirs = found.scores, found.derived
+        by_shingles = is_copy(scores, params.thresholds)
+        by_reuse = params.rewrite_verification and found.copy_by_reuse
+        shared = found.forward[C3] if found.forward is not None else 1.0
+        if not (by_shingles or by_reuse) and encode is not None and params.semantic is not None:
+            theirs_language = found.candidate.language
+            if language != theirs_language and knows(language) and knows(theirs_language):
+                meaning = pair_by_meaning(
+                    mine.sentences(params),
+                    mine.embedded(params, encode),
+                    theirs.sentences(params),
+                    theirs.embedded(params, encode),
+                    params.semantic,
+                )
+                if meaning.is_copy:
+                    matches.append(_by_meaning(found, meaning, theirs, params, rules))
+                    continue
+        verbatim = max(scores.containment, scores.contained_by) >= VERBATIM
+        if not (by_shingles or by_reuse):
+            overlap = max(scores.skeleton_overlap, shared)
+            if not related or verbatim or overlap < RELATED_GATE:
+                continue
+        sentences = None
+        if not verbatim:
+            sentences = pair_sentences(
+                mine.sentences(params), theirs.sentences(params), params.rewrite.min_similarity
+            )
+        this_profile = mine.profile(params, cache.hashes) if sentences is not None else None
+        alignment = _evidence(mine, theirs, this, found.fingerprint, this_profile, params, cache)
+        coverage = alignment.coverage(len(mine.tokens(params)), len(theirs.tokens(params)))
+        kind: Relation
+        verified_by: VerifiedBy
+        if by_shingles:
+            kind, verified_by = relation(scores, params.thresholds), "shingles"
+        elif by_reuse:
+            kind, verified_by = _rewrite_relation(sentences, coverage, params), "reuse"
+        else:
+            kind, verified_by = "related", "none"
+        matches.append(
+            Match(
+                article=found.candidate,
+                relation=kind,
+                scores=scores,
+                alignment=alignment,
+                markers=theirs.markers(rules),
+                sentences=sentences,
+                verified_by=verified_by,
+                reuse=round(found.reuse, 4),
+                coverage=coverage,
+            )
+        )
+    matches.sort(key=lambda m: (not m.is_copy, -m.reuse, -_strength(m), -m.scores.jaccard))
+    return matches
+
+
+def _by_meaning(
+    found: Assessment,
+    meaning: MeaningPairs,
+    theirs: Derived,
+    params: MatchParams,
+    rules: Rules | None,
+) -> Match:
+    """A cross-language copy: its evidence is the sentence pairs (no word is shared)."""
+    pairs = meaning.rewrite
+    coverage = (pairs.explained, pairs.explained_by)
+    return Match(
+        article=found.candidate,
+        relation=_rewrite_relation(pairs, coverage, params),
+        scores=found.scores,
+        alignment=Alignment((), 0),
+        markers=theirs.markers(rules),
+        sentences=pairs,
+        verified_by="meaning",
+        reuse=meaning.share,
+        coverage=coverage,
+    )
+
+
+def _evidence(
+    mine: Derived,
+    theirs: Derived,
+    this: Fingerprint,
+    other: Fingerprint,
+    this_profile: Profile | None,
+    params: MatchParams,
+    cache: DerivedCache,
+) -> Alignment:
+    """The shared passages: seeded on shingles for a verbatim copy, on 3-grams holding a
+    content word (merged across small edits) for anything else."""
+    if this_profile is None:
+        return align(
+            mine.tokens(params),
+            this.shingles,
+            theirs.tokens(params),
+            other.shingles,
+            shingle_size=params.fingerprint.shingle_size,
+            min_words=params.min_passage_words,
+        )
+    theirs_profile = theirs.profile(params, cache.hashes)
+    return align(
+        mine.tokens(params),
+        this_profile.grams,
+        theirs.tokens(params),
+        theirs_profile.grams,
+        shingle_size=GRAM,
+        min_words=params.min_passage_words,
+        seedable=this_profile.seedable,
+    )
+
+
+def _rewrite_relation(
+    sentences: Rewrite | None, coverage: tuple[float, float], params: MatchParams
+) -> Relation:
+    """The relation of a pair the reuse model verified: a rewrite of all of one text (by its
+    paired sentences or its passages) is a near duplicate, an excerpt or a container of the
+    other; otherwise one reused part of the other."""
+    shares = (sentences.explained, sentences.explained_by) if sentences else (0.0, 0.0)
+    for this_share, match_share in (shares, coverage):
+        if max(this_share, match_share) >= params.rewrite.min_explained:
+            return relation_of(this_share, match_share, params.thresholds)
+    return "partial"
+
+
+def _strength(match: Match) -> float:
+    """How much of either text the evidence that verified the pair explains."""
+    if match.verified_by in ("reuse", "meaning") and match.sentences is not None:
+        return max(match.sentences.explained, match.sentences.explained_by, *match.coverage)
+    return max(match.scores.containment, match.scores.contained_by)
+
+
+def attribute(this: Party, matches: Sequence[Match], rules: Rules | None = None) -> Original:
+    """The likely original among the query and its verified matches (related articles,
+    which are not copies, take no part)."""
+    matches = [m for m in matches if m.is_copy]
+    parties = [
+        Party(
+            id=this.id,
+            site=this.site,
+            published_at=this.published_at,
+            first_seen_at=this.first_seen_at,
+            markers=this.markers,
+            is_fuller_text=any(m.relation == "contains" for m in matches),
+        )
+    ]
+    parties += [
+        Party(
+            id=str(m.article.id),
+            site=m.article.site,
+            published_at=m.article.published_at,
+            first_seen_at=m.article.first_seen_at,
+            markers=m.markers,
+            is_fuller_text=m.relation == "excerpt",
+        )
+        for m in matches
+    ]
+    return likely_original(parties, rules)
+
+
+def label_copies(
+    this: Party,
+    matches: Sequence[Match],
+    original: Original,
+    thresholds: Thresholds,
+    rules: Rules | None = None,
+) -> list[Match]:
+    """Each match with the type of its copy: the side of the pair that is not the likely
+    original (when the original is a third article, the later of the two)."""
+    labelled = []
+    for match in matches:
+        if not match.is_copy:
+            labelled.append(match)
+            continue
+        scores = match.scores
+        larger = max(scores.containment, scores.contained_by)
+        size_ratio = min(scores.containment, scores.contained_by) / larger if larger else 0.0
+        match_is_copy = original.id == this.id or (
+            original.id != str(match.article.id) and _later(match, this)
+        )
+        sentences = match.sentences
+        if match_is_copy:
+            markers, site, inside = match.markers, match.article.site, scores.contained_by
+            original_paired = sentences.explained if sentences else 1.0
+            if match.verified_by in ("reuse", "meaning") and sentences:
+                inside = sentences.explained_by
+        else:
+            markers, site, inside = this.markers, this.site, scores.containment
+            original_paired = sentences.explained_by if sentences else 1.0
+            if match.verified_by in ("reuse", "meaning") and sentences:
+                inside = sentences.explained
+        kind = copy_type(
+            markers,
+            site,
+            inside,
+            size_ratio,
+            thresholds.near_duplicate_size_ratio,
+            sentences,
+            original_paired,
+            rules,
+            rewritten=match.verified_by in ("reuse", "meaning"),
+            partial=match.relation == "partial",
+            translated=match.verified_by == "meaning",
+        )
+        labelled.append(replace(match, copy_type=kind))
+    return labelled
+
+
+def _later(match: Match, this: Party) -> bool:
+    """Whether the matched article came after the query."""
+    when = match.article.published_at or match.article.first_seen_at
+    return when > this.when
+
+
+UNSTORED_ID = ""  # the id a checked (never stored) article goes by in the attribution
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """An article with its verified matches, its likely original and its markers."""
+
+    article: Article
+    stored: bool  # False for a check: nothing was written
+    created: bool  # True when this call stored it
+    word_count: int
+    markers: tuple[Marker, ...]
+    matches: tuple[Match, ...]
+    original: Original
+    unverified: int = 0  # candidates found but left unverified (DEDUP_MAX_VERIFIED)
+    meaning: str | None = None  # why no pairs by meaning were looked for (None: they were)
+    verified: int = 0  # candidates verified (with `unverified`: every candidate found)
+
+    def original_article(self) -> Article:
+        """The article the original id names (the query itself or one of its matches)."""
+        for match in self.matches:
+            if str(match.article.id) == self.original.id:
+                return match.article
+        return self.article

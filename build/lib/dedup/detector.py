@@ -1,0 +1,508 @@
+"""The use cases (ingest, check, matches, delete, bulk load): core calls around store round
+trips.
+
+The API, the CLI and the workers all go through this one class, so every door into the
+index validates, fingerprints and verifies the same way.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from urllib.parse import urlsplit
+
+from dedup.config import Settings
+from dedup.core.article import Article, ArticleInput
+from dedup.core.attribution import Party
+from dedup.core.candidates import Lookup, across_languages, budget, rank
+from dedup.core.fingerprint import (
+    Fingerprint,
+    fingerprint,
+    indexed_name_pairs,
+    normalised_words,
+    text_digest,
+)
+from dedup.core.language import code_language, language_code
+from dedup.core.language import detect as detect_language
+from dedup.core.markers import find_markers
+from dedup.core.matching import (
+    NO_CACHE,
+    UNSTORED_ID,
+    Assessment,
+    DerivedCache,
+    Result,
+    attribute,
+    label_copies,
+    verify,
+)
+from dedup.core.policy import NO_POLICY, Policy
+from dedup.core.shingles import WordHashes
+from dedup.core.sites import Observation, farm_score, observe
+from dedup.core.text import unicode_problem
+from dedup.errors import ArticleNotFound, DedupError, InvalidArticle, UrlConflict
+from dedup.extract import HtmlExtractor, extract_html
+from dedup.semantic import LANGUAGES, SentenceEncoder
+from dedup.store import SiteStore, Store
+from dedup.store.codecs import IndexEntries
+
+log = logging.getLogger(__name__)
+
+COMPARED_ID = 1  # the second text of a comparison, as its matches name it
+
+__all__ = [
+    "COMPARED_ID",
+    "UNSTORED_ID",
+    "ArticleInput",
+    "Detector",
+    "Explainer",
+    "Result",
+    "count_sites",
+    "evict_expired",
+]
+
+
+def site_of(url: str) -> str:
+    """The host of a url without a leading 'www.'.
+
+    >>> site_of("https://www.Example.com:8080/news/1")
+    'example.com'
+    """
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """Aware datetimes in UTC; naive ones are taken to be UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class Explainer:
+    """Validate, fingerprint and verify articles, with no index: what a check does once its
+    candidates are found. The detector adds the index; a batch job (`dedup.batch`) uses
+    this alone on each of its workers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        extractor: HtmlExtractor | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.extractor = extractor
+        self._clock = clock
+        self.params = settings.match_params()
+        self.candidate_params = settings.candidate_params()
+        self.hashes = WordHashes()  # word hashes of this process, shared by both sides
+        # Sees every candidate's assessment (bench.fit_reuse collects training pairs here).
+        self.observe: Callable[[list[Assessment]], None] | None = None
+        self.derived = DerivedCache(settings.verify_cache, self.hashes)
+        # The meaning path's encoder (its model loads when a cross-language pair first needs it).
+        self.encoder = SentenceEncoder() if settings.semantic else None
+        # The deployment's exclusions, read at every check (dedup.access keeps it fresh).
+        self.policy: Callable[[], Policy] = lambda: NO_POLICY
+
+    def prepare(self, given: ArticleInput, first_seen_at: datetime) -> tuple[Article, Fingerprint]:
+        """Extract, validate and fingerprint an input; the article gets id 0 (unassigned)."""
+        if (given.text is None) == (given.html is None):
+            raise InvalidArticle("send exactly one of 'text' or 'html'")
+        for name in ("url", "text", "html", "title", "site"):
+            value = getattr(given, name)
+            if isinstance(value, str) and (problem := unicode_problem(value)):
+                raise InvalidArticle(f"{name} {problem}")
+        title, canonical_url, published_at = given.title, None, given.published_at
+        if given.html is not None:
+            extracted = (
+                self.extractor.extract(given.html) if self.extractor else extract_html(given.html)
+            )
+            text = extracted.text
+            title = title or extracted.title
+            canonical_url = extracted.canonical_url
+            published_at = published_at or extracted.published_at
+        else:
+            text = given.text or ""
+        site = (given.site or site_of(given.url)).strip().lower()
+        if not site:
+            raise InvalidArticle(f"cannot tell the site of url {given.url!r}; send 'site'")
+        found = fingerprint(text, self.params.fingerprint, self.hashes)
+        article = Article(
+            id=0,
+            url=given.url,
+            site=site,
+            title=title,
+            published_at=_utc(published_at),
+            first_seen_at=first_seen_at,
+            canonical_url=canonical_url,
+            text=text,
+            digest=found.digest,
+            simhash=found.simhash,
+            buckets=found.buckets,
+            anchors=found.anchors,
+            skeleton=found.skeleton,
+            anchor_grams=found.anchor_grams,
+            word_anchors=found.word_anchors,
+            skeleton_set=tuple(found.skeleton_set.tolist()),
+            language=detect_language(text).code,
+            name_pairs=found.name_pairs,
+        )
+        return article, found
+
+    def _for_matching(self, text: str, found: Fingerprint, policy: Policy) -> Fingerprint:
+        """The fingerprint a check looks up and verifies with: the stored one, or, when the
+        text holds a boilerplate phrase, that of the text with the phrases blanked (what is
+        stored is never blanked, so that a changed exclusion needs no re-indexing)."""
+        blanked = policy.blank(text)
+        if blanked == text:
+            return found
+        return fingerprint(blanked, self.params.fingerprint, self.hashes)
+
+    def compare(self, first: ArticleInput, second: ArticleInput) -> Result:
+        """Two texts explained against each other, reading no index and storing nothing:
+        the first is the query, the second its one candidate (id COMPARED_ID). Related
+        pairs are listed too, so that two texts that are not copies still show what they
+        share."""
+        now = self._clock()
+        return self.compare_prepared(self.prepare(first, now), self.prepare(second, now)[0])
+
+    def compare_prepared(self, first: tuple[Article, Fingerprint], second: Article) -> Result:
+        """`compare` of two articles prepared already (a batch prepares each article once
+        and compares it with several others)."""
+        article, found = first
+        other = replace(second, id=COMPARED_ID)
+        policy = self.policy()
+        found = self._for_matching(article.text, found, policy)
+        return self._conclude(
+            article,
+            found,
+            [other],
+            0,
+            stored=False,
+            created=False,
+            related=True,
+            policy=policy,
+            cache=NO_CACHE,  # its id is no stored article's: keep it out of the cache
+        )
+
+    def _conclude(
+        self,
+        article: Article,
+        found: Fingerprint,
+        candidates: list[Article],
+        unverified: int,
+        *,
+        stored: bool,
+        created: bool,
+        related: bool,
+        policy: Policy,
+        cache: DerivedCache | None = None,
+    ) -> Result:
+        """Verify the candidates and name the likely original: the answer."""
+        as_sent = {a.id: a for a in candidates}
+        if policy.phrases:
+            spin = self.params.fingerprint.spin_normalisation
+            candidates = [_blanked(a, policy, spin) for a in candidates]
+        matches = verify(
+            policy.blank(article.text),
+            found,
+            candidates,
+            self.params,
+            related=related,
+            cache=self.derived if cache is None else cache,
+            observe=self.observe,
+            language=article.language,
+            encode=self.encoder,
+            knows=SentenceEncoder.knows,
+        )
+        if policy.phrases:  # the evidence quotes the texts as they were sent
+            matches = [replace(m, article=as_sent[m.article.id]) for m in matches]
+        markers = tuple(find_markers(article.text))
+        this = Party(
+            id=str(article.id) if stored else UNSTORED_ID,
+            site=article.site,
+            published_at=article.published_at,
+            first_seen_at=article.first_seen_at,
+            markers=markers,
+        )
+        original = attribute(this, matches)
+        labelled = label_copies(this, matches, original, self.params.thresholds)
+        return Result(
+            article,
+            stored,
+            created,
+            found.word_count,
+            markers,
+            tuple(labelled),
+            original,
+            unverified,
+            self._meaning_note(article.language),
+            verified=len(candidates),
+        )
+
+    def _meaning_note(self, language: str) -> str | None:
+        """Why translations of or into this article were not looked for (None: they were)."""
+        if self.encoder is None:
+            return "pairs by meaning are off (DEDUP_SEMANTIC=false): word paths only"
+        if not SentenceEncoder.knows(language):
+            return (
+                f"language {language!r} is not one the sentence encoder knows "
+                f"({', '.join(sorted(LANGUAGES))}): translations are not looked for, "
+                "word paths only"
+            )
+        return None
+
+
+class Detector(Explainer):
+    """Ingest, check and explain articles against one index."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        extractor: HtmlExtractor | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        super().__init__(settings, extractor, clock)
+        self.store = store
+        self._index_checked = False
+
+    def _ensure_index(self) -> None:
+        """Check once (lazily, so the service starts while Redis is down) that the index
+        was built with these parameters."""
+        if self._index_checked:
+            return
+        params = self.params.fingerprint
+        lsh = params.lsh
+        self.store.ensure_params(
+            {
+                "num_perm": str(lsh.num_perm),
+                "bands": str(lsh.bands),
+                "rows": str(lsh.rows),
+                "shingle_size": str(params.shingle_size),
+                "anchor_modulus": str(params.anchor_modulus),
+                "anchor_target": str(params.anchor_target),
+                "short_words": str(params.short_words),
+                "skeleton_modulus": str(params.skeleton_modulus),
+                "spin_normalisation": str(params.spin_normalisation),
+            }
+        )
+        self._index_checked = True
+
+    # -- preparing the input ---------------------------------------------------------------
+
+    # -- the use cases ---------------------------------------------------------------------
+
+    def _lookup(self, url: str | None, found: Fingerprint) -> Lookup:
+        return self.store.lookup(url, IndexEntries.of(found))
+
+    def check(self, given: ArticleInput, *, related: bool = False) -> Result:
+        """Matches and likely original of an article, storing nothing. With `related`,
+        articles that share names or sentences without being copies are listed too."""
+        article, found = self.prepare(given, self._clock())
+        self._ensure_index()
+        policy = self.policy()
+        found = self._for_matching(article.text, found, policy)
+        lookup = self._lookup(None, found)
+        return self._explain(
+            article, found, lookup, stored=False, created=False, related=related, policy=policy
+        )
+
+    def ingest(self, given: ArticleInput, *, related: bool = False) -> Result:
+        """Store an article (once per url and text) and explain it.
+
+        The same url with the same text answers with the stored article (created=False);
+        the same url with another text is a conflict.
+        """
+        started = time.perf_counter()
+        article, stored_print = self.prepare(given, self._clock())
+        self._ensure_index()
+        policy = self.policy()
+        found = self._for_matching(article.text, stored_print, policy)
+        lookup = self._lookup(article.url, found)
+        explain = partial(self._explain, found=found, lookup=lookup, related=related, policy=policy)
+        if lookup.url_id is not None:
+            existing = self._existing(lookup.url_id, article)
+            if existing is not None:
+                return explain(existing, stored=True, created=False)
+        doc_id, created = self.store.add(article)
+        if not created:  # stored meanwhile by a concurrent request for the same url
+            existing = self._existing(doc_id, article)
+            if existing is not None:
+                return explain(existing, stored=True, created=False)
+            doc_id, created = self.store.add(article)  # ... and deleted again since
+        article = replace(article, id=doc_id)
+        result = explain(article, stored=True, created=created)
+        log.debug(
+            "stored article %d from %s: %d match(es), original %s, %.1f ms",
+            doc_id,
+            article.site,
+            len(result.matches),
+            result.original.id,
+            (time.perf_counter() - started) * 1000,
+        )
+        return result
+
+    def index_many(self, given: Sequence[ArticleInput]) -> list[tuple[int, bool] | DedupError]:
+        """Store articles in the index without explaining them (a bulk load of an archive),
+        in one round trip for the batch. Per input: (id, True) when stored, (existing id,
+        False) when its url is stored already (the texts are not compared), or the error that
+        kept it out. The copies among them are found later, by the articles checked or
+        ingested against them."""
+        now = self._clock()
+        outcomes: list[tuple[int, bool] | DedupError] = []
+        articles: list[Article] = []
+        for item in given:
+            try:
+                articles.append(self.prepare(item, now)[0])
+                outcomes.append((0, False))  # filled in below
+            except DedupError as exc:
+                outcomes.append(exc)
+        self._ensure_index()
+        stored = iter(self.store.add_many(articles))
+        return [next(stored) if isinstance(o, tuple) else o for o in outcomes]
+
+    def _existing(self, doc_id: int, article: Article) -> Article | None:
+        """The stored article of this url if it holds the same text; None if it is gone."""
+        (stored,) = self.store.fetch([doc_id])
+        if stored is None:
+            return None
+        if stored.digest != article.digest:
+            raise UrlConflict(
+                f"url {article.url!r} is stored already (id {doc_id}) with a different text; "
+                f"DELETE /v1/articles/{doc_id} first to replace it",
+                existing_id=str(doc_id),
+            )
+        return stored
+
+    def get(self, doc_id: str) -> Article:
+        """A stored article, or ArticleNotFound."""
+        self._ensure_index()
+        (stored,) = self.store.fetch([self._parse_id(doc_id)])
+        if stored is None:
+            raise ArticleNotFound(f"no article with id {doc_id!r}")
+        return stored
+
+    def matches(self, doc_id: str, *, related: bool = False) -> Result:
+        """A stored article explained against the index as it is now."""
+        stored = self.get(doc_id)
+        policy = self.policy()
+        found = fingerprint(policy.blank(stored.text), self.params.fingerprint, self.hashes)
+        lookup = self._lookup(None, found)
+        return self._explain(
+            stored, found, lookup, stored=True, created=False, related=related, policy=policy
+        )
+
+    def delete(self, doc_id: str) -> None:
+        """Remove an article from the record and every index."""
+        self.store.delete(self.with_name_pairs(self.get(doc_id)))
+
+    def with_name_pairs(self, record: Article) -> Article:
+        """A record read back with the name pairs its ingest indexed (worked out of its
+        text: the record does not keep them), so that deleting it removes them too."""
+        return replace(record, name_pairs=indexed_name_pairs(record.text, self.params.fingerprint))
+
+    @staticmethod
+    def _parse_id(doc_id: str) -> int:
+        if not doc_id.isascii() or not doc_id.isdigit() or len(doc_id) > 18:
+            raise ArticleNotFound(f"no article with id {doc_id!r} (ids are whole numbers)")
+        return int(doc_id)
+
+    # -- verification ----------------------------------------------------------------------
+
+    def _explain(
+        self,
+        article: Article,
+        found: Fingerprint,
+        lookup: Lookup,
+        *,
+        stored: bool,
+        created: bool,
+        related: bool = False,
+        policy: Policy = NO_POLICY,
+    ) -> Result:
+        ranked = rank(
+            lookup,
+            article.id,
+            found.anchor_grams,
+            len(found.skeleton),
+            self.candidate_params,
+            len(found.word_anchors),
+        )
+        candidate_ids, unverified = budget(
+            ranked, lookup.near_times, self.candidate_params.max_verified, self.store.dates
+        )
+        across: list[int] = []
+        if self.encoder is not None and SentenceEncoder.knows(article.language):
+            own = language_code(article.language)
+            across = across_languages(
+                lookup,
+                article.id,
+                ranked,
+                self.candidate_params.min_skeleton_hits,
+                self.settings.semantic_max_candidates,
+                lambda code: code != own and SentenceEncoder.knows(code_language(code)),
+            )
+        fetched = self.store.fetch(candidate_ids + across)
+        candidates = [a for a in fetched if a is not None and not policy.excludes(a.site)]
+        if policy.excludes(article.site):
+            candidates = []  # an excluded site is never named as a copy, nor as a source
+        return self._conclude(
+            article,
+            found,
+            candidates,
+            unverified,
+            stored=stored,
+            created=created,
+            related=related,
+            policy=policy,
+        )
+
+
+def _blanked(article: Article, policy: Policy, spin_normalisation: bool) -> Article:
+    """A stored article with the boilerplate phrases blanked, and the digest of that text (so
+    that the verification cache never mixes the two texts, and equal texts stay equal)."""
+    text = policy.blank(article.text)
+    if text == article.text:
+        return article
+    return replace(
+        article, text=text, digest=text_digest(normalised_words(text, spin_normalisation))
+    )
+
+
+def count_sites(
+    sites: SiteStore, result: Result, wires: frozenset[str] = frozenset()
+) -> Observation:
+    """Count an explained article into the site sums (once per article) and store the new
+    farm scores of its site and of the site it copied: the follow-up of every ingest. A copy
+    of a site in `wires` (DEDUP_WIRE_SITES) counts as credited: syndication."""
+    seen = observe(
+        result.article, result.markers, result.matches, result.original_article(), wires=wires
+    )
+    if sites.count(seen):
+        for site in {seen.site, seen.source_site or seen.site}:
+            sites.rescore(site, lambda figures: farm_score(figures).value)
+    return seen
+
+
+def evict_expired(detector: Detector, sites: SiteStore, now: datetime | None = None) -> int:
+    """Remove one batch (DEDUP_EVICT_BATCH) of the articles first seen before the retention
+    window (DEDUP_RETENTION_DAYS) from the record, every index and the per-article site
+    parts; returns how many were removed (0 when retention is off or nothing is due).
+    Callers repeat it until it returns 0."""
+    settings = detector.settings
+    if settings.retention_days <= 0:
+        return 0
+    moment = now or datetime.now(UTC)
+    cutoff = moment - timedelta(days=settings.retention_days)
+    ids = detector.store.expired(cutoff, settings.evict_batch)
+    if not ids:
+        return 0
+    records = detector.store.fetch(ids)
+    found = [r for r in records if r is not None]
+    detector.store.delete_many([detector.with_name_pairs(r) for r in found])
+    detector.store.forget_seen([i for i, r in zip(ids, records, strict=True) if r is None])
+    sites.forget([(r.id, r.site) for r in found])
+    log.info("evicted %d article(s) first seen before %s", len(ids), cutoff.isoformat())
+    return len(ids)

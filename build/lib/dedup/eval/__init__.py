@@ -1,0 +1,1 @@
+"""Labelled evaluation sets (synthetic copies, simulated site ecosystems) and their scoring."""

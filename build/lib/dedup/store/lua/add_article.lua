@@ -1,0 +1,38 @@
+-- Store an article and every index entry of it atomically, once per url.
+-- KEYS: urls seen record ...groups
+-- ARGV: url id bands blocks anchors skeleton words names cap name_cap first_seen simhash_entry id_entry anchor_entry skeleton_entry word_entry name_entry band_fields simhash_fields anchor_fields skeleton_fields word_fields name_fields ...pairs
+-- groups: the hashes of the band buckets, SimHash blocks, anchors, skeleton 3-grams,
+-- content words and name pairs, in that order (`bands`, `blocks`, `anchors`, `skeleton`,
+-- `words`, `names` of them);
+-- each *_fields is that kind's fields packed into one string, 6 bytes a field. An anchor,
+-- skeleton or word field already
+-- `cap` bytes long (`name_cap` for a name pair) is boilerplate shared by many articles and
+-- is left as it is. `pairs`
+-- is the record's field/value pairs.
+-- Answers {1, id} when stored, {0, existing id} when the url is stored already (then
+-- nothing is written).
+local existing = redis.call('HGET', urls, url)
+if existing then return {0, existing} end
+local nb, ns, na, nk = tonumber(bands), tonumber(blocks), tonumber(anchors), tonumber(skeleton)
+local nw, nn = tonumber(words), tonumber(names)
+local limit = tonumber(cap)
+local function append(key, field, entry, most)  -- most fields are new: one call for them
+  if redis.call('HSETNX', key, field, entry) == 1 then return end
+  local value = redis.call('HGET', key, field)
+  if #value < most then redis.call('HSET', key, field, value .. entry) end
+end
+local function each(first, count, fields, entry, most)
+  for i = 0, count - 1 do
+    append(KEYS[first + i], string.sub(fields, i * 6 + 1, i * 6 + 6), entry, most)
+  end
+end
+each(groups_at, nb, band_fields, id_entry, math.huge)
+each(groups_at + nb, ns, simhash_fields, simhash_entry, math.huge)
+each(groups_at + nb + ns, na, anchor_fields, anchor_entry, limit)
+each(groups_at + nb + ns + na, nk, skeleton_fields, skeleton_entry, limit)
+each(groups_at + nb + ns + na + nk, nw, word_fields, word_entry, limit)
+each(groups_at + nb + ns + na + nk + nw, nn, name_fields, name_entry, tonumber(name_cap))
+redis.call('HSET', record, unpack(ARGV, pairs_at))
+redis.call('HSET', urls, url, id)
+redis.call('ZADD', seen, first_seen, id)
+return {1, id}
