@@ -368,6 +368,44 @@ def _verify_batch(batch: dict[str, Any], settings_json: str) -> dict[str, Any]:
     return {c: [p[c] for p in found] for c in PAIR_COLUMNS[:-1]} if found else {}  # no is_source
 
 
+def _pairs_in_block(batch: dict[str, Any]) -> dict[str, Any]:
+    """Ray Data's grouping stage over one block of (key, doc, kind) entries, hash-partitioned
+    by key (so all of a key's entries are in one block): `group_pairs` of each key that two
+    docs or more share (most keys are one doc's: numpy skips them)."""
+    import numpy as np
+
+    keys, docs, kinds = batch["key"], batch["doc"], batch["kind"]
+    found: dict[str, list[int]] = {"a": [], "b": [], "bands": [], "anchors": []}
+    if len(keys) == 0:
+        return found
+    order = np.argsort(keys, kind="stable")
+    keys, docs, kinds = keys[order], docs[order], kinds[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)]
+    shared = ends - starts >= 2
+    for start, end in zip(starts[shared], ends[shared], strict=True):
+        for pair in group_pairs([int(d) for d in docs[start:end]], int(kinds[start])):
+            for name in found:
+                found[name].append(pair[name])
+    return found
+
+
+def _candidates_in_block(batch: dict[str, Any]) -> dict[str, Any]:
+    """Ray Data's summing stage over one block of pairs, hash-partitioned by (a, b): each
+    pair's shared bands and anchors summed, and the candidates kept (`is_candidate`)."""
+    import numpy as np
+
+    if len(batch["a"]) == 0:
+        return {"a": np.array([], dtype=np.int64), "b": np.array([], dtype=np.int64)}
+    both = np.stack([batch["a"], batch["b"]], axis=1)
+    unique, inverse = np.unique(both, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    bands = np.bincount(inverse, weights=batch["bands"], minlength=len(unique))
+    anchors = np.bincount(inverse, weights=batch["anchors"], minlength=len(unique))
+    keep = (bands >= 1) | (anchors >= MIN_SHARED_ANCHORS)
+    return {"a": unique[keep, 0], "b": unique[keep, 1]}
+
+
 def run_ray(paths: Sequence[Path], settings: Settings, workers: int) -> BatchResult:
     """The batch on Ray Data (a local Ray of `workers` CPUs unless one is running: on a
     cluster, `ray.init(address=...)` first). The same functions as `run_local`."""
@@ -383,6 +421,9 @@ def run_ray(paths: Sequence[Path], settings: Settings, workers: int) -> BatchRes
         ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
+    # A key's (and a pair's) entries must stay in one block after their hash partitioning:
+    # no splitting of large blocks (more partitions, `parts`, keep them small instead).
+    context.target_max_block_size = None
     lines = ray.data.read_text([str(p) for p in paths])  # blank lines: skipped by prepare
     config = settings.model_dump_json()
     rows = lines.map_batches(
@@ -395,26 +436,16 @@ def run_ray(paths: Sequence[Path], settings: Settings, workers: int) -> BatchRes
     parts = max(1, workers * 2)
     entries = good.map_batches(_keyed_batch, batch_format="numpy", batch_size=200)
 
-    def pairs_of(group: dict[str, Any]) -> dict[str, Any]:
-        found = group_pairs(list(group["doc"]), int(group["kind"][0]))
-        return {
-            "a": [p["a"] for p in found],
-            "b": [p["b"] for p in found],
-            "bands": [p["bands"] for p in found],
-            "anchors": [p["anchors"] for p in found],
-        }
-
-    from ray.data.aggregate import Sum
-
-    shared = entries.groupby("key", num_partitions=parts).map_groups(pairs_of, batch_format="numpy")
-    summed = shared.groupby(["a", "b"], num_partitions=parts).aggregate(
-        Sum("bands"), Sum("anchors")
+    # Hash partitions, then whole blocks in numpy: a groupby calls its function once a key,
+    # and most of the ~80 keys an article has are its own.
+    shared = entries.repartition(parts, keys=["key"]).map_batches(
+        _pairs_in_block, batch_size=None, batch_format="numpy"
     )
-    # is_candidate, as an expression Ray evaluates on whole blocks
-    candidates = summed.filter(
-        expr=(col("sum(bands)") >= 1) | (col("sum(anchors)") >= MIN_SHARED_ANCHORS)
+    candidates = (
+        shared.repartition(parts, keys=["a", "b"])
+        .map_batches(_candidates_in_block, batch_size=None, batch_format="numpy")
+        .materialize()
     )
-    candidates = candidates.select_columns(["a", "b"]).materialize()
     grouped = time.perf_counter()
     texts = good.select_columns(list(SIDE))
     left = texts.rename_columns({c: f"{c}_a" for c in SIDE})
