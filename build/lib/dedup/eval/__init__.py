@@ -1,1 +1,0 @@
-"""Labelled evaluation sets (synthetic copies, simulated site ecosystems) and their scoring."""
