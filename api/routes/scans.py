@@ -135,11 +135,8 @@ def scan_results(
     if format == "ndjson":
 
         def stream() -> Iterator[bytes]:
-            after: int | None = cursor
-            while after is not None:
-                items, after = scans.store.results(scan_id, after, 500)
-                for item in items:
-                    yield json.dumps(item).encode() + b"\n"
+            for item in scans.store.every_result(scan_id, cursor):
+                yield json.dumps(item).encode() + b"\n"
 
         return StreamingResponse(stream(), media_type="application/x-ndjson")
     items, next_cursor = scans.store.results(scan_id, cursor, limit)

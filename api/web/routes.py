@@ -27,7 +27,7 @@ from dedup.access import Grant
 from dedup.core.markers import find_markers
 from dedup.detector import COMPARED_ID
 from dedup.dossier import dossier, ranked
-from dedup.errors import DedupError, Forbidden, InvalidArticle, SiteNotFound, Unauthorized
+from dedup.errors import DedupError, Forbidden, InvalidArticle, Unauthorized
 from dedup.input import ArticleIn, describe
 from dedup.runtime import Runtime
 from dedup.schemas import ArticleOut, CheckOut, ScanOut, SiteOut, SiteSummaryOut
@@ -366,9 +366,7 @@ async def site(request: Request, site: str) -> HTMLResponse:
     grant(request, "check")
     runtime = runtime_of(request)
     name = site.lower()
-    found = dossier(runtime.sites, runtime.store, name)
-    if not found.figures.articles:
-        raise SiteNotFound(f"no article of site {site!r} has been counted (yet)")
+    found = dossier(runtime.sites, runtime.store, name)  # SiteNotFound if never counted
     lags, hours = runtime.sites.series(name)
     sources = runtime.sites.edges(name, "sources")
     copiers = runtime.sites.edges(name, "copiers")
@@ -442,20 +440,17 @@ def scan_csv(request: Request, scan_id: str) -> Response:
     runtime = runtime_of(request)
     runtime.scans.state(scan_id)
     rows: list[dict[str, Any]] = []
-    after: int | None = 0
-    while after is not None:
-        items, after = runtime.scans.store.results(scan_id, after, 500)
-        for item in items:
-            original = item.get("original") or {}
-            base = {
-                "line": item.get("line"),
-                "error": item.get("error") or "",
-                "article_id": item.get("id") or "",
-                "article_url": item.get("url") or "",
-                "original_id": original.get("id") or "",
-            }
-            for match in item.get("matches") or [{}]:
-                rows.append({**base, **{f"match_{k}": match.get(k, "") for k in SCAN_MATCH}})
+    for item in runtime.scans.store.every_result(scan_id):
+        original = item.get("original") or {}
+        base = {
+            "line": item.get("line"),
+            "error": item.get("error") or "",
+            "article_id": item.get("id") or "",
+            "article_url": item.get("url") or "",
+            "original_id": original.get("id") or "",
+        }
+        for match in item.get("matches") or [{}]:
+            rows.append({**base, **{f"match_{k}": match.get(k, "") for k in SCAN_MATCH}})
     columns = ["line", "error", "article_id", "article_url", "original_id"]
     columns += [f"match_{k}" for k in SCAN_MATCH]
     return csv_response(to_csv(columns, rows), f"scan-{scan_id}.csv")

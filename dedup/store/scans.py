@@ -2,7 +2,7 @@
 
 import json
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -11,6 +11,8 @@ from typing import Any
 from dedup.store.client import Client, run_commands, run_scripts
 from dedup.store.keys import ScanKeys, scans_index
 from dedup.store.scripts import StoreScript
+
+RESULTS_PAGE = 500  # results read a round trip when every one is wanted
 
 
 class ScanStatus(StrEnum):
@@ -277,6 +279,13 @@ class ScanStore:
                     if len(found) == limit:
                         break
         return found, (cursor if cursor < last_line else None)
+
+    def every_result(self, scan_id: str, after_line: int = 0) -> Iterator[dict[str, Any]]:
+        """Every result after a line number, in line order, read a page at a time."""
+        after: int | None = after_line
+        while after is not None:
+            items, after = self.results(scan_id, after, RESULTS_PAGE)
+            yield from items
 
     def recent(self, limit: int) -> list[str]:
         (ids,) = self._run(("zrevrange", (self.index, 0, limit - 1)))
