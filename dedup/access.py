@@ -122,8 +122,8 @@ class Access:
         request and `articles` articles; Unauthorized, Forbidden or QuotaExceeded."""
         if not self.enabled:
             return OPEN
-        secret = _bearer(header)
-        verdict = self._ask(digest_of(secret), scope, requests=1, articles=articles)
+        digest = digest_of(_bearer(header))
+        verdict = self._ask(digest, scope, requests=1, articles=articles)
         if verdict.outcome == 0:
             raise Unauthorized(
                 "this API key is not known here (revoked, or mistyped): ask an admin for a "
@@ -134,7 +134,7 @@ class Access:
                 f"key {verdict.name!r} has scopes {', '.join(verdict.scopes) or 'none'}; "
                 f"this request needs {scope!r}: use a key with that scope"
             )
-        return self._granted(verdict, digest_of(secret))
+        return self._granted(verdict, digest)
 
     def charge(self, grant: Grant, articles: int) -> Grant:
         """Charge more articles to a granted request (a scan's lines, as they arrive)."""

@@ -290,8 +290,6 @@ class Detector(Explainer):
         )
         self._index_checked = True
 
-    # -- preparing the input ---------------------------------------------------------------
-
     # -- the use cases ---------------------------------------------------------------------
 
     def _lookup(self, url: str | None, found: Fingerprint) -> Lookup:

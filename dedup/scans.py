@@ -119,9 +119,9 @@ class Scans:
 
     def ended(self, scan_id: str) -> ScanState:
         """A scan's state, with its `scan.finished` event emitted (once) if it has ended."""
-        state = self.state(scan_id)
-        if state.status.ended and self.hooks is not None:
-            with_store_retries(lambda: self.hooks.scan_finished(state) if self.hooks else 0)
+        state, hooks = self.state(scan_id), self.hooks
+        if state.status.ended and hooks is not None:
+            with_store_retries(lambda: hooks.scan_finished(state))
         return state
 
     def recent(self, limit: int) -> list[ScanState]:
