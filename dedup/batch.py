@@ -33,12 +33,12 @@ from typing import Any
 import xxhash
 
 from dedup.config import Settings
-from dedup.core.article import Article
+from dedup.core.article import Article, ArticleInput
 from dedup.core.fingerprint import Fingerprint
 from dedup.core.markers import find_markers
 from dedup.detector import COMPARED_ID, Explainer
 from dedup.errors import DedupError, UsageError
-from dedup.input import parse_line
+from dedup.input import ArticleIn, parse_line
 
 # A dump has no times of observation: every article is "first seen" at one moment, so that
 # the attribution never depends on which worker prepared what, or when.
@@ -112,14 +112,9 @@ def _error_row(url: str, reason: str) -> dict[str, Any]:
     }
 
 
-def keyed(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """A row's (key, doc, kind) entries, for the grouping by key."""
-    if row["error"]:
-        return []
-    doc = row["doc"]
-    return [{"key": k, "doc": doc, "kind": BAND} for k in set(row["bands"])] + [
-        {"key": k, "doc": doc, "kind": ANCHOR} for k in set(row["anchors"])
-    ]
+def keyed(doc: int, bands: Iterable[int], anchors: Iterable[int]) -> list[tuple[int, int, int]]:
+    """A doc's (key, doc, kind) entries for the grouping by key, each distinct key once."""
+    return [(int(k), doc, BAND) for k in set(bands)] + [(int(k), doc, ANCHOR) for k in set(anchors)]
 
 
 def group_pairs(docs: Sequence[int], kind: int) -> list[dict[str, Any]]:
@@ -131,13 +126,13 @@ def group_pairs(docs: Sequence[int], kind: int) -> list[dict[str, Any]]:
     return [{"a": a, "b": b, "bands": band, "anchors": anchor} for a, b in combinations(found, 2)]
 
 
-def is_candidate(bands: int, anchors: int) -> bool:
-    return bands >= 1 or anchors >= MIN_SHARED_ANCHORS
+def is_candidate(bands: Any, anchors: Any) -> Any:
+    """Whether a pair sharing `bands` bands and `anchors` anchors is a candidate: for ints,
+    or elementwise for numpy arrays of them (the Ray stage tests whole blocks)."""
+    return (bands >= 1) | (anchors >= MIN_SHARED_ANCHORS)
 
 
-def _input(row: dict[str, Any]) -> Any:
-    from dedup.input import ArticleIn
-
+def _input(row: dict[str, Any]) -> ArticleInput:
     published = row["published_at"] or None
     return ArticleIn(
         url=row["url"], text=row["text"], site=row["site"], published_at=published
@@ -273,8 +268,8 @@ def run_local(paths: Sequence[Path], settings: Settings) -> BatchResult:
     by_doc = {r["doc"]: r for r in rows if not r["error"]}
     groups: dict[int, tuple[int, list[int]]] = {}
     for row in by_doc.values():
-        for entry in keyed(row):
-            groups.setdefault(entry["key"], (entry["kind"], []))[1].append(entry["doc"])
+        for key, doc, kind in keyed(row["doc"], row["bands"], row["anchors"]):
+            groups.setdefault(key, (kind, []))[1].append(doc)
     shared: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
     for kind, docs in groups.values():
         for pair in group_pairs(docs, kind):
@@ -343,16 +338,16 @@ SIDE = ("doc", "url", "site", "published_at", "text")
 
 def _keyed_batch(batch: dict[str, Any]) -> dict[str, Any]:
     """Ray Data's keying stage: the (key, doc, kind) entries of a batch of rows."""
-    keys: list[int] = []
-    docs: list[int] = []
-    kinds: list[int] = []
-    for doc, bands, anchors in zip(batch["doc"], batch["bands"], batch["anchors"], strict=True):
-        for kind, values in ((BAND, bands), (ANCHOR, anchors)):
-            unique = set(int(v) for v in values)
-            keys += unique
-            docs += [int(doc)] * len(unique)
-            kinds += [kind] * len(unique)
-    return {"key": keys, "doc": docs, "kind": kinds}
+    entries = [
+        entry
+        for doc, bands, anchors in zip(batch["doc"], batch["bands"], batch["anchors"], strict=True)
+        for entry in keyed(int(doc), bands, anchors)
+    ]
+    return {
+        "key": [e[0] for e in entries],
+        "doc": [e[1] for e in entries],
+        "kind": [e[2] for e in entries],
+    }
 
 
 def _verify_batch(batch: dict[str, Any], settings_json: str) -> dict[str, Any]:
@@ -402,7 +397,7 @@ def _candidates_in_block(batch: dict[str, Any]) -> dict[str, Any]:
     inverse = inverse.reshape(-1)
     bands = np.bincount(inverse, weights=batch["bands"], minlength=len(unique))
     anchors = np.bincount(inverse, weights=batch["anchors"], minlength=len(unique))
-    keep = (bands >= 1) | (anchors >= MIN_SHARED_ANCHORS)
+    keep = is_candidate(bands, anchors)
     return {"a": unique[keep, 0], "b": unique[keep, 1]}
 
 
