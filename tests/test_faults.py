@@ -24,22 +24,16 @@ from rq.registry import StartedJobRegistry
 from dedup.jobs import queue_name
 from dedup.runtime.embedded import EmbeddedRedis, socket_path
 from dedup.store import SiteStore, Store
-from tests.conftest import REPO, bearer, cli_key, free_port
+from tests.conftest import REPO, bearer, cli_key, free_port, wait_until
 
 HANG_GUARD_SECONDS = 240  # bounds a broken recovery; not a speed limit
 PREFIX = "faults"
 
 
 def wait_for(condition: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + HANG_GUARD_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            if found := condition():
-                return found
-        except (httpx2.HTTPError, redis.RedisError):
-            pass
-        time.sleep(0.05)
-    pytest.fail(f"gave up waiting for {what}")
+    """Until the service answers again: Redis and HTTP errors mean not yet."""
+    ignoring = (httpx2.HTTPError, redis.RedisError)
+    return wait_until(condition, what, HANG_GUARD_SECONDS, ignoring)
 
 
 @pytest.fixture

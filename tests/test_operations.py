@@ -2,13 +2,9 @@
 and webhooks delivered by `dedup worker` to a receiver on loopback, signed and retried."""
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -18,64 +14,9 @@ import pytest
 
 from dedup.config import Settings
 from dedup.hooks import verify_signature
-from tests.conftest import REPO, bearer, free_port, make_key
+from tests.conftest import api_server, bearer, make_key, process_env, running, wait_until
 
-HANG_GUARD_SECONDS = 120  # bounds a broken delivery; not a speed limit
 SECRET = "s3cret-for-the-receiver-0123456789"
-
-
-def wait_until(condition: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + HANG_GUARD_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            if found := condition():
-                return found
-        except httpx2.HTTPError:
-            pass
-        time.sleep(0.05)
-    pytest.fail(f"gave up waiting for {what}")
-
-
-@contextmanager
-def running(
-    command: list[str], env: dict[str, str], log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dedup.cli", *command], env=env, cwd=REPO, stderr=handle
-        )
-        try:
-            yield process
-        except BaseException:
-            handle.flush()
-            print(f"--- {command[0]}'s log ---\n{log.read_text(errors='replace')[-4000:]}")  # noqa: T201
-            raise
-        finally:
-            process.terminate()
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def process_env(settings: Settings, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEDUP_")}
-    return env | {
-        "DEDUP_REDIS_URL": settings.redis_url or "",
-        "DEDUP_KEY_PREFIX": settings.key_prefix,
-        "DEDUP_DATA_DIR": str(settings.data_dir),
-        "DEDUP_LOG_LEVEL": "WARNING",
-        **extra,
-    }
-
-
-@contextmanager
-def api_server(env: dict[str, str], log: Path) -> Iterator[str]:
-    port = free_port()
-    with running(["serve", "--port", str(port)], env, log):
-        base = f"http://127.0.0.1:{port}"
-        wait_until(lambda: httpx2.get(f"{base}/healthz").status_code == 200, "dedup serve")
-        yield base
 
 
 def test_two_api_processes_share_one_quota_and_log_json_lines_with_request_ids(

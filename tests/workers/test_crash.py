@@ -7,28 +7,21 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from typing import Any
 
-import pytest
 import redis
 
 from dedup.config import Settings
 from dedup.runtime import index_store, open_runtime
 from dedup.store import ScanStore
-from tests.conftest import REPO
+from tests.conftest import REPO, wait_until
 
 ARTICLES = 400
 HANG_GUARD_SECONDS = 180  # a bound so a broken recovery fails instead of hanging CI
 
 
 def wait_for(condition: Any, what: str) -> Any:
-    deadline = time.monotonic() + HANG_GUARD_SECONDS
-    while time.monotonic() < deadline:
-        if found := condition():
-            return found
-        time.sleep(0.02)
-    pytest.fail(f"gave up waiting for {what}")
+    return wait_until(condition, what, HANG_GUARD_SECONDS, ignoring=())
 
 
 def submit_and_start_pool(
