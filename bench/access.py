@@ -25,11 +25,11 @@ from bench.corpus import (
     bench_key,
     bench_redis,
     corpus_path,
+    index_all,
     load_paragraphs,
 )
 from bench.load import start_server
 from dedup.config import Settings
-from dedup.core.article import ArticleInput
 from dedup.runtime import open_runtime
 
 AUTHORIZE_CALLS = 5_000
@@ -72,9 +72,7 @@ def main() -> None:
     with bench_redis() as url:
         prefix = f"dedup-bench-access-{uuid.uuid4().hex[:6]}"
         with open_runtime(Settings(redis_url=url, key_prefix=prefix)) as runtime:
-            for i in range(0, len(indexed), 200):
-                batch = indexed[i : i + 200]
-                runtime.detector.index_many([ArticleInput(url=a.url, text=a.text) for a in batch])
+            index_all(runtime.detector, indexed)
             auth = bench_key(url, prefix)
             keyed, keyed_port = start_server(url, prefix, 1)
             open_, open_port = start_server(url, prefix, 1, {"DEDUP_AUTH": "off"})

@@ -25,12 +25,14 @@ import re
 import tempfile
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from dedup.config import Settings
+from dedup.core.article import ArticleInput
+from dedup.detector import Detector
 from dedup.runtime import open_runtime
 from dedup.runtime.embedded import EmbeddedRedis
 
@@ -201,3 +203,10 @@ def bench_key(url: str, prefix: str) -> dict[str, str]:
             f"bench-{uuid.uuid4().hex[:6]}", "admin", requests_per_minute=0, articles_per_day=0
         )
     return {"Authorization": f"Bearer {secret}"}
+
+
+def index_all(detector: Detector, articles: Sequence[BenchArticle], batch: int = 200) -> None:
+    """Bulk-load a bench's articles into its index, `batch` a round trip."""
+    for i in range(0, len(articles), batch):
+        chunk = articles[i : i + batch]
+        detector.index_many([ArticleInput(url=a.url, text=a.text) for a in chunk])

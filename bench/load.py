@@ -31,11 +31,11 @@ from bench.corpus import (
     bench_key,
     bench_redis,
     corpus_path,
+    index_all,
     load_paragraphs,
 )
 from bench.run import RESULTS
 from dedup.config import Settings
-from dedup.core.article import ArticleInput
 from dedup.runtime import open_runtime
 
 REPO = Path(__file__).resolve().parents[1]
@@ -152,9 +152,7 @@ def main() -> None:
     with bench_redis() as url:
         prefix = f"dedup-bench-load-{uuid.uuid4().hex[:6]}"
         with open_runtime(Settings(redis_url=url, key_prefix=prefix)) as runtime:
-            for i in range(0, len(indexed), 200):
-                batch = indexed[i : i + 200]
-                runtime.detector.index_many([ArticleInput(url=a.url, text=a.text) for a in batch])
+            index_all(runtime.detector, indexed)
             print(
                 f"{args.articles} articles indexed; {args.clients} clients, "
                 f"{args.seconds:g} s a run",

@@ -7,6 +7,7 @@ import click
 
 from dedup.access import SCOPES
 from dedup.cli.common import settings
+from dedup.lists import SiteList
 from dedup.runtime import open_runtime
 
 LIMIT = click.IntRange(0)
@@ -87,7 +88,7 @@ def revoke_key(name: str) -> None:
     click.echo(f"key {name!r} revoked", err=True)
 
 
-def _site_list_group(which: str, name: str, about: str) -> click.Group:
+def _site_list_group(which: SiteList, name: str, about: str) -> click.Group:
     @click.group(name=name, help=about)
     def group() -> None:
         pass
@@ -97,14 +98,14 @@ def _site_list_group(which: str, name: str, about: str) -> click.Group:
     def add(sites: tuple[str, ...]) -> None:
         """Add sites (as articles name them: hosts without 'www.')."""
         with open_runtime(settings()) as runtime:
-            for site in runtime.lists.add_sites(which, list(sites)):  # type: ignore[arg-type]
+            for site in runtime.lists.add_sites(which, list(sites)):
                 click.echo(site)
 
     @group.command("list")
     def list_() -> None:
         """The sites on the list."""
         with open_runtime(settings()) as runtime:
-            for site in runtime.lists.sites(which):  # type: ignore[arg-type]
+            for site in runtime.lists.sites(which):
                 click.echo(site)
 
     @group.command("remove")
@@ -112,7 +113,7 @@ def _site_list_group(which: str, name: str, about: str) -> click.Group:
     def remove(site: str) -> None:
         """Take a site off the list."""
         with open_runtime(settings()) as runtime:
-            runtime.lists.remove_site(which, site)  # type: ignore[arg-type]
+            runtime.lists.remove_site(which, site)
 
     return group
 
