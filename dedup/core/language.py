@@ -3,12 +3,35 @@
 py3langid is langid.py's naive Bayes classifier over byte n-grams (97 languages), ~2 ms an
 article; on the WMT21 dev articles (ru, ja, fr, de, is, en) it named all 691 right. The
 first `SAMPLE` characters decide: a news article's language does not change halfway.
+
+Its feature extractor walks a byte DFA in Python (~1 us a byte); `_dfa.counts` is the same
+walk in C, built with the package (`_dfa.c`), and `visit_counts` below its pure-Python twin,
+used where the extension was not built. Both answer the same dict in the same order (a test
+compares them on the real corpora), so the classifier's scores are the same to the bit.
 """
 
 import functools
+from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+import numpy as np
+from py3langid.langid import MODEL_FILE, RAW_FLOOR, LanguageIdentifier
+
+Walk = Callable[[Any, Any, Any, bytes], dict[int, int] | None]
+
+
+def _compiled_walk() -> Walk | None:
+    try:
+        from dedup.core._dfa import counts
+    except ImportError:  # built without a C compiler: the pure-Python walk below
+        return None
+    return counts
+
+
+compiled_counts = _compiled_walk()
+COMPILED = compiled_counts is not None  # whether the C walk runs
 
 SAMPLE = 300  # characters read: 689 of the 691 WMT21 dev articles right, ~0.25 ms (600: all, 0.4)
 UNKNOWN = "und"  # BCP 47 "undetermined": too little text, or no language the model knows
@@ -23,9 +46,48 @@ class Language:
     confidence: float
 
 
+def visit_counts(nextmove: Any, rowbase: Any, output: Any, data: bytes) -> dict[int, int] | None:
+    """The pure-Python walk: feature index -> count, in the order first emitted (None when
+    none was); py3langid's own loop, kept as the definition `_dfa.counts` must equal.
+
+    >>> visit_counts([1, 2, 2], [0, 1, 1], [-1, 7, 8], bytes([0, 0, 1, 0]))
+    {7: 1, 8: 3}
+    """
+    state = 0
+    found: dict[int, int] = {}
+    for byte in data:
+        state = nextmove[rowbase[state] + byte]
+        feature = output[state]
+        if feature >= 0:
+            found[feature] = found.get(feature, 0) + 1
+    return found or None
+
+
+class _Identifier(LanguageIdentifier):  # type: ignore[misc]
+    """py3langid's classifier with its DFA walk replaced by `_dfa.counts` (or its twin):
+    everything else, the model, the scoring, the normalisation, is py3langid's."""
+
+    def __init__(self, *args: Any, compiled: bool = COMPILED, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.compiled = compiled
+        # The C walk reads the tables as flat machine integers.
+        self._walk = (self.tk_nextmove, array("q", self._rowbase), array("q", self.tk_output))
+
+    def _raw_score(self, text: bytes) -> np.ndarray:
+        """py3langid's `_raw_score`, with the walk swapped."""
+        walk = compiled_counts if self.compiled and compiled_counts else visit_counts
+        visits = walk(*self._walk, text)
+        if visits:
+            scores: np.ndarray = self._sparse_score(visits, self.nb_ptc)
+            return scores
+        fill = 0.0 if self._norm_probs else RAW_FLOOR
+        return np.full(len(self.nb_classes), fill, dtype=np.float32)
+
+
 @functools.cache
-def _identifier() -> LanguageIdentifier:
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+def _identifier(compiled: bool = COMPILED) -> LanguageIdentifier:
+    """The classifier, with the C walk or (compiled=False) the pure-Python one."""
+    return _Identifier.from_model_file(MODEL_FILE, norm_probs=True, compiled=compiled)
 
 
 def detect(text: str) -> Language:
@@ -37,13 +99,24 @@ def detect(text: str) -> Language:
     'und'
     """
     sample = text[:SAMPLE]
-    if sum(c.isalpha() for c in sample) < 3:
+    if not _letters(sample, 3):
         return Language(UNKNOWN, 0.0)
     code, probability = _identifier().classify(sample)
     confidence = round(float(probability), 3)
     if confidence < MIN_CONFIDENCE:
         return Language(UNKNOWN, confidence)
     return Language(str(code), confidence)
+
+
+def _letters(text: str, enough: int) -> bool:
+    """Whether a text holds at least `enough` letters (stops reading once it has)."""
+    seen = 0
+    for char in text:
+        if char.isalpha():
+            seen += 1
+            if seen >= enough:
+                return True
+    return False
 
 
 def language_code(code: str) -> int:
