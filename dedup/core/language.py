@@ -4,8 +4,8 @@ py3langid is langid.py's naive Bayes classifier over byte n-grams (97 languages)
 article; on the WMT21 dev articles (ru, ja, fr, de, is, en) it named all 691 right. The
 first `SAMPLE` characters decide: a news article's language does not change halfway.
 
-Its feature extractor walks a byte DFA in Python (~1 us a byte); `_dfa.counts` is the same
-walk in C, built with the package (`_dfa.c`), and `visit_counts` below its pure-Python twin,
+Its feature extractor walks a byte DFA in Python (~1 us a byte); `_native.langid_counts` is the
+same walk in C, built with the package (`_native.c`), and `visit_counts` below its pure-Python twin,
 used where the extension was not built. Both answer the same dict in the same order (a test
 compares them on the real corpora), so the classifier's scores are the same to the bit.
 """
@@ -24,10 +24,10 @@ Walk = Callable[[Any, Any, Any, bytes], dict[int, int] | None]
 
 def _compiled_walk() -> Walk | None:
     try:
-        from dedup.core._dfa import counts
+        from dedup.core._native import langid_counts
     except ImportError:  # built without a C compiler: the pure-Python walk below
         return None
-    return counts
+    return langid_counts
 
 
 compiled_counts = _compiled_walk()
@@ -48,7 +48,7 @@ class Language:
 
 def visit_counts(nextmove: Any, rowbase: Any, output: Any, data: bytes) -> dict[int, int] | None:
     """The pure-Python walk: feature index -> count, in the order first emitted (None when
-    none was); py3langid's own loop, kept as the definition `_dfa.counts` must equal.
+    none was); py3langid's own loop, kept as the definition `_native.langid_counts` must equal.
 
     >>> visit_counts([1, 2, 2], [0, 1, 1], [-1, 7, 8], bytes([0, 0, 1, 0]))
     {7: 1, 8: 3}
@@ -64,7 +64,7 @@ def visit_counts(nextmove: Any, rowbase: Any, output: Any, data: bytes) -> dict[
 
 
 class _Identifier(LanguageIdentifier):  # type: ignore[misc]
-    """py3langid's classifier with its DFA walk replaced by `_dfa.counts` (or its twin):
+    """py3langid's classifier with its DFA walk replaced by `_native.langid_counts` (or its twin):
     everything else, the model, the scoring, the normalisation, is py3langid's."""
 
     def __init__(self, *args: Any, compiled: bool = COMPILED, **kwargs: Any) -> None:

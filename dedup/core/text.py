@@ -10,6 +10,7 @@ copies differ.
 import bisect
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -249,12 +250,35 @@ def skeleton(text: str) -> list[str]:
     ['blair', 'mr', 'putin', '2005']
     """
     clean, _ = _clean(text)
+    return [w.lower() if w.isascii() else fold_word(w) for w in _skeleton_words(clean)]
+
+
+def skeleton_words(clean: str) -> list[str]:
+    """The words of a cleaned text that are names or numbers, as written: the definition
+    (pure Python) that the compiled `_native.skeleton_words` must equal (a test runs both on
+    the real corpora).
+
+    >>> skeleton_words('Tony Blair met Mr Putin in 2005. He said: "Talks went well."')
+    ['Blair', 'Mr', 'Putin', '2005']
+    """
     found: list[str] = []
     for segment in _OPENER.split(clean):  # the first word of each segment opens it
         for k, word in enumerate(_WORD.findall(segment)):
             if (k and word[0].isupper()) or (not word.isalpha() and _DIGIT.search(word)):
-                found.append(word.lower() if word.isascii() else fold_word(word))
+                found.append(word)
     return found
+
+
+def _compiled_skeleton() -> Callable[[str], list[str]] | None:
+    try:
+        from dedup.core._native import skeleton_words as compiled
+    except ImportError:  # built without a C compiler: the Python loop above
+        return None
+    return compiled
+
+
+compiled_skeleton_words = _compiled_skeleton()
+_skeleton_words = compiled_skeleton_words or skeleton_words
 
 
 _NOT_LATIN = re.compile("[^a-z]")

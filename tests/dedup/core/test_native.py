@@ -1,16 +1,24 @@
-"""The compiled DFA walk of the language classifier against its pure-Python twin, on the
-real corpora: the same feature counts in the same order for every text, so the same
-language and the same confidence to the bit."""
+"""The core's compiled hot loops (`dedup/core/_native.c`) against their pure-Python twins:
+on the real corpora and on arbitrary text, the same answers to the bit.
+
+- py3langid's DFA walk: the same feature counts in the same order for every text, so the
+  same language and the same confidence;
+- the names-and-numbers skeleton: the same words.
+"""
 
 import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from dedup.core import language
+from dedup.core import text as core_text
 from tests.conftest import CORPUS
 
+NOT_BUILT = "dedup.core._native was not built (no C compiler at install): nothing to compare"
 FILES = ("bbc.jsonl", "wmt21-news-dev.jsonl", "meter-dev.jsonl", "webis-cpc-11-dev.jsonl")
 
 
@@ -29,7 +37,7 @@ def real_texts() -> list[str]:
 @pytest.fixture(scope="module")
 def compiled() -> LanguageIdentifier:
     if language.compiled_counts is None:
-        pytest.skip("dedup.core._dfa was not built (no C compiler at install): nothing to compare")
+        pytest.skip(NOT_BUILT)
     return language._identifier(True)
 
 
@@ -92,3 +100,34 @@ def test_a_text_without_features_scores_as_py3langid_scores_it(
         expected = upstream.classify(text)
         assert compiled.classify(text) == expected
         assert language._identifier(False).classify(text) == expected
+
+
+@pytest.fixture(scope="module")
+def compiled_skeleton() -> Any:
+    if core_text.compiled_skeleton_words is None:
+        pytest.skip(NOT_BUILT)
+    return core_text.compiled_skeleton_words
+
+
+def test_the_c_skeleton_keeps_the_words_the_python_loop_keeps(compiled_skeleton: Any) -> None:
+    texts = real_texts()
+    for raw in texts:
+        clean = core_text._clean(raw)[0]
+        assert compiled_skeleton(clean) == core_text.skeleton_words(clean)
+    assert core_text._skeleton_words is compiled_skeleton  # and it is the one skeleton() runs
+
+
+# Letters of many scripts and cases, digits of several systems, the openers, and the rest.
+SAMPLE_CHARS = st.characters() | st.sampled_from(
+    list('.!?:;\n"\u201c\u201d\u2018\u201e\u00ab\u00bb([\u3002\uff01\uff1f\u300c\u300e _')
+    + list("AbÉßǅΣ\u03c3Дж٣७Ⅻ²①")
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(SAMPLE_CHARS, max_size=80))
+def test_the_c_skeleton_equals_the_python_loop_on_any_text(sample: str) -> None:
+    compiled = core_text.compiled_skeleton_words
+    if compiled is None:
+        pytest.skip(NOT_BUILT)
+    assert compiled(sample) == core_text.skeleton_words(sample)
