@@ -19,18 +19,10 @@ from typing import Any
 import numpy as np
 from py3langid.langid import MODEL_FILE, RAW_FLOOR, LanguageIdentifier
 
+from dedup.core.native import compiled
+
 Walk = Callable[[Any, Any, Any, bytes], dict[int, int] | None]
-
-
-def _compiled_walk() -> Walk | None:
-    try:
-        from dedup.core._native import langid_counts
-    except ImportError:  # built without a C compiler: the pure-Python walk below
-        return None
-    return langid_counts
-
-
-compiled_counts = _compiled_walk()
+compiled_counts: Walk | None = compiled("langid_counts")
 COMPILED = compiled_counts is not None  # whether the C walk runs
 
 SAMPLE = 300  # characters read: 689 of the 691 WMT21 dev articles right, ~0.25 ms (600: all, 0.4)
@@ -69,14 +61,13 @@ class _Identifier(LanguageIdentifier):  # type: ignore[misc]
 
     def __init__(self, *args: Any, compiled: bool = COMPILED, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.compiled = compiled
+        self._walker: Walk = compiled_counts if compiled and compiled_counts else visit_counts
         # The C walk reads the tables as flat machine integers.
         self._walk = (self.tk_nextmove, array("q", self._rowbase), array("q", self.tk_output))
 
     def _raw_score(self, text: bytes) -> np.ndarray:
         """py3langid's `_raw_score`, with the walk swapped."""
-        walk = compiled_counts if self.compiled and compiled_counts else visit_counts
-        visits = walk(*self._walk, text)
+        visits = self._walker(*self._walk, text)
         if visits:
             scores: np.ndarray = self._sparse_score(visits, self.nb_ptc)
             return scores

@@ -16,6 +16,8 @@ from itertools import accumulate
 
 from anyascii import anyascii
 
+from dedup.core.native import compiled
+
 # Zero-width and invisible formatting characters that scrapers insert inside words, plus the
 # soft hyphen; they are dropped before tokenizing so "Ukr\u200baine" stays one word.
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
@@ -269,15 +271,7 @@ def skeleton_words(clean: str) -> list[str]:
     return found
 
 
-def _compiled_skeleton() -> Callable[[str], list[str]] | None:
-    try:
-        from dedup.core._native import skeleton_words as compiled
-    except ImportError:  # built without a C compiler: the Python loop above
-        return None
-    return compiled
-
-
-compiled_skeleton_words = _compiled_skeleton()
+compiled_skeleton_words: Callable[[str], list[str]] | None = compiled("skeleton_words")
 _skeleton_words = compiled_skeleton_words or skeleton_words
 
 
