@@ -8,12 +8,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from api.guard import ANSWER_HEADERS
-from dedup.access import Grant
-from dedup.detector import Detector
-from dedup.input import ArticleIn
 from dedup.runtime import Runtime
-from dedup.scans import Scans
-from dedup.store import SiteStore
+from dedup.services.access import Grant
+from dedup.services.detector import Detector
+from dedup.services.input import ArticleIn
+from dedup.services.scans import Scans
+from dedup.services.sites import Sites
 
 
 # All are async so that FastAPI runs them on the event loop: a plain def dependency goes
@@ -40,11 +40,11 @@ async def get_scans(request: Request) -> Scans:
 ScansDep = Annotated[Scans, Depends(get_scans)]
 
 
-async def get_sites(request: Request) -> SiteStore:
+async def get_sites(request: Request) -> Sites:
     return (await get_runtime(request)).sites
 
 
-SitesDep = Annotated[SiteStore, Depends(get_sites)]
+SitesDep = Annotated[Sites, Depends(get_sites)]
 
 
 # Declares the bearer scheme in the OpenAPI document; the key itself is read by `Access`,

@@ -29,8 +29,8 @@ from api.web import routes as web
 from dedup import __version__
 from dedup.config import Settings, get_settings
 from dedup.errors import DedupError, QuotaExceeded, StoreUnavailable, Unauthorized
-from dedup.input import describe
 from dedup.runtime import open_runtime
+from dedup.services.input import describe
 
 log = logging.getLogger("dedup.api")
 

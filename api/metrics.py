@@ -30,12 +30,12 @@ from prometheus_client.registry import Collector
 
 from api.deps import ADMIN
 from api.guard import ASGIApp, Message, Receive, Scope, Send
-from dedup.core.matching import Result
-from dedup.jobs import RqJobs
+from dedup.adapters.jobs import RqJobs
+from dedup.core.result import Result
 from dedup.logs import request_id
 from dedup.runtime import Runtime
 
-access = logging.getLogger("dedup.access")  # a line per answer (uvicorn's own is off)
+access = logging.getLogger("dedup.services.access")  # a line per answer (uvicorn's own is off)
 disable_created_metrics()  # type: ignore[no-untyped-call]  # no `_created` series beside each counter: noise for a scraper
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 COUNT_BUCKETS = (0, 1, 2, 4, 8, 16, 32, 64, 128)
@@ -117,7 +117,7 @@ class StoreCollector(Collector):
             if field.startswith("copies:"):
                 copies.add_metric([field.removeprefix("copies:")], count)
         yield copies
-        hooks = runtime.hooks.store
+        hooks = runtime.hooks
         stats = hooks.stats()
         deliveries = CounterMetricFamily(
             "dedup_webhook_deliveries",

@@ -113,7 +113,7 @@ def config_for(settings: Settings, host: str, port: int, workers: int) -> uvicor
         http=HeaderTimeoutProtocol,
         log_level=settings.log_level.lower(),
         log_config=None,  # the root logger's handler (dedup.logs): one format for every line
-        access_log=False,  # dedup.access writes one line per answer, with its request id
+        access_log=False,  # dedup.services.access writes one line per answer, with its request id
         limit_concurrency=settings.max_connections,
         timeout_keep_alive=5,
         timeout_graceful_shutdown=30,

@@ -12,13 +12,13 @@ the server's command statistics, while nothing else runs).
 import argparse
 import http.client
 import json
-import statistics
 import time
 import uuid
 from typing import Any
 
 import redis
 
+from bench.common import percentiles, script_usec
 from bench.corpus import (
     BenchArticle,
     NewsFeed,
@@ -46,17 +46,6 @@ def check(
     if response.status != 200:
         raise RuntimeError(f"/v1/check answered {response.status}")
     return (time.perf_counter() - began) * 1000
-
-
-def percentiles(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-    return {"p50_ms": statistics.median(ordered), "p99_ms": ordered[int(0.99 * (len(ordered) - 1))]}
-
-
-def script_usec(client: redis.Redis) -> tuple[int, int]:
-    """(calls, microseconds) of every EVALSHA the server has run so far."""
-    stats = client.info("commandstats").get("cmdstat_evalsha", {})
-    return int(stats.get("calls", 0)), int(stats.get("usec", 0))
 
 
 def main() -> None:
@@ -108,11 +97,11 @@ def main() -> None:
                 client.close()
             runtime.drop()
     figures: dict[str, Any] = {name: percentiles(v) for name, v in times.items()}
-    delta = {k: figures["auth on"][k] - figures["auth off"][k] for k in ("p50_ms", "p99_ms")}
+    delta = {k: figures["auth on"][k] - figures["auth off"][k] for k in ("p50", "p99")}
     print(f"{args.articles} articles indexed, {args.checks} checks on each server, alternating")
     for name, values in figures.items():
-        print(f"  {name:9} p50 {values['p50_ms']:6.2f} ms   p99 {values['p99_ms']:6.2f} ms")
-    print(f"  difference p50 {delta['p50_ms']:+6.2f} ms   p99 {delta['p99_ms']:+6.2f} ms")
+        print(f"  {name:9} p50 {values['p50']:6.2f} ms   p99 {values['p99']:6.2f} ms")
+    print(f"  difference p50 {delta['p50']:+6.2f} ms   p99 {delta['p99']:+6.2f} ms")
     print(
         f"  authorize alone ({AUTHORIZE_CALLS} calls in-process): {wall:.0f} us a call, "
         f"{calls:.2f} script calls and {usec:.1f} us of Redis CPU each"

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from bench.corpus import NewsFeed, corpus_path, load_paragraphs
-from dedup.batch import BatchResult, run_local, run_ray
 from dedup.config import Settings
+from dedup.services.batch import BatchResult, run_local, run_ray
 
 
 def main() -> None:

@@ -30,21 +30,21 @@ from typing import Any
 
 import numpy as np
 
-from bench.corpus import NewsFeed, bench_redis, corpus_path, load_paragraphs
-from bench.run import (
+from bench.common import (
     INDEX_KINDS,
     kind_of,
     memory_by_group,
     percentiles,
     signature_and_text_bytes,
 )
+from bench.corpus import NewsFeed, bench_redis, corpus_path, load_paragraphs
 from dedup.config import Settings
 from dedup.core.candidates import budget, rank
 from dedup.core.text import words
-from dedup.detector import ArticleInput, Detector
 from dedup.errors import DedupError
 from dedup.eval.real import BASE_DATE, ThreeGrams, _input
 from dedup.runtime import connect, index_store
+from dedup.services.detector import ArticleInput, Detector
 from dedup.store.client import drop_prefix
 from dedup.store.codecs import IndexEntries
 

@@ -32,9 +32,9 @@ from pathlib import Path
 
 from dedup.config import Settings
 from dedup.core.article import ArticleInput
-from dedup.detector import Detector
 from dedup.runtime import open_runtime
 from dedup.runtime.embedded import EmbeddedRedis
+from dedup.services.detector import Detector
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "bbc.jsonl"
 CHROME = ("Sponsor: NEWS AI\nAdmin\n\n", "\n\nAdvertisement\n\nSource link")

@@ -15,7 +15,6 @@ import http.client
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench.common import RESULTS, free_port
 from bench.corpus import (
     BenchArticle,
     NewsFeed,
@@ -34,17 +34,10 @@ from bench.corpus import (
     index_all,
     load_paragraphs,
 )
-from bench.run import RESULTS
 from dedup.config import Settings
 from dedup.runtime import open_runtime
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_server(

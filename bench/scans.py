@@ -24,11 +24,11 @@ from typing import Any
 
 from rq import Worker
 
+from bench.common import RESULTS
 from bench.corpus import bench_redis, corpus_path, load_paragraphs, news_like_articles
-from bench.run import RESULTS
 from dedup.config import Settings
-from dedup.input import parse_line
 from dedup.runtime import open_runtime
+from dedup.services.input import parse_line
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -42,7 +42,7 @@ def local_scan(url: str, lines: list[str]) -> float:
         for number, line in enumerate(lines, 1):
             item = parse_line(line, f"line {number}")
             assert item.article is not None
-            runtime.scans.count(runtime.detector.ingest(item.article))
+            runtime.sites.finish_ingest(runtime.detector.ingest(item.article), deferred=False)
         rate = len(lines) / (time.perf_counter() - started)
         runtime.drop()
     return rate

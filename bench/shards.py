@@ -13,12 +13,12 @@ latencies. Uses DEDUP_REDIS_URL when set, else an embedded server; deletes its o
 import argparse
 import uuid
 
+from bench.common import delete_keys, script_usec
 from bench.corpus import NewsFeed, bench_redis, corpus_path, load_paragraphs
-from bench.run import delete_keys, script_usec
 from dedup.config import Settings
 from dedup.core.fingerprint import fingerprint
-from dedup.detector import ArticleInput, Detector
 from dedup.runtime import connect, index_store
+from dedup.services.detector import ArticleInput, Detector
 from dedup.store.codecs import IndexEntries
 
 

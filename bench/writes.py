@@ -31,12 +31,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from bench.common import delete_keys, redis_cpu_seconds
 from bench.corpus import NewsFeed, bench_redis, corpus_path, load_paragraphs
-from bench.run import delete_keys, redis_cpu_seconds
 from dedup.config import Settings
 from dedup.core.article import Article
-from dedup.detector import ArticleInput, Detector
 from dedup.runtime import connect, index_store
+from dedup.services.detector import ArticleInput, Detector
 from dedup.store import Client, Store
 from dedup.store.codecs import FIELD_BYTES
 

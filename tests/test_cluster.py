@@ -15,14 +15,14 @@ import redis
 import redis.cluster
 from click.testing import CliRunner
 
+from dedup.adapters.jobs import RqJobs
 from dedup.cli import main
 from dedup.config import Settings
-from dedup.detector import ArticleInput, Detector
 from dedup.errors import InvalidSettings
-from dedup.jobs import RqJobs
 from dedup.runtime import connect, index_store, open_runtime
-from dedup.runtime.localcluster import local_cluster
+from dedup.services.detector import ArticleInput, Detector
 from tests.conftest import TEST_HOSTS, keyed_client, run_queued_jobs
+from tests.localcluster import local_cluster
 
 
 @pytest.fixture(scope="module")

@@ -21,10 +21,10 @@ import redis
 from rq import Queue
 from rq.registry import StartedJobRegistry
 
-from dedup.jobs import queue_name
+from dedup.adapters.jobs import queue_name
 from dedup.runtime.embedded import EmbeddedRedis, socket_path
 from dedup.store import SiteStore, Store
-from tests.conftest import REPO, bearer, cli_key, free_port, wait_until
+from tests.conftest import REPO, bearer, cli_key, free_port, records_pattern, wait_until
 
 HANG_GUARD_SECONDS = 240  # bounds a broken recovery; not a speed limit
 PREFIX = "faults"
@@ -164,7 +164,7 @@ def test_killing_the_embedded_redis_mid_ingest_and_mid_scan_loses_and_doubles_no
     # Every acknowledged article once, and every one counted into its site once.
     store = Store(client, PREFIX)
     assert store.count() == 80 + 150
-    records = sum(1 for _ in client.scan_iter(match=store.keys.records_pattern(), count=1000))
+    records = sum(1 for _ in client.scan_iter(match=records_pattern(store.keys), count=1000))
     assert records == 80 + 150
     queue = Queue(queue_name(PREFIX), connection=client)
     wait_for(

@@ -1,9 +1,14 @@
 """The tree keeps its architecture: imports point one way (read from the source, AST).
 
-dedup.core     pure: imports no I/O framework and nothing of dedup but core and errors
-dedup.store    Redis I/O: the core's types, never a use case or the settings
-dedup.*        never api or workers, except the CLI's commands (which start them)
-api, workers   thin edges over dedup; neither imports the other
+    core -> store, adapters -> services -> runtime -> edges (api, workers, cli)
+
+dedup.core      pure: imports no I/O framework and nothing of dedup but core and errors
+dedup.store     Redis I/O: the core's types, never a use case or the settings
+dedup.adapters  the queue, HTML extraction, the encoder: the core, the settings, themselves
+dedup.services  the use cases: core, store, adapters, settings; never the wiring or an edge
+dedup.*         never api or workers, except the CLI's commands (which start them)
+api, workers    thin edges over dedup; neither imports the other, nor the store (they go
+                through the services)
 """
 
 import ast
@@ -57,6 +62,19 @@ def broken_rule(name: str, target: str) -> str | None:
     store_may = ("dedup.core", "dedup.errors", "dedup.store")
     if within(name, "dedup.store") and own and not within(target, *store_may):
         return "the store imports only the core, the errors and itself"
+    support = ("dedup.core", "dedup.errors", "dedup.config", "dedup.logs")
+    if within(name, "dedup.adapters") and own and not within(target, *support, "dedup.adapters"):
+        return "an adapter imports only the core, the settings and the adapters"
+    services_may = (*support, "dedup.store", "dedup.adapters", "dedup.services")
+    if (
+        within(name, "dedup.services")
+        and own
+        and target != "dedup"  # the version
+        and not within(target, *services_may)
+    ):
+        return "a service imports only the core, the store, the adapters and services"
+    if top(name) in ("api", "workers") and within(target, "dedup.store"):
+        return "an edge never reads the store: it calls a service"
     edges = top(target) in ("api", "workers")
     if top(name) == "dedup" and not within(name, "dedup.cli") and edges:
         return "dedup imports neither api nor workers (the CLI's commands may)"
@@ -102,11 +120,33 @@ def test_the_core_holds_no_global_state_it_changes() -> None:
 def test_a_wrong_arrow_is_caught(
     source: str, expected: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """The walker itself, on a planted module (so the test above can fail)."""
-    core = tmp_path / "dedup" / "core"
-    core.mkdir(parents=True)
-    (core / "x.py").write_text(source, encoding="utf-8")
-    for package in ("api", "workers"):
-        (tmp_path / package).mkdir()
+    """The walker itself, on a planted module of the core (so the test above can fail)."""
+    assert any(
+        expected in line for line in planted("dedup/core/x.py", source, monkeypatch, tmp_path)
+    )
+
+
+@pytest.mark.parametrize(
+    ("where", "source", "expected"),
+    [
+        ("api/x.py", "from dedup.store import Store\n", "an edge never reads the store"),
+        ("workers/x.py", "import dedup.store.keys\n", "an edge never reads the store"),
+        ("dedup/services/x.py", "from dedup.runtime import Runtime\n", "a service imports only"),
+        ("dedup/adapters/x.py", "from dedup.services import sites\n", "an adapter imports only"),
+    ],
+)
+def test_an_edge_or_layer_arrow_is_caught(
+    where: str, source: str, expected: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert any(expected in line for line in planted(where, source, monkeypatch, tmp_path))
+
+
+def planted(where: str, source: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
+    """The wrong arrows of a tree holding one planted module."""
+    path = tmp_path / where
+    path.parent.mkdir(parents=True)
+    path.write_text(source, encoding="utf-8")
+    for package in ("dedup", "api", "workers"):
+        (tmp_path / package).mkdir(exist_ok=True)
     monkeypatch.setitem(globals(), "REPO", tmp_path)
-    assert any(expected in line for line in wrong_arrows())
+    return wrong_arrows()

@@ -13,7 +13,7 @@ import httpx2
 import pytest
 
 from dedup.config import Settings
-from dedup.hooks import verify_signature
+from dedup.services.hooks import verify_signature
 from tests.conftest import api_server, bearer, make_key, process_env, running, wait_until
 
 SECRET = "s3cret-for-the-receiver-0123456789"
@@ -50,7 +50,7 @@ def test_two_api_processes_share_one_quota_and_log_json_lines_with_request_ids(
     assert all(a.headers["x-ratelimit-limit"] == "6" for a in answers)
     lines = [json.loads(line) for line in (tmp_path / "b.log").read_text().splitlines() if line]
     served = {a.headers["x-request-id"] for a in answers[1::2]}
-    access = [line for line in lines if line["logger"] == "dedup.access"]
+    access = [line for line in lines if line["logger"] == "dedup.services.access"]
     assert {line["request_id"] for line in access} >= served
     refused = next(line for line in access if line["status"] == 429)
     assert (refused["route"], refused["method"], refused["key"]) == ("/v1/sites", "GET", None)

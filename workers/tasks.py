@@ -1,6 +1,7 @@
 """RQ jobs: plain functions of ids, run in a worker process on the runtime it installed.
 
-Their dotted names and signatures are a contract with jobs already queued (see `dedup.jobs`):
+Their dotted names and signatures are a contract with jobs already queued (see
+`dedup.adapters.jobs`):
 `workers.tasks.scan_chunk(scan_id, chunk)`, `workers.tasks.followup(article_id)` and
 `workers.tasks.deliver(delivery_id)`.
 """
@@ -39,7 +40,7 @@ def scan_chunk(scan_id: str, chunk: int) -> dict[str, int]:
 
 def followup(article_id: str) -> dict[str, str | None]:
     """Count a stored article into its site's figures (once per article)."""
-    return current().scans.followup(article_id)
+    return current().sites.followup(article_id)
 
 
 def deliver(delivery_id: str) -> str:

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response, status
 
 from api.deps import ADMIN, RuntimeDep
-from dedup.schemas import (
+from api.schemas import (
     DeliveryOut,
     ErrorOut,
     ExclusionsOut,

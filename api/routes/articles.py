@@ -7,8 +7,8 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from api.deps import DELETE, INGEST, READ, DetectorDep, RuntimeDep, detect
 from api.metrics import observe
+from api.schemas import ArticleIn, ArticleOut, CheckOut, ErrorOut
 from dedup.core.markers import find_markers
-from dedup.schemas import ArticleIn, ArticleOut, CheckOut, ErrorOut
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
@@ -58,9 +58,9 @@ async def store_article(
     work = partial(runtime.detector.ingest, article.to_input(), related=include_related)
     result = await detect(article, work)
     observe(request, result)
-    # Queued on a 200 too: a client retrying after an answer it lost (Redis went down between
+    # Finished on a 200 too: a client retrying after an answer it lost (Redis went down between
     # the store and the queue) must not leave its article uncounted. Counting is once per id.
-    runtime.jobs.queue_followup(result.article.id)
+    runtime.sites.finish_ingest(result, deferred=True)
     created = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
     return json_response(CheckOut.of(result), created)
 

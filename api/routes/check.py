@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from api.deps import CHECK, DetectorDep, detect
 from api.metrics import observe
 from api.routes.articles import ERRORS, IncludeRelated, json_response
-from dedup.schemas import ArticleIn, CheckOut, ErrorOut
+from api.schemas import ArticleIn, CheckOut, ErrorOut
 
 router = APIRouter(prefix="/v1", tags=["check"])
 

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import RuntimeDep
-from dedup.schemas import HealthOut
+from api.schemas import HealthOut
 
 router = APIRouter(tags=["health"])
 
@@ -12,7 +12,7 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz", response_model=HealthOut, responses={503: {"model": HealthOut}})
 def healthz(runtime: RuntimeDep) -> JSONResponse:
     """200 when Redis answers, 503 when it does not."""
-    up = runtime.store.ping()
+    up = runtime.ping()
     body = HealthOut(
         status="ok" if up else "unavailable",
         redis="ok" if up else "unreachable",

@@ -9,9 +9,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from api.deps import DELETE, READ, SCAN, GrantDep, RuntimeDep, ScansDep, answer_headers
+from api.schemas import ErrorOut, ResultsOut, ScanCreated, ScanIn, ScanOut, scan_item
 from dedup.errors import DedupError, InvalidArticle, ScanTooLarge
-from dedup.input import LineReader, is_ndjson
-from dedup.schemas import ErrorOut, ResultsOut, ScanCreated, ScanIn, ScanOut
+from dedup.services.input import LineReader, is_ndjson
 
 router = APIRouter(prefix="/v1/scans", tags=["scans"])
 
@@ -135,12 +135,12 @@ def scan_results(
     if format == "ndjson":
 
         def stream() -> Iterator[bytes]:
-            for item in scans.store.every_result(scan_id, cursor):
-                yield json.dumps(item).encode() + b"\n"
+            for item in scans.every_result(scan_id, cursor):
+                yield json.dumps(scan_item(item)).encode() + b"\n"
 
         return StreamingResponse(stream(), media_type="application/x-ndjson")
-    items, next_cursor = scans.store.results(scan_id, cursor, limit)
-    return ResultsOut(items=items, next_cursor=next_cursor)
+    items, next_cursor = scans.results(scan_id, cursor, limit)
+    return ResultsOut(items=[scan_item(i) for i in items], next_cursor=next_cursor)
 
 
 @router.delete(

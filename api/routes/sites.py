@@ -4,10 +4,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import READ, DetectorDep, SitesDep
-from dedup.dossier import dossier, ranked
+from api.deps import READ, SitesDep
+from api.schemas import EdgeOut, ErrorOut, SiteOut, SitePageOut, SiteSummaryOut
 from dedup.errors import SiteNotFound
-from dedup.schemas import EdgeOut, ErrorOut, SiteOut, SitePageOut, SiteSummaryOut
 
 router = APIRouter(prefix="/v1/sites", tags=["sites"], dependencies=[READ])
 
@@ -36,7 +35,7 @@ def list_sites(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> SitePageOut:
     """Sites by farm score, highest first (scores as the follow-up jobs last stored them)."""
-    page, total = ranked(sites, min_articles, offset, limit)
+    page, total = sites.ranked(min_articles, offset, limit)
     return SitePageOut(
         total=total,
         offset=offset,
@@ -46,10 +45,10 @@ def list_sites(
 
 
 @router.get("/{site}", response_model=SiteOut, responses=ERRORS)
-def get_site(site: SiteName, sites: SitesDep, detector: DetectorDep) -> SiteOut:
+def get_site(site: SiteName, sites: SitesDep) -> SiteOut:
     """A site's profile, farm score with the reasons that moved it, and example copies with
     their originals for each reason (the dossier)."""
-    return SiteOut.of(dossier(sites, detector.store, site.lower()))
+    return SiteOut.of(sites.dossier(site.lower()))
 
 
 @router.get("/{site}/{direction}", response_model=list[EdgeOut], responses=ERRORS)
@@ -58,7 +57,7 @@ def site_edges(
 ) -> list[EdgeOut]:
     """Copy-graph edges: the sites this one copied (`sources`) or that copied it
     (`copiers`), most copies first, with credit share and mean lag."""
-    figures, _ = sites.figures(site.lower())
+    figures = sites.figures(site.lower())
     if not figures.articles:
         raise SiteNotFound(f"no article of site {site!r} has been counted (yet)")
     return [EdgeOut.of(edge) for edge in sites.edges(site.lower(), direction)]

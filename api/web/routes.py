@@ -21,16 +21,15 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from api.schemas import ArticleOut, CheckOut, ScanOut, SiteOut, SiteSummaryOut, scan_item
 from api.web import charts
 from api.web.views import marker_spans, match_views, matches_csv, segments, to_csv
-from dedup.access import Grant
 from dedup.core.markers import find_markers
-from dedup.detector import COMPARED_ID
-from dedup.dossier import dossier, ranked
 from dedup.errors import DedupError, Forbidden, InvalidArticle, Unauthorized
-from dedup.input import ArticleIn, describe
 from dedup.runtime import Runtime
-from dedup.schemas import ArticleOut, CheckOut, ScanOut, SiteOut, SiteSummaryOut
+from dedup.services.access import Grant
+from dedup.services.detector import COMPARED_ID
+from dedup.services.input import ArticleIn, describe
 
 COOKIE = "dedup_key"
 COOKIE_DAYS = 7
@@ -215,7 +214,7 @@ async def check(
     detector = runtime.detector
     if store:
         result = await off_loop(partial(detector.ingest, article.to_input(), related=True))
-        runtime.jobs.queue_followup(result.article.id)
+        runtime.sites.finish_ingest(result, deferred=True)
     else:
         result = await off_loop(partial(detector.check, article.to_input(), related=True))
     answer = CheckOut.of(result)
@@ -342,7 +341,7 @@ async def pair(request: Request, copy_id: str, original_id: str) -> HTMLResponse
 
 
 def _site_rows(request: Request, min_articles: int) -> list[SiteSummaryOut]:
-    page_rows, _ = ranked(runtime_of(request).sites, min_articles, 0, 500)
+    page_rows, _ = runtime_of(request).sites.ranked(min_articles, 0, 500)
     return [SiteSummaryOut.of(figures, score) for figures, score in page_rows]
 
 
@@ -366,7 +365,7 @@ async def site(request: Request, site: str) -> HTMLResponse:
     grant(request, "check")
     runtime = runtime_of(request)
     name = site.lower()
-    found = dossier(runtime.sites, runtime.store, name)  # SiteNotFound if never counted
+    found = runtime.sites.dossier(name)  # SiteNotFound if never counted
     lags, hours = runtime.sites.series(name)
     sources = runtime.sites.edges(name, "sources")
     copiers = runtime.sites.edges(name, "copiers")
@@ -419,7 +418,8 @@ def scan(request: Request, scan_id: str) -> HTMLResponse:
     grant(request, "check")
     runtime = runtime_of(request)
     state = ScanOut.of(runtime.scans.state(scan_id))
-    items, _ = runtime.scans.store.results(scan_id, 0, 1000)
+    found, _ = runtime.scans.results(scan_id, 0, 1000)
+    items = [scan_item(i) for i in found]
     return page(request, "scan.html", scan=state, items=items)
 
 
@@ -440,7 +440,7 @@ def scan_csv(request: Request, scan_id: str) -> Response:
     runtime = runtime_of(request)
     runtime.scans.state(scan_id)
     rows: list[dict[str, Any]] = []
-    for item in runtime.scans.store.every_result(scan_id):
+    for item in map(scan_item, runtime.scans.every_result(scan_id)):
         original = item.get("original") or {}
         base = {
             "line": item.get("line"),

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from dedup.core.matching import Result
-from dedup.schemas import CheckOut, MatchOut
+from api.schemas import CheckOut, MatchOut
+from dedup.core.result import Result
 
 PALETTE = 8  # passage colours, cycled (app.css: .p0 ... .p7)
 

@@ -5,10 +5,10 @@ import json
 
 import click
 
-from dedup.access import SCOPES
 from dedup.cli.common import settings
-from dedup.lists import SiteList
 from dedup.runtime import open_runtime
+from dedup.services.access import SCOPES
+from dedup.services.lists import SiteList
 
 LIMIT = click.IntRange(0)
 

@@ -1,4 +1,4 @@
-"""`dedup batch`: a dump's copy pairs and per-site sums as Parquet (dedup/batch.py)."""
+"""`dedup batch`: a dump's copy pairs and per-site sums as Parquet (dedup/services/batch.py)."""
 
 from pathlib import Path
 
@@ -36,7 +36,7 @@ def batch(paths: tuple[Path, ...], out: Path, engine: str, workers: int) -> None
 
     Example: dedup batch dump/*.ndjson --out results --engine ray --workers 2
     """
-    from dedup.batch import run_local, run_ray, write_parquet
+    from dedup.services.batch import run_local, run_ray, write_parquet
 
     files = [f for f in files_or_fail(paths) if f.suffix in (".jsonl", ".ndjson")]
     if not files:

@@ -9,7 +9,7 @@ import click
 
 from dedup.config import Settings, load_settings
 from dedup.errors import UsageError
-from dedup.input import find_files
+from dedup.services.input import find_files
 
 log = logging.getLogger("dedup.cli")
 

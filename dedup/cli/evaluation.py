@@ -90,7 +90,14 @@ def eval_build(corpus: Path, out: Path, seed: int) -> None:
     help="Run the set once per candidate generator switched off (five runs) and "
     "print recall per copy type for each.",
 )
-def eval_run(set_path: Path, json_path: Path | None, ablation: bool) -> None:
+@click.option(
+    "--stream",
+    is_flag=True,
+    help="Stream order (a file of the shared shape): every text, originals included, in one "
+    "shuffled order; each verdict read back afterwards as GET /v1/articles/{id}/matches "
+    "gives it.",
+)
+def eval_run(set_path: Path, json_path: Path | None, ablation: bool, stream: bool) -> None:
     """Ingest a labelled set through the API's code path and print what was found.
 
     A file of the shared shape (../shared/corpus/README.md: id, text, group, role) is scored
@@ -100,6 +107,7 @@ def eval_run(set_path: Path, json_path: Path | None, ablation: bool) -> None:
     precision and original-source accuracy per copy type, and its false-copy rate.
 
     Examples: dedup eval run ../shared/corpus/meter-dev.jsonl;
+    dedup eval run --stream ../shared/corpus/meter-dev.jsonl;
     dedup eval run eval-data/dev.jsonl --json eval-dev.json
     """
     from dedup.eval import evaluate, real
@@ -109,7 +117,8 @@ def eval_run(set_path: Path, json_path: Path | None, ablation: bool) -> None:
         if ablation:
             raise UsageError("--ablation applies to synthetic sets (made by `dedup eval build`)")
         with open_runtime(settings()) as runtime, progress(len(items), "Evaluating") as bar:
-            outcomes = real.run(items, runtime, progress=bar.update)
+            run = real.run_stream if stream else real.run
+            outcomes = run(items, runtime, progress=bar.update)
         real_report = real.score(items, outcomes)
         click.echo(real.markdown(set_path.name, real_report))
         if json_path is not None:

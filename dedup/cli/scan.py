@@ -5,20 +5,27 @@ import json
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from dedup.cli.common import files_or_fail, progress, settings
+from dedup.cli.report import Scanned, describe_result, scan_report
 from dedup.core.article import ArticleInput
-from dedup.detector import Detector, evict_expired
+from dedup.core.verdict import Verdict
 from dedup.errors import DedupError, ItemsFailed, UsageError
-from dedup.input import HTML_SUFFIXES, count_items, local_url, read_items
-from dedup.report import Scanned, describe_result, scan_report
 from dedup.runtime import Runtime, open_runtime
-from dedup.store import ScanState, ScanStatus
-
-RESULTS_PAGE = 500
+from dedup.services.detector import Detector
+from dedup.services.input import (
+    HTML_SUFFIXES,
+    ArticleIn,
+    count_items,
+    describe,
+    local_url,
+    read_items,
+)
+from dedup.services.retention import evict_expired
+from dedup.services.scans import ScanState, ScanStatus
 
 
 def _failed(scanned: list[Scanned]) -> None:
@@ -71,7 +78,8 @@ def scan(paths: tuple[Path, ...], passages: int, queued: bool) -> None:
 
 
 def _scan_here(runtime: Runtime, files: list[Path]) -> list[Scanned]:
-    """Ingest every article in this process, counting site figures as the workers do."""
+    """Ingest every article in this process, each ingest finished as the workers finish
+    theirs (counted into its site's figures, `copy.found` emitted)."""
     total = count_items(files)
     scanned: list[Scanned] = []
     detector = runtime.detector
@@ -86,38 +94,34 @@ def _scan_here(runtime: Runtime, files: list[Path]) -> list[Scanned]:
             except DedupError as exc:
                 scanned.append(Scanned(item.origin, item.name, None, str(exc)))
                 continue
-            runtime.scans.count(result)
-            scanned.append(Scanned(item.origin, item.name, result))
-    # Re-explain every article that takes part in a copy pair, so earlier articles also list
-    # the copies stored after them.
+            runtime.sites.finish_ingest(result, deferred=False)
+            scanned.append(Scanned(item.origin, item.name, Verdict.of(result)))
+    return _reexplained(detector, scanned)
+
+
+def _reexplained(detector: Detector, scanned: list[Scanned]) -> list[Scanned]:
+    """The items that take part in a copy pair explained again against the index as it is
+    after the scan, so that an article scanned early also lists the copies scanned after it;
+    every other item keeps the verdict it was given."""
     paired = {m.article.id for s in scanned if s.result for m in s.result.matches}
-    return [_reexplained(detector, s, paired) for s in scanned]
+
+    def again(item: Scanned) -> Scanned:
+        verdict = item.result
+        if verdict is None or not (verdict.matches or verdict.article.id in paired):
+            return item
+        now = Verdict.of(detector.matches(str(verdict.article.id)))
+        return replace(item, result=replace(now, created=verdict.created))
+
+    return [again(item) for item in scanned]
 
 
-def _reexplained(detector: Detector, item: Scanned, paired: set[int]) -> Scanned:
-    """The item explained against the index as it is after the scan, when it takes part in a
-    copy pair: an article scanned early then also lists the copies scanned after it."""
-    if item.result is None or not (item.result.matches or item.result.article.id in paired):
-        return item
-    now = detector.matches(str(item.result.article.id))
-    return replace(item, result=replace(now, created=item.result.created))
-
-
-def _article_line(article: ArticleInput) -> str:
-    """An article as a JSONL line shaped like the POST /v1/articles body. Its site is sent
-    only when the input named one: otherwise the url's host, as a local scan gives it."""
-    body: dict[str, str] = {"url": article.url}
-    if article.site:
-        body["site"] = article.site
-    if article.text is not None:
-        body["text"] = article.text
-    if article.html is not None:
-        body["html"] = article.html
-    if article.title:
-        body["title"] = article.title
-    if article.published_at:
-        body["published_at"] = article.published_at.isoformat()
-    return json.dumps(body)
+def _article_line(article: ArticleInput) -> tuple[str | None, str | None]:
+    """An article as a queue line: the POST /v1/articles body (`ArticleIn`) it stands for,
+    or (None, why) when it is not one the API would take."""
+    try:
+        return ArticleIn.of_input(article).model_dump_json(exclude_none=True), None
+    except ValidationError as exc:
+        return None, describe(exc.errors())
 
 
 def _scan_on_queue(runtime: Runtime, files: list[Path]) -> tuple[list[Scanned], ScanState]:
@@ -133,10 +137,11 @@ def _scan_on_queue(runtime: Runtime, files: list[Path]) -> tuple[list[Scanned], 
     names: dict[int, tuple[str, str]] = {}
     for line, item in enumerate(read_items(files), 1):
         names[line] = (item.origin, item.name)
+        body, problem = _article_line(item.article) if item.article else (None, item.error)
         full = (
-            writer.add(line, _article_line(item.article))
-            if item.article is not None
-            else writer.add_failed(line, item.error or "unreadable")
+            writer.add(line, body)
+            if body is not None
+            else writer.add_failed(line, problem or "unreadable")
         )
         if full:
             writer.flush()
@@ -145,21 +150,12 @@ def _scan_on_queue(runtime: Runtime, files: list[Path]) -> tuple[list[Scanned], 
         f"Scan {state.id}: {state.total} article(s) queued on {runtime.jobs.name!r}", err=True
     )
     state = _follow(runtime, state)
-    results: list[dict[str, Any]] = []
-    after: int | None = 0
-    while after is not None:
-        page, after = scans.store.results(state.id, after, RESULTS_PAGE)
-        results += page
     scanned = []
-    for result in results:
-        fallback = f"line {result['line']}"
-        origin, name = names.get(result["line"], (fallback, fallback))
-        if result.get("error"):
-            scanned.append(Scanned(origin, name, None, result["error"]))
-        else:
-            explained = replace(runtime.detector.matches(result["id"]), created=result["created"])
-            scanned.append(Scanned(origin, name, explained))
-    return scanned, state
+    for stored in scans.every_result(state.id):  # the verdicts the workers stored
+        fallback = f"line {stored.line}"
+        origin, name = names.get(stored.line, (fallback, fallback))
+        scanned.append(Scanned(origin, name, stored.verdict, stored.error))
+    return _reexplained(runtime.detector, scanned), state
 
 
 def _follow(runtime: Runtime, state: ScanState) -> ScanState:
@@ -338,12 +334,12 @@ def check(file: Path, url: str | None, site: str | None, as_json: bool, passages
     with open_runtime(settings()) as runtime:
         result = runtime.detector.check(article)
     if as_json:
-        from dedup.schemas import CheckOut
+        from api.schemas import CheckOut
 
         answer = CheckOut.of(result).model_dump(mode="json")
         click.echo(json.dumps(answer, indent=2, ensure_ascii=False))
     else:
-        click.echo("\n".join(describe_result(result, file.name, passages)))
+        click.echo("\n".join(describe_result(Verdict.of(result), file.name, passages)))
 
 
 COMMANDS = (scan, load, scans, scan_status, evict, check)

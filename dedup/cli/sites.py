@@ -4,7 +4,6 @@ import click
 
 from dedup.cli.common import settings
 from dedup.core.sites import share
-from dedup.dossier import dossier, ranked, rescore_all
 from dedup.runtime import open_runtime
 
 
@@ -38,8 +37,8 @@ def sites(min_articles: int, limit: int, rescore: bool) -> None:
     """
     with open_runtime(settings()) as runtime:
         if rescore:
-            click.echo(f"Rescored {rescore_all(runtime.sites)} site(s).")
-        page, total = ranked(runtime.sites, min_articles, 0, limit)
+            click.echo(f"Rescored {runtime.sites.rescore_all()} site(s).")
+        page, total = runtime.sites.ranked(min_articles, 0, limit)
     if not page:
         click.echo(f"No site with at least {min_articles} counted article(s) yet.")
         return
@@ -63,7 +62,7 @@ def site(name: str) -> None:
     Example: dedup site farm.example
     """
     with open_runtime(settings()) as runtime:
-        found = dossier(runtime.sites, runtime.store, name.strip().lower())
+        found = runtime.sites.dossier(name.strip().lower())
     f, score = found.figures, found.score
     click.echo(
         f"{f.site}: farm score {score.value:.3f} ({score.role}, confidence {score.confidence:.2f})"

@@ -114,23 +114,6 @@ def _extend(a: tuple[str, ...], b: tuple[str, ...], i: int, j: int, length: int)
     return length
 
 
-def _free_span(
-    i: int, j: int, length: int, used_a: bytearray, used_b: bytearray
-) -> tuple[int, int]:
-    """The longest [offset, offset + size) of a run whose words are unused on both sides
-    (the first one of several equally long)."""
-    best_offset, best_size, offset = 0, 0, 0
-    while offset < length:
-        # The next used word on either side ends the free stretch that starts here.
-        stop_a = used_a.find(1, i + offset, i + length)
-        stop_b = used_b.find(1, j + offset, j + length)
-        stop = min(length if stop_a < 0 else stop_a - i, length if stop_b < 0 else stop_b - j)
-        if stop - offset > best_size:
-            best_offset, best_size = offset, stop - offset
-        offset = stop + 1
-    return best_offset, best_size
-
-
 GAP_WORDS = 4  # an edit this long (or shorter) inside a passage keeps it one passage
 
 

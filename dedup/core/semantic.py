@@ -4,7 +4,7 @@ given the encoder's vectors).
 A translation shares no words with its source beyond names and numbers, so neither shingles
 nor the reuse model can see it; it does keep the source's sentences, one for one and in
 order. Each sentence of both texts becomes a vector (the encoder is passed in: see
-`dedup.semantic`); two sentences pair when each is the other's most similar (cosine) and
+`dedup.adapters.encoder`); two sentences pair when each is the other's most similar (cosine) and
 the similarity clears `min_similarity`; the pairs kept are the longest run in the same order
 in both texts. A pair of texts is a cross-language copy when those pairs cover at least
 `min_share` of the shorter text's sentences, and at least `min_pairs` of them.

@@ -28,7 +28,7 @@ import numpy as np
 from dedup.core.article import Article
 from dedup.core.copytype import CopyType
 from dedup.core.markers import Marker, Rules, credits_other_outlet
-from dedup.core.matching import Match
+from dedup.core.verification import Match
 
 FAST_LAG_SECONDS = 3600  # a copy up within the hour is a scraper's habit
 DISGUISES: tuple[CopyType, ...] = ("spun", "paraphrased", "translated")

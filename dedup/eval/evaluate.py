@@ -24,11 +24,10 @@ from pydantic import ValidationError
 
 from dedup.core.sites import cadence, farm_score, share
 from dedup.core.text import words
-from dedup.detector import count_sites
 from dedup.errors import DedupError
 from dedup.eval.ecosystem import ranking_auc
-from dedup.input import ArticleIn
 from dedup.runtime import Runtime
+from dedup.services.input import ArticleIn
 
 # The copy type each of the builder's transformations should be labelled with: an HTML page
 # and homoglyph tricks are disguises of a scraped copy.
@@ -293,12 +292,12 @@ def run_sites(
             habits[label["site"]] = label.get("habit", label["role"])
             try:
                 given = ArticleIn.model_validate({k: v for k, v in item.items() if k != "label"})
-                count_sites(sites, detector.ingest(given.to_input()), detector.settings.wires)
+                sites.finish_ingest(detector.ingest(given.to_input()), deferred=False)
             except (ValidationError, DedupError) as exc:
                 failed.append(f"item {number}: {exc}")
         rows: list[dict[str, Any]] = []
         for site in sorted(roles):
-            figures, _ = sites.figures(site)
+            figures = sites.figures(site)
             score = farm_score(figures)
             speed, burst = cadence(figures)
             rows.append(

@@ -15,6 +15,12 @@ group's originals (or, with negative_scope "any", to anything). An answer of 422
 not found. Original-source accuracy is, among found copies, the share whose likely original
 is one of their group's originals.
 
+Stream order (`run_stream`): every text of the file (originals included, still dated a day
+earlier) is ingested in one shuffled order, as a crawler meets texts; afterwards each
+stored text's verdict is read back as `GET /v1/articles/{id}/matches` gives it (the index
+as it is at the end) and scored as above. A copy stored before its original must be found,
+and attributed, once the original is there.
+
 Baselines, on the same items in the same order, each linking a query to stored texts:
 - `3-gram`: exhaustive word-3-gram containment (share of the query's distinct 3-grams found
   in a stored text) against every stored text, at the lowest threshold whose false-copy rate
@@ -36,9 +42,10 @@ import numpy as np
 from datasketch import MinHashLSH
 
 from dedup.core.article import ArticleInput
-from dedup.core.matching import Assessment
+from dedup.core.result import Result
 from dedup.core.shingles import shingle_hashes, shingle_set, word_hashes
 from dedup.core.text import words
+from dedup.core.verification import Assessment
 from dedup.errors import DedupError
 from dedup.eval.evaluate import baseline_minhash
 from dedup.runtime import Runtime
@@ -191,23 +198,84 @@ def run(
             own = str(item["id"])
             stored_id[result.article.id] = own
             outcome.reuse = {stored_id[k]: v for k, v in weighed.items() if k in stored_id}
-            for match in result.matches:
-                other = stored_id.get(match.article.id)
-                if other is None:
-                    continue
-                outcome.copy_types[other] = match.copy_type
-                if match.is_copy:
-                    outcome.linked.add(other)
-            named = stored_id.get(int(result.original.id)) if result.original.id.isdigit() else None
-            outcome.original = None if named == own else named
-            if outcome.original is not None:
-                outcome.linked.add(outcome.original)
+            _read(outcome, result, stored_id, own)
             grams.add(own, str(item["text"]))
             lsh.insert(own, sketch)
             outcomes.append(outcome)
     finally:
         scoped.drop()
     return outcomes
+
+
+def run_stream(
+    items: Sequence[dict[str, Any]],
+    runtime: Runtime,
+    progress: Callable[[int], None] = lambda _n: None,
+    *,
+    seed: int = SHUFFLE_SEED,
+    **changes: Any,
+) -> list[Outcome]:
+    """Ingest every item in one shuffled order (originals dated a day before the rest),
+    then read each copy's and negative's verdict back against the final index; the
+    baselines link each of them to every other text of the file (all are stored by then)."""
+    scoped = runtime.scoped(f"{runtime.settings.key_prefix}-real-{uuid.uuid4().hex[:8]}", **changes)
+    detector = scoped.detector
+    order = list(items)
+    random.Random(seed).shuffle(order)
+    stored_id: dict[int, str] = {}  # detector id -> item id
+    item_ids: dict[str, int] = {}
+    grams = ThreeGrams()
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    sketches = {}
+    try:
+        for item in order:
+            progress(1)
+            when = BASE_DATE if item["role"] == "original" else BASE_DATE + timedelta(days=1)
+            own = str(item["id"])
+            try:
+                result = detector.ingest(_input(item, when))
+            except DedupError:
+                continue  # refused (too short): a copy counts as not found
+            scoped.sites.finish_ingest(result, deferred=False)
+            stored_id[result.article.id] = own
+            item_ids[own] = result.article.id
+            grams.add(own, str(item["text"]))
+            sketches[own] = baseline_minhash(str(item["text"]))
+            lsh.insert(own, sketches[own])
+        outcomes: list[Outcome] = []
+        for item in items:
+            if item["role"] == "original":
+                continue
+            own = str(item["id"])
+            outcome = Outcome(item, accepted=own in item_ids)
+            outcomes.append(outcome)
+            outcome.baseline_3gram = {
+                k: v for k, v in grams.scores(str(item["text"])).items() if k != own
+            }
+            if not outcome.accepted:
+                continue
+            outcome.baseline_lsh = {str(k) for k in lsh.query(sketches[own])} - {own}
+            result = detector.matches(str(item_ids[own]))
+            _read(outcome, result, stored_id, own)
+    finally:
+        scoped.drop()
+    return outcomes
+
+
+def _read(outcome: Outcome, result: Result, stored_id: dict[int, str], own: str) -> None:
+    """What the detector linked an item to: its copies' and sources' item ids, its copy
+    types, and the item it named its likely original (None: itself)."""
+    for match in result.matches:
+        other = stored_id.get(match.article.id)
+        if other is None:
+            continue
+        outcome.copy_types[other] = match.copy_type
+        if match.is_copy:
+            outcome.linked.add(other)
+    named = stored_id.get(int(result.original.id)) if result.original.id.isdigit() else None
+    outcome.original = None if named == own else named
+    if outcome.original is not None:
+        outcome.linked.add(outcome.original)
 
 
 def _originals(items: Iterable[dict[str, Any]]) -> dict[str, set[str]]:
@@ -264,7 +332,19 @@ def score(items: Sequence[dict[str, Any]], outcomes: Sequence[Outcome]) -> dict[
             "baseline_lsh": round(lsh / n, 4),
             "refused": sum(not o.accepted for o in chosen),
         }
-    return {"labels": rows, "baseline_3gram_threshold": round(threshold, 4)}
+    group_of = {str(i["id"]): str(i["group"]) for i in items}
+    links = [
+        group_of.get(target) == str(o.item["group"])
+        for o in outcomes
+        if o.role == "copy"
+        for target in o.linked
+    ]
+    return {
+        "labels": rows,
+        "baseline_3gram_threshold": round(threshold, 4),
+        # of every link a copy was given, the share to a text of its own story
+        "right_story_links": round(sum(links) / len(links), 4) if links else None,
+    }
 
 
 def markdown(name: str, report: dict[str, Any]) -> str:
@@ -283,6 +363,11 @@ def markdown(name: str, report: dict[str, Any]) -> str:
             f"| {label} | {row['role']} ({what}) | {row['items']} | {row['rate']:.3f} "
             f"| {accuracy} | {row['baseline_3gram']:.3f} | {row['baseline_lsh']:.3f} |"
         )
+    if report.get("right_story_links") is not None:
+        lines += [
+            "",
+            f"copy links to a text of the copy's own story: {report['right_story_links']:.3f}",
+        ]
     return "\n".join(lines)
 
 

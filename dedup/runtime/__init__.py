@@ -13,17 +13,18 @@ from dataclasses import dataclass
 
 import redis
 
-from dedup.access import Access
+from dedup.adapters.html import HtmlExtractor
+from dedup.adapters.jobs import ChunkJob, Jobs, RqJobs
 from dedup.config import Settings
-from dedup.detector import Detector
 from dedup.errors import InvalidSettings
-from dedup.extract import HtmlExtractor
-from dedup.hooks import Hooks
-from dedup.jobs import ChunkJob, Jobs, RqJobs
-from dedup.lists import Lists
 from dedup.runtime.connect import connect, queue_client
 from dedup.runtime.embedded import EmbeddedRedis
-from dedup.scans import Scans
+from dedup.services.access import Access
+from dedup.services.detector import Detector
+from dedup.services.hooks import Hooks
+from dedup.services.lists import Lists
+from dedup.services.scans import Scans
+from dedup.services.sites import Sites
 from dedup.store import Client, ScanStore, SiteStore, Store, drop_prefix
 from dedup.store.access import AccessStore, PolicyStore
 from dedup.store.hooks import HookStore
@@ -88,7 +89,7 @@ class Runtime:
     queue_connection: redis.Redis | None  # None: no worker queue (see NoQueue)
     store: Store
     detector: Detector
-    sites: SiteStore
+    sites: Sites
     scan_store: ScanStore
     jobs: Jobs
     scans: Scans
@@ -113,12 +114,12 @@ class Runtime:
         prefix = settings.key_prefix
         store = index_store(client, settings)
         detector = Detector(store, settings, extractor)
-        sites = SiteStore(client, prefix)
         scan_store = ScanStore(client, prefix, settings.scan_ttl_seconds)
         jobs: Jobs = RqJobs(queue, prefix) if queue is not None else NoQueue(queue_refusal)
         lists = Lists(PolicyStore(client, prefix), settings.policy_refresh_seconds)
         detector.policy = lists.current
         hooks = Hooks(HookStore(client, prefix), settings, jobs.queue_delivery)
+        sites = Sites(SiteStore(client, prefix), detector, jobs, settings, hooks)
         scans = Scans(detector, sites, scan_store, jobs, settings, hooks=hooks)
         return cls(
             settings,
@@ -150,6 +151,10 @@ class Runtime:
             extractor=self.detector.extractor,
             queue_refusal=refusal,
         )
+
+    def ping(self) -> bool:
+        """Whether Redis answers."""
+        return self.store.ping()
 
     def drop(self) -> int:
         """Delete every key of this runtime's prefix and its queued jobs."""

@@ -150,10 +150,6 @@ class Keys:
         names += [self.name_pair(shard, p) for p in entries.pairs]
         return names
 
-    def records_pattern(self) -> str:
-        """A SCAN pattern matching every article record of this index, in every shard."""
-        return f"{self.prefix}:{{*}}:a:*"
-
 
 class SiteKeys:
     """The keys of the per-site sums and the copy graph (one hash tag for all of them)."""
@@ -192,10 +188,6 @@ class ScanKeys:
 
     def lease(self, number: int) -> str:
         return f"{self._base}:lease:{number}"
-
-    def leases_pattern(self) -> str:
-        """A SCAN pattern matching the leases of every chunk of this scan."""
-        return f"{self._base}:lease:*"
 
 
 def scans_index(prefix: str) -> str:

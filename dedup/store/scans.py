@@ -198,17 +198,18 @@ class ScanStore:
         self,
         scan_id: str,
         line: int,
-        payload: dict[str, Any],
+        payload: str,
         *,
         ok: bool,
         already_stored: bool,
         has_copies: bool,
     ) -> bool:
-        """Record a line's result once; False when it was recorded before."""
+        """Record a line's result (as the scans service encoded it) once; False when it was
+        recorded before."""
         keys = self.keys(scan_id)
         args = {
             "line": line,
-            "payload": json.dumps(payload, separators=(",", ":")),
+            "payload": payload,
             "outcome": "stored" if ok else "failed",
             "already_stored": int(already_stored),
             "has_copies": int(has_copies),
@@ -259,15 +260,13 @@ class ScanStore:
         (status,) = self._run(("hget", (self.keys(scan_id).scan, "status")))
         return _status(status)
 
-    def results(
-        self, scan_id: str, after_line: int, limit: int
-    ) -> tuple[list[dict[str, Any]], int | None]:
-        """Up to `limit` results in line order after a line number, and the next cursor
-        (None when no line after the page exists)."""
+    def results(self, scan_id: str, after_line: int, limit: int) -> tuple[list[bytes], int | None]:
+        """Up to `limit` results (as recorded) in line order after a line number, and the
+        next cursor (None when no line after the page exists)."""
         keys = self.keys(scan_id)
         (last,) = self._run(("hget", (keys.scan, "last_line")))
         last_line = int(last or 0)
-        found: list[dict[str, Any]] = []
+        found: list[bytes] = []
         cursor = after_line
         while len(found) < limit and cursor < last_line:
             window = list(range(cursor + 1, min(cursor + 1 + limit, last_line + 1)))
@@ -275,12 +274,12 @@ class ScanStore:
             for line, value in zip(window, values, strict=True):
                 cursor = line
                 if value is not None:
-                    found.append(json.loads(value))
+                    found.append(value)
                     if len(found) == limit:
                         break
         return found, (cursor if cursor < last_line else None)
 
-    def every_result(self, scan_id: str, after_line: int = 0) -> Iterator[dict[str, Any]]:
+    def every_result(self, scan_id: str, after_line: int = 0) -> Iterator[bytes]:
         """Every result after a line number, in line order, read a page at a time."""
         after: int | None = after_line
         while after is not None:

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from api.deps import INLINE_MAX_CHARS, runs_inline
 from dedup.core.text import normalize
 from dedup.eval.synthetic import spin
-from dedup.input import ArticleIn
+from dedup.services.input import ArticleIn
 from tests.conftest import prefix_keys
 
 WRAP = "Sponsor:  NEWS AI\nAdmin\n\n{}\n\nAdvertisement\n\nSource link"

@@ -4,7 +4,6 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from dedup.detector import count_sites
 from dedup.runtime import Runtime
 
 CHROME = "Sponsor:  NEWS AI\nAdmin\n\n{}\n\nAdvertisement\n\nSource link"
@@ -15,7 +14,7 @@ def publish(api: TestClient, url: str, text: str, when: str) -> str:
     assert response.status_code == 201, response.text
     article_id: str = response.json()["id"]
     runtime: Runtime = api.app.state.runtime  # type: ignore[attr-defined]
-    count_sites(runtime.sites, runtime.detector.matches(article_id))  # the follow-up job's work
+    runtime.sites.followup(article_id)  # the follow-up job's work, in this process
     return article_id
 
 

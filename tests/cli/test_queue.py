@@ -1,40 +1,13 @@
 """dedup scan --queue, dedup scans and dedup scan-status with a real worker process."""
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-import redis
 from click.testing import CliRunner
-from rq import Queue, Worker
 
 from dedup.cli import main
-from dedup.jobs import queue_name
-from tests.conftest import REPO, SEEDS
-
-
-@pytest.fixture
-def worker(env: dict[str, str], client_redis: redis.Redis) -> Iterator[None]:
-    """A real `dedup worker` process, yielded once its RQ worker listens on the queue."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dedup.cli", "worker"], env={**os.environ, **env}, cwd=REPO
-    )
-    queue = Queue(queue_name(env["DEDUP_KEY_PREFIX"]), connection=client_redis)
-    deadline = time.monotonic() + 120  # a hang guard, not a speed limit
-    while not Worker.all(queue=queue):
-        assert process.poll() is None, "dedup worker exited during start-up"
-        assert time.monotonic() < deadline, "dedup worker never started listening"
-        time.sleep(0.1)
-    yield
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(60) == 0
+from tests.conftest import SEEDS
 
 
 def test_a_queued_scan_of_the_seeds_reports_like_a_local_one(

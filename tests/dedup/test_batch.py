@@ -7,8 +7,8 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from dedup.batch import doc_of, run_local, run_ray
 from dedup.config import Settings
+from dedup.services.batch import doc_of, run_local, run_ray
 from tests.cli.conftest import run
 from tests.conftest import seed_text
 

@@ -11,11 +11,12 @@ import redis
 from dedup.config import Settings
 from dedup.core.article import Article
 from dedup.core.candidates import budget
+from dedup.core.derived import DerivedCache
 from dedup.core.fingerprint import fingerprint, skeleton_set_of
-from dedup.core.matching import DerivedCache, verify
 from dedup.core.text import normalize
-from dedup.detector import ArticleInput, Detector
+from dedup.core.verification import verify
 from dedup.errors import ArticleNotFound, IndexMismatch, InvalidArticle, UrlConflict
+from dedup.services.detector import ArticleInput, Detector
 from dedup.store import Store
 from dedup.store.codecs import IndexEntries, epoch_seconds
 from tests.conftest import prefix_keys, seed_text

@@ -13,7 +13,7 @@ from dedup.core.language import detect
 from dedup.core.rewrite import Sentences, sentences_of
 from dedup.core.semantic import Embedded, SemanticRule, pair_by_meaning
 from dedup.core.text import tokenize, words
-from dedup.detector import ArticleInput, Detector
+from dedup.services.detector import ArticleInput, Detector
 from tests.conftest import CORPUS
 
 WMT = CORPUS.parent / "wmt21-news-dev.jsonl"
@@ -190,11 +190,12 @@ def test_a_real_human_translation_is_linked_to_its_stored_source(
 def test_the_terminal_report_shows_a_translation_by_its_sentence_pairs(
     detector: Detector,
 ) -> None:
-    from dedup.report import describe_result
+    from dedup.cli.report import describe_result
+    from dedup.core.verdict import Verdict
 
     ingest(detector, "https://weser.example/tram", ENGLISH)
     copy = ingest(detector, "https://kurier.example/tram", GERMAN)
-    lines = describe_result(copy, "tram.txt")
+    lines = describe_result(Verdict.of(copy), "tram.txt")
     assert lines[0].endswith("language de)")
     shown = "\n".join(lines)
     assert "copy type translated" in shown

@@ -5,9 +5,12 @@ from typing import Any
 
 import redis
 
+from dedup.adapters.jobs import RqJobs
 from dedup.config import Settings
-from dedup.detector import ArticleInput, Detector, count_sites, evict_expired
 from dedup.errors import ArticleNotFound
+from dedup.services.detector import ArticleInput, Detector
+from dedup.services.retention import evict_expired
+from dedup.services.sites import Sites
 from dedup.store import SiteStore, Store
 
 
@@ -31,7 +34,8 @@ def test_memory_stays_flat_over_a_stream_with_a_retention_window(
     clock = Clock()
     tuned = settings.model_copy(update={"retention_days": 1 / 24, "evict_batch": 7})
     detector = Detector(Store(client_redis, settings.key_prefix), tuned, clock=clock)
-    sites = SiteStore(client_redis, settings.key_prefix)
+    site_store = SiteStore(client_redis, settings.key_prefix)
+    sites = Sites(site_store, detector, RqJobs(client_redis, settings.key_prefix), tuned)
     sizes = {}
     first_id = None
     for n, row in enumerate(bbc[:300], start=1):
@@ -40,7 +44,7 @@ def test_memory_stays_flat_over_a_stream_with_a_retention_window(
             ArticleInput(url=f"https://s{n % 7}.example/{n}", text=row["text"])
         )
         first_id = first_id or str(result.article.id)
-        count_sites(sites, result)
+        sites.finish_ingest(result, deferred=False)
         if n % 10 == 0:
             while evict_expired(detector, sites, clock.now):
                 pass
@@ -49,7 +53,7 @@ def test_memory_stays_flat_over_a_stream_with_a_retention_window(
     store = detector.store
     assert client_redis.zcard(store.keys.seen(0)) <= 40
     assert store.count() <= 40
-    assert client_redis.scard(sites.keys.counted) <= 40
+    assert client_redis.scard(site_store.keys.counted) <= 40
     # Flat, not three times as much (the kept articles differ in length, hence the margin).
     (keys_100, bytes_100), (keys_300, bytes_300) = sizes[100], sizes[300]
     assert keys_300 <= keys_100 * 1.5
@@ -64,7 +68,7 @@ def test_memory_stays_flat_over_a_stream_with_a_retention_window(
         for k in client_redis.scan_iter(match=shard_keys + "*")
     }
     assert left <= {"next_id"}
-    assert client_redis.scard(sites.keys.counted) == 0
+    assert client_redis.scard(site_store.keys.counted) == 0
     try:
         detector.get(first_id or "")
         raise AssertionError("the first article should have been evicted")
@@ -79,6 +83,11 @@ def test_without_retention_nothing_is_evicted(
     bbc: list[dict[str, Any]],
 ) -> None:
     stored = detector.ingest(ArticleInput(url="https://www.bbc.co.uk/r", text=bbc[5]["text"]))
-    sites = SiteStore(client_redis, settings.key_prefix)
+    sites = Sites(
+        SiteStore(client_redis, settings.key_prefix),
+        detector,
+        RqJobs(client_redis, settings.key_prefix),
+        settings,
+    )
     assert evict_expired(detector, sites, datetime(2100, 1, 1, tzinfo=UTC)) == 0
     assert detector.get(str(stored.article.id)).id == stored.article.id

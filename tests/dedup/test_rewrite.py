@@ -8,8 +8,8 @@ import redis
 from dedup.config import Settings
 from dedup.core.rewrite import align_sentences
 from dedup.core.text import normalize, tokenize
-from dedup.detector import ArticleInput, Detector
 from dedup.eval.synthetic import paraphrase, spin
+from dedup.services.detector import ArticleInput, Detector
 from dedup.store import Store
 
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from rq.job import Job, JobStatus
 
+from dedup.adapters.jobs import RqJobs, chunk_job_id
 from dedup.config import Settings
-from dedup.jobs import RqJobs, chunk_job_id
 from dedup.runtime import Runtime, open_runtime
-from dedup.scans import MAX_ATTEMPTS, Scans
+from dedup.services.scans import MAX_ATTEMPTS, Scans
 from dedup.store import ScanStatus
 from tests.conftest import run_queued_jobs
 

@@ -14,7 +14,7 @@ import redis
 from dedup.config import Settings
 from dedup.runtime import index_store, open_runtime
 from dedup.store import ScanStore
-from tests.conftest import REPO, wait_until
+from tests.conftest import REPO, leases_pattern, records_pattern, wait_until
 
 ARTICLES = 400
 HANG_GUARD_SECONDS = 180  # a bound so a broken recovery fails instead of hanging CI
@@ -65,7 +65,7 @@ def test_killing_a_worker_mid_chunk_loses_and_doubles_nothing(
     try:
 
         def a_held_lease() -> tuple[int, int] | None:
-            for key in client_redis.scan_iter(match=scans.keys("crash1").leases_pattern()):
+            for key in client_redis.scan_iter(match=leases_pattern(scans.keys("crash1"))):
                 owner = client_redis.get(key)
                 if isinstance(owner, bytes) and isinstance(key, bytes):
                     return int(key.rsplit(b":", 1)[1]), int(owner.rsplit(b":", 1)[1])
@@ -86,9 +86,9 @@ def test_killing_a_worker_mid_chunk_loses_and_doubles_nothing(
     assert counters == {"total": ARTICLES, "processed": ARTICLES, "stored": ARTICLES, "failed": 0}
     store = index_store(client_redis, settings)
     assert store.count() == ARTICLES  # each url stored exactly once
-    records = sum(1 for _ in client_redis.scan_iter(match=store.keys.records_pattern(), count=1000))
+    records = sum(1 for _ in client_redis.scan_iter(match=records_pattern(store.keys), count=1000))
     assert records == ARTICLES
     results, cursor = scans.results("crash1", 0, 1000)
-    assert [r["line"] for r in results] == list(range(1, ARTICLES + 1))
+    assert [json.loads(r)["line"] for r in results] == list(range(1, ARTICLES + 1))
     assert cursor is None
     assert pool.returncode == 0

@@ -7,8 +7,8 @@ from rq import SimpleWorker, Worker
 from rq.job import JobStatus
 from rq.registry import StartedJobRegistry
 
+from dedup.adapters.jobs import RqJobs
 from dedup.config import Settings
-from dedup.jobs import RqJobs
 from dedup.runtime import Runtime, connect
 from dedup.store import SiteStore
 from workers.tasks import followup, installed

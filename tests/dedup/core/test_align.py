@@ -1,6 +1,6 @@
 import random
 
-from dedup.core.align import MAX_SEEDS_PER_SHINGLE, _extend, _free_span, _runs, align
+from dedup.core.align import MAX_SEEDS_PER_SHINGLE, _extend, _runs, align
 from dedup.core.fingerprint import fingerprint
 from dedup.core.shingles import Hashes, shingle_hashes, word_hashes
 from dedup.core.text import Tokens, normalize, tokenize
@@ -49,23 +49,7 @@ def reference_extend(a: tuple[str, ...], b: tuple[str, ...], i: int, j: int, len
     return length
 
 
-def reference_free_span(
-    i: int, j: int, length: int, used_a: bytearray, used_b: bytearray
-) -> tuple[int, int]:
-    best_offset, best_size, offset = 0, 0, 0
-    while offset < length:
-        if used_a[i + offset] or used_b[j + offset]:
-            offset += 1
-            continue
-        begin = offset
-        while offset < length and not used_a[i + offset] and not used_b[j + offset]:
-            offset += 1
-        if offset - begin > best_size:
-            best_offset, best_size = begin, offset - begin
-    return best_offset, best_size
-
-
-def test_striding_extension_and_free_spans_equal_the_word_by_word_ones() -> None:
+def test_striding_extension_equals_the_word_by_word_one() -> None:
     rng = random.Random(5)
     for _ in range(3000):
         vocabulary = [f"w{k}" for k in range(rng.choice([2, 5, 50]))]
@@ -75,12 +59,6 @@ def test_striding_extension_and_free_spans_equal_the_word_by_word_ones() -> None
             b[rng.randrange(len(b))] = "edit"
         i, j = rng.randrange(len(a)), rng.randrange(len(b))
         assert _extend(a, tuple(b), i, j, 0) == reference_extend(a, tuple(b), i, j, 0)
-        length = rng.randint(1, min(len(a) - i, len(b) - j))
-        used_a = bytearray(rng.random() < 0.2 for _ in a)
-        used_b = bytearray(rng.random() < 0.2 for _ in b)
-        assert _free_span(i, j, length, used_a, used_b) == reference_free_span(
-            i, j, length, used_a, used_b
-        )
 
 
 def reference_runs(

@@ -6,10 +6,13 @@ from typing import Any
 import pytest
 import redis
 
+from dedup.adapters.jobs import RqJobs
 from dedup.config import Settings
-from dedup.detector import ArticleInput, Detector, evict_expired
 from dedup.errors import ArticleNotFound, IndexMismatch
 from dedup.runtime import index_store
+from dedup.services.detector import ArticleInput, Detector
+from dedup.services.retention import evict_expired
+from dedup.services.sites import Sites
 from dedup.store import SiteStore
 from dedup.store.codecs import epoch_seconds
 
@@ -57,7 +60,12 @@ def test_deleting_and_evicting_leave_no_index_entry_in_any_shard(
     detector.delete(str(ids[0]))
     with pytest.raises(ArticleNotFound):
         detector.get(str(ids[0]))
-    sites = SiteStore(client_redis, settings.key_prefix)
+    sites = Sites(
+        SiteStore(client_redis, settings.key_prefix),
+        detector,
+        RqJobs(client_redis, settings.key_prefix),
+        tuned,
+    )
     removed = 0
     while batch := evict_expired(detector, sites, now + timedelta(days=2)):
         assert batch <= 5

@@ -1,7 +1,12 @@
-"""Verify candidates, align the shared passages, and attribute the original (pure)."""
+"""Verify candidates: which stored articles are copies of a text, with the evidence (pure).
 
-import threading
-from collections import OrderedDict
+Each candidate is assessed (shingle scores; for a pair that is not verbatim, the reuse
+features both ways and the fitted model's score), then decided: a copy by shingles, by
+reuse, or, across languages, by meaning; with `related`, a pair that is neither but shares
+names or 3-grams comes back as `related`. The evidence is the aligned passages and the
+sentence pairs.
+"""
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -10,16 +15,10 @@ import numpy as np
 
 from dedup.core.align import Alignment, align
 from dedup.core.article import Article
-from dedup.core.attribution import Original, Party, likely_original
-from dedup.core.copytype import CopyType, copy_type
-from dedup.core.fingerprint import (
-    Fingerprint,
-    FingerprintParams,
-    normalised_words,
-    skeleton_set_of,
-    stored_fingerprint,
-)
-from dedup.core.markers import Marker, Rules, find_markers
+from dedup.core.copytype import CopyType
+from dedup.core.derived import NO_CACHE, Derived, DerivedCache
+from dedup.core.fingerprint import Fingerprint, FingerprintParams
+from dedup.core.markers import Marker, Rules
 from dedup.core.reuse import (
     FEATURES,
     GRAM,
@@ -27,17 +26,10 @@ from dedup.core.reuse import (
     Profile,
     ReuseModel,
     features,
-    profile,
     share_of,
     story_sets,
 )
-from dedup.core.rewrite import (
-    Rewrite,
-    RewriteRule,
-    Sentences,
-    pair_sentences,
-    sentences_of,
-)
+from dedup.core.rewrite import Rewrite, RewriteRule, pair_sentences
 from dedup.core.score import (
     Relation,
     Scores,
@@ -48,17 +40,8 @@ from dedup.core.score import (
     relation_of,
     skeleton_overlap,
 )
-from dedup.core.semantic import (
-    Embedded,
-    Encode,
-    MeaningPairs,
-    SemanticRule,
-    embed,
-    pair_by_meaning,
-)
-from dedup.core.shingles import Hashes, WordHashes, shingle_hashes, word_hashes
-from dedup.core.text import Tokens, tokenize
-from dedup.core.unspin import unspin_tokens
+from dedup.core.semantic import Encode, MeaningPairs, SemanticRule, pair_by_meaning
+from dedup.core.shingles import Hashes
 
 RELATED_GATE = 0.1  # a pair sharing this share of names or 3-grams may come back as related
 # A pair this much inside one another by shingles is a verbatim copy: its passages are the
@@ -101,161 +84,6 @@ class MatchParams:
     rewrite_verification: bool  # False: shingle containment alone decides a copy
     reuse: ReuseModel  # P(derived) of a pair that fails the shingle bar, and when it is a copy
     semantic: SemanticRule | None  # pairs by meaning across languages (None: off)
-
-
-class Derived:
-    """What verification works out of one text, each part worked out when first needed.
-
-    The query's is made per check; a stored article's is kept in a `DerivedCache`.
-    """
-
-    __slots__ = (
-        "_embedded",
-        "_fingerprint",
-        "_gram_set",
-        "_markers",
-        "_profile",
-        "_sentences",
-        "_skeleton",
-        "_tokens",
-        "digest",
-        "simhash",
-        "text",
-    )
-
-    def __init__(
-        self,
-        text: str,
-        digest: bytes,
-        simhash: int,
-        skeleton: Hashes | tuple[int, ...] | None = None,
-    ) -> None:
-        self.text, self.digest, self.simhash = text, digest, simhash
-        self._skeleton = skeleton  # the record's tuple is made an array when first needed
-        self._fingerprint: Fingerprint | None = None
-        self._tokens: Tokens | None = None
-        self._sentences: Sentences | None = None
-        self._markers: tuple[Marker, ...] | None = None
-        self._profile: Profile | None = None
-        self._embedded: Embedded | None = None
-        self._gram_set: Hashes | None = None
-
-    @classmethod
-    def of(cls, article: Article) -> "Derived":
-        return cls(article.text, article.digest, article.simhash, article.skeleton_set)
-
-    def fingerprint(self, params: MatchParams, hashes: WordHashes | None = None) -> Fingerprint:
-        """Its shingles from plain words: most candidates fail the bar, and only those that
-        pass need tokens with offsets for the evidence (0.13 ms more an article)."""
-        if self._fingerprint is None:
-            self._fingerprint = stored_fingerprint(
-                normalised_words(self.text, params.fingerprint.spin_normalisation),
-                self.simhash,
-                self.digest,
-                params.fingerprint.shingle_size,
-                hashes,
-            )
-        return self._fingerprint
-
-    def skeleton_set(self, hashes: WordHashes | None = None) -> Hashes:
-        """Its skeleton 3-grams: from the record when it keeps them (0.15 ms saved on every
-        candidate that fails the shingle bar), else from the text."""
-        if self._skeleton is None:
-            self._skeleton = skeleton_set_of(self.text, hashes)
-        elif isinstance(self._skeleton, tuple):
-            self._skeleton = np.array(self._skeleton, dtype=np.uint64)
-        return self._skeleton
-
-    def tokens(self, params: MatchParams) -> Tokens:
-        """Its tokens as its shingles were made (unspun when the fingerprint is)."""
-        if self._tokens is None:
-            tokens = tokenize(self.text)
-            self._tokens = (
-                unspin_tokens(tokens) if params.fingerprint.spin_normalisation else tokens
-            )
-        return self._tokens
-
-    def gram_set(self, params: MatchParams, hashes: WordHashes | None = None) -> Hashes:
-        """Its distinct word 3-grams, as its profile holds them, without the rest of the
-        profile (quotations, sentences: ~0.6 ms more), which a pair the 3-grams decide
-        never needs."""
-        if self._profile is not None:
-            return self._profile.gram_set
-        if self._gram_set is None:
-            found = self.tokens(params).words
-            self._gram_set = np.unique(shingle_hashes(word_hashes(found, hashes), GRAM))
-        return self._gram_set
-
-    def n_words(self, params: MatchParams) -> int:
-        return len(self.tokens(params))
-
-    def profile(self, params: MatchParams, hashes: WordHashes | None = None) -> Profile:
-        """What the reuse features need: 3-grams, content words, quotations, sentences."""
-        if self._profile is None:
-            self._profile = profile(self.text, self.tokens(params), hashes)
-        return self._profile
-
-    def sentences(self, params: MatchParams) -> Sentences:
-        if self._sentences is None:
-            self._sentences = sentences_of(self.text, self.tokens(params))
-        return self._sentences
-
-    def embedded(self, params: MatchParams, encode: Encode) -> Embedded:
-        """Its sentences as the encoder's vectors (the meaning path)."""
-        if self._embedded is None:
-            self._embedded = embed(self.text, self.sentences(params), encode)
-        return self._embedded
-
-    def markers(self, rules: Rules | None) -> tuple[Marker, ...]:
-        if self._markers is None:
-            self._markers = tuple(find_markers(self.text, rules))
-        return self._markers
-
-
-class DerivedCache:
-    """The last `size` stored articles' `Derived`, by id (0: keep none).
-
-    The copies of one story meet the same few candidates again and again: its original and
-    its earliest copies, which the verification budget always takes. Working their words,
-    tokens and markers out again cost ~0.4 ms a candidate. An entry is used only while its
-    digest is the record's, so a changed text is worked out anew. One cache serves one
-    `MatchParams` and one set of rules; it is safe to share between threads (two threads may
-    both work an entry out, with the same result). It also carries the word-hash cache of
-    whoever fingerprints the queries (`hashes`), so that both sides share it.
-    """
-
-    def __init__(self, size: int, hashes: WordHashes | None = None) -> None:
-        self.size = size
-        self.hashes = hashes
-        self.hits = self.misses = 0  # entries found, and made (new or stale)
-        self._entries: OrderedDict[int, Derived] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def of(self, article: Article) -> Derived:
-        """The article's entry (a new, empty one when missing or stale)."""
-        if self.size <= 0:
-            return Derived.of(article)
-        with self._lock:
-            found = self._entries.get(article.id)
-            if found is not None and found.digest == article.digest:
-                self._entries.move_to_end(article.id)
-                self.hits += 1
-                return found
-            self.misses += 1
-            found = self._entries[article.id] = Derived.of(article)
-            self._entries.move_to_end(article.id)
-            if len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-            return found
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def __contains__(self, doc_id: object) -> bool:
-        return doc_id in self._entries
-
-
-NO_CACHE = DerivedCache(0)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -532,111 +360,3 @@ def _strength(match: Match) -> float:
     if match.verified_by in ("reuse", "meaning") and match.sentences is not None:
         return max(match.sentences.explained, match.sentences.explained_by, *match.coverage)
     return max(match.scores.containment, match.scores.contained_by)
-
-
-def attribute(this: Party, matches: Sequence[Match], rules: Rules | None = None) -> Original:
-    """The likely original among the query and its verified matches (related articles,
-    which are not copies, take no part)."""
-    matches = [m for m in matches if m.is_copy]
-    parties = [
-        Party(
-            id=this.id,
-            site=this.site,
-            published_at=this.published_at,
-            first_seen_at=this.first_seen_at,
-            markers=this.markers,
-            is_fuller_text=any(m.relation == "contains" for m in matches),
-        )
-    ]
-    parties += [
-        Party(
-            id=str(m.article.id),
-            site=m.article.site,
-            published_at=m.article.published_at,
-            first_seen_at=m.article.first_seen_at,
-            markers=m.markers,
-            is_fuller_text=m.relation == "excerpt",
-        )
-        for m in matches
-    ]
-    return likely_original(parties, rules)
-
-
-def label_copies(
-    this: Party,
-    matches: Sequence[Match],
-    original: Original,
-    thresholds: Thresholds,
-    rules: Rules | None = None,
-) -> list[Match]:
-    """Each match with the type of its copy: the side of the pair that is not the likely
-    original (when the original is a third article, the later of the two)."""
-    labelled = []
-    for match in matches:
-        if not match.is_copy:
-            labelled.append(match)
-            continue
-        scores = match.scores
-        larger = max(scores.containment, scores.contained_by)
-        size_ratio = min(scores.containment, scores.contained_by) / larger if larger else 0.0
-        match_is_copy = original.id == this.id or (
-            original.id != str(match.article.id) and _later(match, this)
-        )
-        sentences = match.sentences
-        if match_is_copy:
-            markers, site, inside = match.markers, match.article.site, scores.contained_by
-            original_paired = sentences.explained if sentences else 1.0
-            if match.verified_by in ("reuse", "meaning") and sentences:
-                inside = sentences.explained_by
-        else:
-            markers, site, inside = this.markers, this.site, scores.containment
-            original_paired = sentences.explained_by if sentences else 1.0
-            if match.verified_by in ("reuse", "meaning") and sentences:
-                inside = sentences.explained
-        kind = copy_type(
-            markers,
-            site,
-            inside,
-            size_ratio,
-            thresholds.near_duplicate_size_ratio,
-            sentences,
-            original_paired,
-            rules,
-            rewritten=match.verified_by in ("reuse", "meaning"),
-            partial=match.relation == "partial",
-            translated=match.verified_by == "meaning",
-        )
-        labelled.append(replace(match, copy_type=kind))
-    return labelled
-
-
-def _later(match: Match, this: Party) -> bool:
-    """Whether the matched article came after the query."""
-    when = match.article.published_at or match.article.first_seen_at
-    return when > this.when
-
-
-UNSTORED_ID = ""  # the id a checked (never stored) article goes by in the attribution
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    """An article with its verified matches, its likely original and its markers."""
-
-    article: Article
-    stored: bool  # False for a check: nothing was written
-    created: bool  # True when this call stored it
-    word_count: int
-    markers: tuple[Marker, ...]
-    matches: tuple[Match, ...]
-    original: Original
-    unverified: int = 0  # candidates found but left unverified (DEDUP_MAX_VERIFIED)
-    meaning: str | None = None  # why no pairs by meaning were looked for (None: they were)
-    verified: int = 0  # candidates verified (with `unverified`: every candidate found)
-
-    def original_article(self) -> Article:
-        """The article the original id names (the query itself or one of its matches)."""
-        for match in self.matches:
-            if str(match.article.id) == self.original.id:
-                return match.article
-        return self.article

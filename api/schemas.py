@@ -1,22 +1,22 @@
-"""The API's request and response models (pydantic v2), also the shape scan results are
-stored in and `dedup check --json` prints; bad input is a 422 with the field named."""
+"""The API's request and response models (pydantic v2), which `dedup check --json` prints too;
+bad input is a 422 with the field named. Answers are mapped from the core's `Verdict`; what a
+scan stores is its own type (`dedup.services.scans.ScanItem`), mapped here the same way."""
 
 from datetime import datetime
 from typing import Any, Literal, cast
 
 from pydantic import BaseModel, Field
 
-from dedup.core.align import Passage
 from dedup.core.article import Article
 from dedup.core.copytype import CopyType
 from dedup.core.markers import Marker
-from dedup.core.matching import UNSTORED_ID, Match, Result
-from dedup.core.rewrite import SentencePair
+from dedup.core.result import Result
 from dedup.core.score import Relation
 from dedup.core.sites import Edge, FarmScore, SiteFigures, share
-from dedup.dossier import Dossier, ExampleCopy
-from dedup.input import ArticleIn as ArticleIn
-from dedup.store import ScanState
+from dedup.core.verdict import MatchVerdict, Quote, Verdict
+from dedup.services.input import ArticleIn as ArticleIn
+from dedup.services.scans import ScanItem, ScanState
+from dedup.services.sites import Dossier, ExampleCopy
 
 MAX_INLINE_ARTICLES = 10_000
 
@@ -56,9 +56,9 @@ class PassageOut(BaseModel):
     match_end: int
 
     @classmethod
-    def of(cls, passage: Passage, text: str) -> "PassageOut":
+    def of(cls, passage: Quote) -> "PassageOut":
         return cls(
-            text=text[passage.start : passage.end],
+            text=passage.text,
             words=passage.words,
             start=passage.start,
             end=passage.end,
@@ -79,9 +79,9 @@ class SentencePairOut(BaseModel):
     match_end: int
 
     @classmethod
-    def of(cls, pair: SentencePair, text: str) -> "SentencePairOut":
+    def of(cls, pair: Quote) -> "SentencePairOut":
         return cls(
-            text=text[pair.start : pair.end],
+            text=pair.text,
             similarity=pair.similarity,
             start=pair.start,
             end=pair.end,
@@ -160,8 +160,8 @@ class MatchOut(BaseModel):
     markers: list[MarkerOut]
 
     @classmethod
-    def of(cls, match: Match, text: str) -> "MatchOut":
-        article, scores, sentences = match.article, match.scores, match.sentences
+    def of(cls, match: MatchVerdict) -> "MatchOut":
+        article = match.article
         return cls(
             id=str(article.id),
             url=article.url,
@@ -173,25 +173,23 @@ class MatchOut(BaseModel):
             verified_by=match.verified_by,
             language=article.language,
             reuse=match.reuse,
-            coverage=match.coverage[0],
-            match_coverage=match.coverage[1],
+            coverage=match.coverage,
+            match_coverage=match.match_coverage,
             copy_type=match.copy_type,
             scores=ScoresOut(
-                jaccard=scores.jaccard,
-                containment=scores.containment,
-                contained_by=scores.contained_by,
-                simhash_distance=scores.simhash_distance,
-                skeleton_overlap=scores.skeleton_overlap,
-                sentences_explained=sentences.explained if sentences else 1.0,
-                sentences_explained_by=sentences.explained_by if sentences else 1.0,
-                sentence_order=sentences.order if sentences else 1.0,
+                jaccard=match.jaccard,
+                containment=match.containment,
+                contained_by=match.contained_by,
+                simhash_distance=match.simhash_distance,
+                skeleton_overlap=match.skeleton_overlap,
+                sentences_explained=match.sentences_explained,
+                sentences_explained_by=match.sentences_explained_by,
+                sentence_order=match.sentence_order,
             ),
             evidence=EvidenceOut(
-                shared_words=match.alignment.shared_words,
-                passages=[PassageOut.of(p, text) for p in match.alignment.passages],
-                sentence_pairs=[
-                    SentencePairOut.of(p, text) for p in (sentences.pairs if sentences else ())
-                ],
+                shared_words=match.shared_words,
+                passages=[PassageOut.of(p) for p in match.passages],
+                sentence_pairs=[SentencePairOut.of(p) for p in match.sentence_pairs],
             ),
             markers=[MarkerOut.of(m) for m in match.markers],
         )
@@ -230,31 +228,31 @@ class CheckOut(BaseModel):
     markers: list[MarkerOut]
 
     @classmethod
-    def of(cls, result: Result) -> "CheckOut":
-        article = result.article
-        source = result.original_article()
-        original_id = None if result.original.id == UNSTORED_ID else result.original.id
+    def of(cls, found: Result | Verdict) -> "CheckOut":
+        """The answer of a result, or of the verdict made of one (a stored scan result)."""
+        verdict = found if isinstance(found, Verdict) else Verdict.of(found)
+        article, original = verdict.article, verdict.original
         return cls(
-            id=str(article.id) if result.stored else None,
+            id=verdict.id,
             url=article.url,
             site=article.site,
             title=article.title,
             published_at=article.published_at,
             first_seen_at=article.first_seen_at,
-            word_count=result.word_count,
+            word_count=verdict.word_count,
             language=article.language,
-            meaning=result.meaning,
+            meaning=verdict.meaning,
             original=OriginalOut(
-                id=original_id,
-                url=source.url,
-                site=source.site,
-                published_at=source.published_at,
-                confidence=result.original.confidence,
-                reasons=list(result.original.reasons),
+                id=original.id,
+                url=original.url,
+                site=original.site,
+                published_at=original.published_at,
+                confidence=original.confidence,
+                reasons=list(original.reasons),
             ),
-            matches=[MatchOut.of(m, article.text) for m in result.matches],
-            unverified_candidates=result.unverified,
-            markers=[MarkerOut.of(m) for m in result.markers],
+            matches=[MatchOut.of(m) for m in verdict.matches],
+            unverified_candidates=verdict.unverified,
+            markers=[MarkerOut.of(m) for m in verdict.markers],
         )
 
     def json_bytes(self) -> bytes:
@@ -520,6 +518,15 @@ class ScanOut(BaseModel):
             finished_at=state.finished_at,
             error=state.error,
         )
+
+
+def scan_item(item: ScanItem) -> dict[str, Any]:
+    """A stored scan item as the API gives it: the ingest answer plus 'line', 'error' and
+    'created', or only 'line' and 'error' for a line that failed."""
+    if item.verdict is None:
+        return {"line": item.line, "error": item.error}
+    answer = CheckOut.of(item.verdict).model_dump(mode="json")
+    return {"line": item.line, "error": None, "created": item.created, **answer}
 
 
 class ResultsOut(BaseModel):

@@ -8,8 +8,9 @@ import pytest
 
 from dedup.config import Settings
 from dedup.core.article import Article
+from dedup.core.derived import NO_CACHE, Derived
 from dedup.core.fingerprint import fingerprint
-from dedup.core.matching import NO_CACHE, Assessment, Derived, assess, verify
+from dedup.core.verification import Assessment, assess, verify
 from tests.conftest import CORPUS
 
 METER = CORPUS.parent / "meter-dev.jsonl"

@@ -36,9 +36,9 @@ from dedup.config import Settings
 from dedup.core.article import Article, ArticleInput
 from dedup.core.fingerprint import Fingerprint
 from dedup.core.markers import find_markers
-from dedup.detector import COMPARED_ID, Explainer
 from dedup.errors import DedupError, UsageError
-from dedup.input import ArticleIn, parse_line
+from dedup.services.detector import COMPARED_ID, Explainer
+from dedup.services.input import ArticleIn, parse_line
 
 # A dump has no times of observation: every article is "first seen" at one moment, so that
 # the attribution never depends on which worker prepared what, or when.

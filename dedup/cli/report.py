@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from dedup.core.language import UNKNOWN, detect
 from dedup.core.markers import Marker
-from dedup.core.matching import UNSTORED_ID, Result
+from dedup.core.verdict import Verdict
 
 PASSAGE_PREVIEW_CHARS = 160
 
@@ -25,7 +25,7 @@ class Scanned:
 
     origin: str
     name: str
-    result: Result | None
+    result: Verdict | None
     error: str | None = None
 
 
@@ -78,63 +78,56 @@ def translated_from(language: str, markers: Sequence[Marker]) -> str | None:
     return None
 
 
-def describe_result(result: Result, name: str, passages: int = 1) -> list[str]:
+def describe_result(verdict: Verdict, name: str, passages: int = 1) -> list[str]:
     """The lines that say what an article is, what it matches and which is the original."""
-    article = result.article
-    ident = f"id {article.id}" if result.stored else "not stored"
+    article = verdict.article
+    ident = f"id {article.id}" if verdict.stored else "not stored"
     lines = [
-        f"{name}  ({article.site}, {ident}, {result.word_count} words, language {article.language})"
+        f"{name}  ({article.site}, {ident}, {verdict.word_count} words, language "
+        f"{article.language})"
     ]
-    marker_lines = describe_markers(result.markers)
+    marker_lines = describe_markers(verdict.markers)
     lines += [f"  {line}" for line in marker_lines] or ["  no republishing markers found"]
-    source_language = translated_from(article.language, result.markers)
-    if source_language and not any(m.verified_by == "meaning" for m in result.matches):
+    source_language = translated_from(article.language, verdict.markers)
+    if source_language and not any(m.verified_by == "meaning" for m in verdict.matches):
         lines.append(
             f"  a translation from {source_language}: its translator credit is written in "
             f"{source_language}; its source is not stored"
         )
-    if result.meaning:
-        lines.append(f"  translations: {result.meaning}")
-    if not result.matches:
+    if verdict.meaning:
+        lines.append(f"  translations: {verdict.meaning}")
+    if not verdict.matches:
         lines.append("  copies: no stored article shares enough text to be a copy or a source")
-    for match in result.matches:
-        other, scores = match.article, match.scores
-        if match.verified_by == "meaning" and match.sentences is not None:
-            pairs = match.sentences
+    for match in verdict.matches:
+        other = match.article
+        if match.verified_by == "meaning":
             lines.append(
                 f"  {match.relation} of id {other.id} ({other.site}, language "
-                f"{other.language}), copy type {match.copy_type}: {len(pairs.pairs)} sentence "
-                f"pairs in the same order by meaning, covering {pairs.explained:.0%} of this "
-                f"text and {pairs.explained_by:.0%} of the match"
+                f"{other.language}), copy type {match.copy_type}: {len(match.sentence_pairs)} "
+                f"sentence pairs in the same order by meaning, covering "
+                f"{match.sentences_explained:.0%} of this text and "
+                f"{match.sentences_explained_by:.0%} of the match"
             )
-            for pair in pairs.pairs[:passages]:
-                mine = _short(article.text[pair.start : pair.end], PASSAGE_PREVIEW_CHARS)
-                theirs = _short(
-                    other.text[pair.match_start : pair.match_end], PASSAGE_PREVIEW_CHARS
-                )
-                lines.append(f"    this  [{pair.start}:{pair.end}] “{mine}”")
-                lines.append(f"    match [{pair.match_start}:{pair.match_end}] “{theirs}”")
-            continue
-        lines.append(
-            f"  {match.relation} of id {other.id} ({other.site}), copy type {match.copy_type}: "
-            f"containment {scores.containment:.2f}, contained_by {scores.contained_by:.2f}, "
-            f"jaccard {scores.jaccard:.2f}, simhash distance {scores.simhash_distance}, "
-            f"{match.alignment.shared_words} shared words in "
-            f"{len(match.alignment.passages)} passage(s)"
-        )
-        for passage in match.alignment.passages[:passages]:
-            mine = _short(article.text[passage.start : passage.end], PASSAGE_PREVIEW_CHARS)
-            theirs = _short(
-                other.text[passage.match_start : passage.match_end], PASSAGE_PREVIEW_CHARS
+            quotes = match.sentence_pairs
+        else:
+            lines.append(
+                f"  {match.relation} of id {other.id} ({other.site}), copy type "
+                f"{match.copy_type}: containment {match.containment:.2f}, contained_by "
+                f"{match.contained_by:.2f}, jaccard {match.jaccard:.2f}, simhash distance "
+                f"{match.simhash_distance}, {match.shared_words} shared words in "
+                f"{len(match.passages)} passage(s)"
             )
-            lines.append(f"    this  [{passage.start}:{passage.end}] “{mine}”")
-            lines.append(f"    match [{passage.match_start}:{passage.match_end}] “{theirs}”")
-    original = result.original
-    if original.id in (UNSTORED_ID, str(article.id)):
+            quotes = match.passages
+        for quote in quotes[:passages]:
+            mine = _short(quote.text, PASSAGE_PREVIEW_CHARS)
+            theirs = _short(quote.match_text, PASSAGE_PREVIEW_CHARS)
+            lines.append(f"    this  [{quote.start}:{quote.end}] “{mine}”")
+            lines.append(f"    match [{quote.match_start}:{quote.match_end}] “{theirs}”")
+    original = verdict.original
+    if original.id is None or original.id == str(article.id):
         who = "itself"
     else:
-        source = result.original_article()
-        who = f"id {source.id} ({source.site})"
+        who = f"id {original.id} ({original.site})"
     lines.append(f"  likely original: {who}, confidence {original.confidence:.2f}")
     lines += [f"    - {reason}" for reason in original.reasons]
     return lines

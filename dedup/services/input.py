@@ -89,6 +89,21 @@ class ArticleIn(BaseModel):
             raise ValueError(f"send exactly one of 'text' or 'html' (got {given})")
         return self
 
+    @classmethod
+    def of_input(cls, article: ArticleInput) -> "ArticleIn":
+        """The body that stands for an article read from a file (validated as any body is:
+        pydantic's ValidationError when it is not one the API would take)."""
+        return cls.model_validate(
+            {
+                "url": article.url,
+                "text": article.text,
+                "html": article.html,
+                "title": article.title,
+                "site": article.site,
+                "published_at": article.published_at,
+            }
+        )
+
     def to_input(self) -> ArticleInput:
         return ArticleInput(
             url=self.url,

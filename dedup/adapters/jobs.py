@@ -74,7 +74,7 @@ class Jobs(Protocol):
         """Queue an article's follow-up (at most one job per article id)."""
 
     def queue_delivery(self, delivery_id: str) -> None:
-        """Queue one attempt of a webhook delivery (dedup.hooks)."""
+        """Queue one attempt of a webhook delivery (dedup.services.hooks)."""
 
     def chunk_job(self, scan_id: str, chunk: int, attempt: int) -> ChunkJob | None:
         """The job of that attempt, or None when the queue holds none."""
@@ -149,7 +149,7 @@ class RqJobs:
             )
 
     def queue_delivery(self, delivery_id: str) -> None:
-        # No RQ retry: a failed attempt is due again after a backoff (dedup.hooks), and a
+        # No RQ retry: a failed attempt is due again after a backoff (dedup.services.hooks), and a
         # worker that dies mid-attempt leaves it to be claimed again after its lease.
         with _queue_errors():
             self.queue.enqueue(

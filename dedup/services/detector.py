@@ -9,14 +9,17 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from urllib.parse import urlsplit
 
+from dedup.adapters.encoder import LANGUAGES, SentenceEncoder
+from dedup.adapters.html import HtmlExtractor, extract_html
 from dedup.config import Settings
 from dedup.core.article import Article, ArticleInput
 from dedup.core.attribution import Party
 from dedup.core.candidates import Lookup, across_languages, budget, rank
+from dedup.core.derived import NO_CACHE, DerivedCache
 from dedup.core.fingerprint import (
     Fingerprint,
     fingerprint,
@@ -24,27 +27,17 @@ from dedup.core.fingerprint import (
     normalised_words,
     text_digest,
 )
+from dedup.core.labelling import attribute, label_copies
 from dedup.core.language import code_language, language_code
 from dedup.core.language import detect as detect_language
 from dedup.core.markers import find_markers
-from dedup.core.matching import (
-    NO_CACHE,
-    UNSTORED_ID,
-    Assessment,
-    DerivedCache,
-    Result,
-    attribute,
-    label_copies,
-    verify,
-)
 from dedup.core.policy import NO_POLICY, Policy
+from dedup.core.result import UNSTORED_ID, Result
 from dedup.core.shingles import WordHashes
-from dedup.core.sites import Observation, farm_score, observe
 from dedup.core.text import unicode_problem
+from dedup.core.verification import Assessment, verify
 from dedup.errors import ArticleNotFound, DedupError, InvalidArticle, UrlConflict
-from dedup.extract import HtmlExtractor, extract_html
-from dedup.semantic import LANGUAGES, SentenceEncoder
-from dedup.store import SiteStore, Store
+from dedup.store import Store
 from dedup.store.codecs import IndexEntries
 
 log = logging.getLogger(__name__)
@@ -58,8 +51,6 @@ __all__ = [
     "Detector",
     "Explainer",
     "Result",
-    "count_sites",
-    "evict_expired",
 ]
 
 
@@ -82,7 +73,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 class Explainer:
     """Validate, fingerprint and verify articles, with no index: what a check does once its
-    candidates are found. The detector adds the index; a batch job (`dedup.batch`) uses
+    candidates are found. The detector adds the index; a batch job (`dedup.services.batch`) uses
     this alone on each of its workers."""
 
     def __init__(
@@ -102,7 +93,7 @@ class Explainer:
         self.derived = DerivedCache(settings.verify_cache, self.hashes)
         # The meaning path's encoder (its model loads when a cross-language pair first needs it).
         self.encoder = SentenceEncoder() if settings.semantic else None
-        # The deployment's exclusions, read at every check (dedup.access keeps it fresh).
+        # The deployment's exclusions, read at every check (dedup.services.access keeps it fresh).
         self.policy: Callable[[], Policy] = lambda: NO_POLICY
 
     def prepare(self, given: ArticleInput, first_seen_at: datetime) -> tuple[Article, Fingerprint]:
@@ -392,6 +383,23 @@ class Detector(Explainer):
             stored, found, lookup, stored=True, created=False, related=related, policy=policy
         )
 
+    def records(self, ids: Sequence[int]) -> list[Article | None]:
+        """Stored articles by id (None where gone), in one round trip."""
+        return self.store.fetch(list(ids))
+
+    def evict_seen_before(self, cutoff: datetime, limit: int) -> tuple[int, list[tuple[int, str]]]:
+        """Remove up to `limit` articles first seen before `cutoff` from the record and every
+        index; returns how many ids were due and the (id, site) of each record removed (ids
+        whose record was gone already are only forgotten)."""
+        ids = self.store.expired(cutoff, limit)
+        if not ids:
+            return 0, []
+        records = self.store.fetch(ids)
+        found = [r for r in records if r is not None]
+        self.store.delete_many([self.with_name_pairs(r) for r in found])
+        self.store.forget_seen([i for i, r in zip(ids, records, strict=True) if r is None])
+        return len(ids), [(r.id, r.site) for r in found]
+
     def delete(self, doc_id: str) -> None:
         """Remove an article from the record and every index."""
         self.store.delete(self.with_name_pairs(self.get(doc_id)))
@@ -467,40 +475,3 @@ def _blanked(article: Article, policy: Policy, spin_normalisation: bool) -> Arti
     return replace(
         article, text=text, digest=text_digest(normalised_words(text, spin_normalisation))
     )
-
-
-def count_sites(
-    sites: SiteStore, result: Result, wires: frozenset[str] = frozenset()
-) -> Observation:
-    """Count an explained article into the site sums (once per article) and store the new
-    farm scores of its site and of the site it copied: the follow-up of every ingest. A copy
-    of a site in `wires` (DEDUP_WIRE_SITES) counts as credited: syndication."""
-    seen = observe(
-        result.article, result.markers, result.matches, result.original_article(), wires=wires
-    )
-    if sites.count(seen):
-        for site in {seen.site, seen.source_site or seen.site}:
-            sites.rescore(site, lambda figures: farm_score(figures).value)
-    return seen
-
-
-def evict_expired(detector: Detector, sites: SiteStore, now: datetime | None = None) -> int:
-    """Remove one batch (DEDUP_EVICT_BATCH) of the articles first seen before the retention
-    window (DEDUP_RETENTION_DAYS) from the record, every index and the per-article site
-    parts; returns how many were removed (0 when retention is off or nothing is due).
-    Callers repeat it until it returns 0."""
-    settings = detector.settings
-    if settings.retention_days <= 0:
-        return 0
-    moment = now or datetime.now(UTC)
-    cutoff = moment - timedelta(days=settings.retention_days)
-    ids = detector.store.expired(cutoff, settings.evict_batch)
-    if not ids:
-        return 0
-    records = detector.store.fetch(ids)
-    found = [r for r in records if r is not None]
-    detector.store.delete_many([detector.with_name_pairs(r) for r in found])
-    detector.store.forget_seen([i for i, r in zip(ids, records, strict=True) if r is None])
-    sites.forget([(r.id, r.site) for r in found])
-    log.info("evicted %d article(s) first seen before %s", len(ids), cutoff.isoformat())
-    return len(ids)

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from dedup import __version__
 from dedup.config import Settings
-from dedup.core.matching import Result
+from dedup.core.result import Result
 from dedup.core.sites import Observation
 from dedup.errors import InvalidRequest, NotFound
 from dedup.store.hooks import HookStore
@@ -217,6 +217,14 @@ class Hooks:
     def deliveries(self, hook_id: str, limit: int = 50) -> list[dict[str, Any]]:
         self.get(hook_id)
         return self.store.log(hook_id, limit)
+
+    def stats(self) -> dict[str, int]:
+        """Delivery attempts by outcome (delivered, failed, given_up), over the index's life."""
+        return self.store.stats()
+
+    def pending(self) -> int:
+        """Deliveries not yet made or due for a retry."""
+        return self.store.pending()
 
     # -- emitting ------------------------------------------------------------------------
 

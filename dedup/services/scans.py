@@ -1,4 +1,4 @@
-"""Batch scans: how a scan is cut, run, recovered and recorded (the job queue injected).
+"""Scans: how a queued scan is cut, run, recovered and recorded (the job queue injected).
 
 A scan is cut into chunks of `DEDUP_SCAN_CHUNK_SIZE` lines, stored and queued as they fill,
 so workers start before a long upload ends (`ScanWriter`). A worker runs one chunk at a time
@@ -13,33 +13,35 @@ Every step that matters to the reaper's rules calls `on_step(name, details)`: te
 the races with it (a hook, not timing), operators can log with it.
 """
 
+import json
 import logging
 import os
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
+from dedup.adapters.jobs import Jobs, JobState
 from dedup.config import Settings
-from dedup.core.sites import Observation
-from dedup.detector import Detector, Result, count_sites
-from dedup.errors import ArticleNotFound, DedupError, ScanFinished, ScanNotFound, StoreUnavailable
-from dedup.hooks import Hooks
-from dedup.input import parse_line
-from dedup.jobs import Jobs, JobState
+from dedup.core.verdict import Verdict, from_plain, to_plain
+from dedup.errors import DedupError, ScanFinished, ScanNotFound, StoreUnavailable
 from dedup.logs import incident_id
-from dedup.schemas import CheckOut
-from dedup.store import ScanLine, ScanState, ScanStatus, ScanStore, SiteStore
+from dedup.services.detector import Detector
+from dedup.services.hooks import Hooks
+from dedup.services.input import parse_line
+from dedup.services.retries import with_store_retries
+from dedup.services.sites import Sites
+from dedup.store import ScanLine, ScanState, ScanStatus, ScanStore
+
+__all__ = ["ScanItem", "ScanState", "ScanStatus", "ScanWriter", "Scans"]
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-STORE_RETRY_SECONDS = (0.5, 1.0, 2.0, 4.0)  # transient Redis errors inside a job
 MAX_ATTEMPTS = 6  # a chunk queued this often (kills, failures) fails its scan
 CANCEL_CHECK_EVERY = 25  # lines between two looks at whether the scan was cancelled
 
@@ -54,19 +56,46 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def with_store_retries(action: Callable[[], T]) -> T:
-    """Run an action, retrying with backoff while Redis is unreachable."""
-    for pause in STORE_RETRY_SECONDS:
-        try:
-            return action()
-        except StoreUnavailable as exc:
-            log.warning("Redis unavailable (%s); retrying in %.1f s", exc, pause)
-            time.sleep(pause)
-    return action()
-
-
 def new_scan_id() -> str:
     return uuid.uuid4().hex[:16]
+
+
+RESULT_VERSION = 1  # of a stored ScanItem; another version is read as an error item
+
+
+@dataclass(frozen=True, slots=True)
+class ScanItem:
+    """What a scan stored for one line: its verdict, or why it failed (the scans service's
+    own type, versioned: changing an API field changes nothing stored)."""
+
+    line: int
+    error: str | None
+    created: bool = False
+    verdict: Verdict | None = None
+
+    def dumps(self) -> str:
+        plain: dict[str, Any] = {"v": RESULT_VERSION, "line": self.line, "error": self.error}
+        if self.verdict is not None:
+            plain["created"] = self.created
+            plain["verdict"] = to_plain(self.verdict)
+        return json.dumps(plain, separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, raw: str | bytes) -> "ScanItem":
+        plain = json.loads(raw)
+        version = plain.get("v")
+        if version != RESULT_VERSION:  # written by another release: say so, never guess
+            return cls(
+                int(plain.get("line", 0)),
+                f"this result was stored by another release (format {version!r}); scan again",
+            )
+        verdict = plain.get("verdict")
+        return cls(
+            plain["line"],
+            plain["error"],
+            bool(plain.get("created", False)),
+            None if verdict is None else from_plain(verdict),
+        )
 
 
 def valid_scan_id(scan_id: str) -> bool:
@@ -80,7 +109,7 @@ class Scans:
     def __init__(
         self,
         detector: Detector,
-        sites: SiteStore,
+        sites: Sites,
         store: ScanStore,
         jobs: Jobs,
         settings: Settings,
@@ -90,8 +119,8 @@ class Scans:
         hooks: Hooks | None = None,
     ) -> None:
         self.detector = detector
-        self.hooks = hooks  # events for webhooks: copy.found, scan.finished (None: none)
-        self.sites = sites
+        self.hooks = hooks  # events for webhooks: scan.finished (None: none)
+        self.sites = sites  # every line's ingest ends there (counting, copy.found)
         self.store = store
         self.jobs = jobs
         self.settings = settings
@@ -206,12 +235,12 @@ class Scans:
                     store.status(scan_id) is ScanStatus.CANCELLED
                 ):
                     return counts
-                payload, ok, already, copies = self._process(entry)
+                item, ok, already, copies = self._process(entry)
                 record = partial(
                     store.record,
                     scan_id,
                     entry.line,
-                    payload,
+                    item.dumps(),
                     ok=ok,
                     already_stored=already,
                     has_copies=copies,
@@ -227,25 +256,25 @@ class Scans:
         step("chunk.released", where)
         return counts
 
-    def _process(self, entry: ScanLine) -> tuple[dict[str, Any], bool, bool, bool]:
-        """Ingest one line: (payload, ok, already_stored, has_copies). A line that cannot be
+    def _process(self, entry: ScanLine) -> tuple[ScanItem, bool, bool, bool]:
+        """Ingest one line: (item, ok, already_stored, has_copies). A line that cannot be
         stored is a failed item with its reason, never a failed chunk: an unexpected error
         (a bug) is logged under an id that the item's reason names."""
         line = entry.line
 
-        def failed(reason: str) -> tuple[dict[str, Any], bool, bool, bool]:
-            return {"line": line, "error": reason}, False, False, False
+        def failed(reason: str) -> tuple[ScanItem, bool, bool, bool]:
+            return ScanItem(line, reason), False, False, False
 
         if entry.error is not None:
             return failed(entry.error)
-        item = parse_line(entry.text, f"line {line}")
-        if item.article is None:
-            return failed(item.error or "not an article")
-        article = item.article
+        parsed = parse_line(entry.text, f"line {line}")
+        if parsed.article is None:
+            return failed(parsed.error or "not an article")
+        article = parsed.article
         try:
             result = with_store_retries(lambda: self.detector.ingest(article))
-            self.count(result)  # counted here, not by a follow-up
-            body = CheckOut.of(result).model_dump(mode="json")
+            self.sites.finish_ingest(result, deferred=False)  # counted here, not by a follow-up
+            verdict = Verdict.of(result)
         except StoreUnavailable:
             raise  # the job fails and RQ retries the chunk later
         except DedupError as exc:
@@ -254,8 +283,12 @@ class Scans:
             incident = incident_id()
             log.exception("line %d of scan %s failed unexpectedly [%s]", line, self._scan, incident)
             return failed(f"an unexpected error kept this line out; it is logged as [{incident}]")
-        payload = {"line": line, "error": None, "created": result.created, **body}
-        return payload, True, not result.created, bool(result.matches)
+        return (
+            ScanItem(line, None, result.created, verdict),
+            True,
+            not result.created,
+            bool(result.matches),
+        )
 
     # -- recovering -------------------------------------------------------------------------
 
@@ -303,31 +336,21 @@ class Scans:
                 queued += 1
         return queued
 
-    # -- follow-ups -------------------------------------------------------------------------
+    # -- results ------------------------------------------------------------------------
 
-    def followup(self, article_id: str) -> dict[str, str | None]:
-        """The work after an ingest that does not belong on the request path: count the
-        article into its site's figures and, when its likely original is another site's
-        article, add the copy edge site -> source. Runs once per article (counted once)."""
-        try:
-            result = with_store_retries(lambda: self.detector.matches(article_id))
-        except ArticleNotFound:  # deleted (or evicted) before its follow-up ran
-            log.info("follow-up of article %s skipped: it is no longer stored", article_id)
-            return {"site": None, "source_site": None}
-        seen = self.count(result)
-        return {"site": seen.site, "source_site": seen.source_site}
+    def results(
+        self, scan_id: str, after_line: int, limit: int
+    ) -> tuple[list[ScanItem], int | None]:
+        """A page of a scan's stored items in line order, and the cursor of the next page
+        (None at the end); ScanNotFound for an unknown scan."""
+        self.state(scan_id)
+        raw, cursor = self.store.results(scan_id, after_line, limit)
+        return [ScanItem.loads(r) for r in raw], cursor
 
-    def count(self, result: Result) -> Observation:
-        """Count a freshly explained article into the site sums (once per article), store
-        the new farm scores of its site and of the site it copied, and, when it is a copy of
-        another site's article, emit `copy.found` (once per article)."""
-        wires = self.detector.settings.wires
-        seen = with_store_retries(lambda: count_sites(self.sites, result, wires))
-        hooks = self.hooks
-        if hooks is not None and seen.is_copy:
-            watched = self.detector.policy().watched_sites
-            with_store_retries(lambda: hooks.copy_found(result, seen, watched))
-        return seen
+    def every_result(self, scan_id: str, after_line: int = 0) -> Iterator[ScanItem]:
+        """Every stored item of a scan after a line, in line order, a page at a time."""
+        for raw in self.store.every_result(scan_id, after_line):
+            yield ScanItem.loads(raw)
 
 
 class ScanWriter:
