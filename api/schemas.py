@@ -202,6 +202,10 @@ class OriginalOut(BaseModel):
     published_at: datetime | None
     confidence: float = Field(ge=0.0, le=1.0)
     reasons: list[str]
+    source_stored: bool = Field(
+        description="false when the article is named its own original only because its source "
+        "is not stored: its signs (credit lines, chrome, spun phrases) say it was copied."
+    )
 
 
 class CheckOut(BaseModel):
@@ -249,6 +253,7 @@ class CheckOut(BaseModel):
                 published_at=original.published_at,
                 confidence=original.confidence,
                 reasons=list(original.reasons),
+                source_stored=original.source_stored,
             ),
             matches=[MatchOut.of(m) for m in verdict.matches],
             unverified_candidates=verdict.unverified,

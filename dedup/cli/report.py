@@ -1,5 +1,6 @@
 """Plain-text reports of results for people reading a terminal (pure)."""
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -124,7 +125,9 @@ def describe_result(verdict: Verdict, name: str, passages: int = 1) -> list[str]
             lines.append(f"    this  [{quote.start}:{quote.end}] “{mine}”")
             lines.append(f"    match [{quote.match_start}:{quote.match_end}] “{theirs}”")
     original = verdict.original
-    if original.id is None or original.id == str(article.id):
+    if not original.source_stored:
+        who = "not stored (these signs say it was copied; its source is not in the index)"
+    elif original.id is None or original.id == str(article.id):
         who = "itself"
     else:
         who = f"id {original.id} ({original.site})"
@@ -133,42 +136,59 @@ def describe_result(verdict: Verdict, name: str, passages: int = 1) -> list[str]
     return lines
 
 
-def scan_report(items: Sequence[Scanned], seconds: float) -> str:
-    """The report that ends a scan: each article, then the copy pairs among all of them."""
+def scan_report(
+    items: Sequence[Scanned], seconds: float, verbose: bool = False, passages: int = 1
+) -> str:
+    """The report that ends a scan: the counts, the copy pairs by copy type with each pair's
+    likely original, the failures; each article's detail only when `verbose`."""
     done = [item for item in items if item.result is not None]
     failed = [item for item in items if item.result is None]
     created = sum(1 for item in done if item.result and item.result.created)
     lines = [
         f"Scanned {len(items)} article(s) in {seconds:.1f} s: {created} stored, "
         f"{len(done) - created} already stored, {len(failed)} failed.",
-        "",
     ]
+    names = {item.result.article.id: item.name for item in done if item.result}
+    pairs: dict[tuple[int, int], str] = {}
     for item in done:
-        assert item.result is not None
-        lines += describe_result(item.result, item.name)
-        lines.append("")
-    if failed:
-        lines.append("Failed:")
-        lines += [f"  {item.origin}: {item.error}" for item in failed]
-        lines.append("")
-    pairs = sorted(
-        {
-            tuple(sorted((item.result.article.id, match.article.id)))
-            for item in done
-            if item.result
-            for match in item.result.matches
-        }
-    )
+        verdict = item.result
+        assert verdict is not None
+        for match in verdict.copies:
+            key = (
+                min(verdict.article.id, match.article.id),
+                max(verdict.article.id, match.article.id),
+            )
+            pairs.setdefault(key, match.copy_type or match.relation)
     if pairs:
-        lines.append(f"Copy pairs: {len(pairs)}")
-        names = {item.result.article.id: item.name for item in done if item.result}
-        for first, second in pairs:
+        kinds = Counter(pairs.values())
+        lines.append(
+            f"Copy pairs: {len(pairs)} ("
+            + ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+            + ")"
+        )
+        for (first, second), kind in sorted(pairs.items()):
             first_name = names.get(first, "stored before")
             second_name = names.get(second, "stored before")
-            lines.append(f"  id {first} ({first_name}) ~ id {second} ({second_name})")
+            lines.append(f"  id {first} ({first_name}) ~ id {second} ({second_name}): {kind}")
     else:
         lines.append(
             f"Copy pairs: none. No article of these {len(done)} is a near-copy, excerpt or "
             "container of another or of any stored article: no pair passed the verification bar."
         )
+    marked = [item for item in done if item.result and not item.result.original.source_stored]
+    if marked:
+        lines.append(
+            f"Copied from an article not stored (by their own signs): {len(marked)}: "
+            + ", ".join(item.name for item in marked)
+        )
+    if failed:
+        lines.append(f"Failed: {len(failed)}")
+        lines += [f"  {item.origin}: {item.error}" for item in failed]
+    if verbose:
+        for item in done:
+            assert item.result is not None
+            lines.append("")
+            lines += describe_result(item.result, item.name, passages)
+    else:
+        lines.append("(--verbose shows each article: its markers, matches, passages and reasons)")
     return "\n".join(lines)

@@ -42,7 +42,7 @@ def _failed(scanned: list[Scanned]) -> None:
     default=1,
     show_default=True,
     type=click.IntRange(0, 50),
-    help="Shared passages to show per match.",
+    help="Shared passages to show per match (with --verbose).",
 )
 @click.option(
     "--queue",
@@ -50,7 +50,13 @@ def _failed(scanned: list[Scanned]) -> None:
     is_flag=True,
     help="Run the scan on the worker queue (workers: `dedup worker`).",
 )
-def scan(paths: tuple[Path, ...], passages: int, queued: bool) -> None:
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="After the summary, each article: markers, matches, passages, the original's reasons.",
+)
+def scan(paths: tuple[Path, ...], passages: int, queued: bool, verbose: bool) -> None:
     """Store articles from files and folders in the index, then report copies and originals.
 
     Reads .txt and .html/.htm files (one article each; a manifest.json beside them may give
@@ -69,7 +75,7 @@ def scan(paths: tuple[Path, ...], passages: int, queued: bool) -> None:
             scanned, state = _scan_on_queue(runtime, files)
         else:
             scanned, state = _scan_here(runtime, files), None
-    click.echo(scan_report(scanned, time.perf_counter() - started))
+    click.echo(scan_report(scanned, time.perf_counter() - started, verbose, passages))
     if state is not None and state.status is not ScanStatus.DONE:
         raise ItemsFailed(
             f"scan {state.id} ended {state.status}: {state.error or 'see `dedup scan-status`'}"

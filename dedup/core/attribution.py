@@ -52,6 +52,7 @@ class Original:
     id: str
     confidence: float
     reasons: tuple[str, ...]
+    source_stored: bool = True  # False: the signs say it was copied, from no stored article
 
 
 def _quote(markers: Sequence[Marker], limit: int = 2) -> str:
@@ -60,10 +61,12 @@ def _quote(markers: Sequence[Marker], limit: int = 2) -> str:
 
 
 def _lag(seconds: float) -> str:
-    """A duration for people.
+    """A duration as a person writes it: the largest unit that fits, rounded.
 
-    >>> _lag(42), _lag(600), _lag(7200), _lag(400000)
-    ('42 s', '10 min', '2.0 h', '4.6 days')
+    >>> _lag(42), _lag(600), _lag(7200), _lag(9000), _lag(400000), _lag(8000 * 86400)
+    ('42 s', '10 min', '2 h', '2.5 h', '5 days', '22 years')
+    >>> _lag(90 * 86400), _lag(86400)
+    ('3 months', '24 h')
     """
     if seconds < 60:
         return f"{seconds:.0f} s"
@@ -71,7 +74,14 @@ def _lag(seconds: float) -> str:
     if minutes < 60:
         return f"{minutes} min"
     hours = minutes / 60
-    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+    if hours < 48:
+        return f"{hours:.1f}".removesuffix(".0") + " h"
+    days = hours / 24
+    if days < 60:
+        return f"{days:.0f} days"
+    if days < 730:
+        return f"{days / 30.44:.0f} months"
+    return f"{days / 365.25:.0f} years"
 
 
 def _when(party: Party, short: bool = False) -> str:
@@ -121,7 +131,7 @@ def likely_original(parties: Sequence[Party], rules: Rules | None = None) -> Ori
         lost, reasons = _penalties(only, rules)
         if lost:
             reasons.append("no stored article is its source, but these signs say it was copied")
-            return Original(only.id, CONFIDENCE_ALONE_WITH_CREDIT, tuple(reasons))
+            return Original(only.id, CONFIDENCE_ALONE_WITH_CREDIT, tuple(reasons), False)
         return Original(
             only.id,
             CONFIDENCE_ALONE,

@@ -49,6 +49,9 @@ FEATURES = (
     "run",
 )  # fmt: skip
 RUN_CAP = 60  # words: a shared run this long is as strong as any
+# The sentence rule wants this share of one text's 3-grams in the other too: so a pair
+# sharing fewer is decided without its sentences (METER's unrelated pairs: a median 0.008).
+SENTENCE_GRAM_FLOOR = 0.05
 GRAM = 3  # words per gram of the reuse features and the anchors
 SENTENCE_PAIR = 0.5  # content-word Dice of two sentences for them to be paired
 MIN_SENTENCE_CONTENT = 3  # sentences with fewer content words pair with too much by chance
@@ -246,9 +249,13 @@ class ReuseModel:
     of at least `threshold` between two passages (texts under `long_words` words),
     `threshold_mixed` between a passage and an article, `threshold_long` between two
     articles, or, between two articles, `story_bar` of one text's 3-grams found in the
-    other's source (c3_story); or, for any pair, a verbatim run
-    outside quotations of at least `run_bar` words (a lifted paragraph: the logistic score,
-    linear in its features, cannot say "one long run is enough whatever the rest")."""
+    other's source (c3_story), or `sentence_bar` of one text's words in sentences that pair
+    with the other's (a light rewrite keeps its source's sentences, with a few words changed
+    in each, while independent reports of one story pair few: METER's hard negatives, 2% at
+    0.4) when they also share SENTENCE_GRAM_FLOOR of a text's 3-grams; or, for any pair, a
+    verbatim run outside quotations of at least `run_bar` words (a lifted paragraph: the
+    logistic score, linear in its features, cannot say "one long run is enough whatever the
+    rest")."""
 
     names: tuple[str, ...]
     means: np.ndarray
@@ -261,21 +268,32 @@ class ReuseModel:
     story_bar: float
     run_bar: int  # words (above RUN_CAP: no run rule)
     long_words: int
+    sentence_bar: float = 2.0  # share of words in paired sentences (above 1: no such rule)
 
     def probability(self, values: np.ndarray) -> float:
         z = float(((values - self.means) / self.scales) @ self.weights + self.intercept)
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
-    def is_copy(self, reuse: float, story: float, words: tuple[int, int], run: int) -> bool:
-        """Whether a pair with this reuse score, this c3_story and longest unquoted verbatim
-        run in words (each the larger of the two ways) and these lengths is a copy."""
+    def is_copy(
+        self,
+        reuse: float,
+        story: float,
+        words: tuple[int, int],
+        run: int,
+        sent: float = 0.0,
+        c3: float = 0.0,
+    ) -> bool:
+        """Whether a pair with this reuse score, this c3_story, longest unquoted verbatim
+        run in words, share of words in paired sentences and share of 3-grams (each the
+        larger of the two ways) and these lengths is a copy."""
         if run >= self.run_bar:
             return True
         if max(words) < self.long_words:
             return reuse >= self.threshold
         if min(words) < self.long_words:
             return reuse >= self.threshold_mixed
-        return reuse >= self.threshold_long or story >= self.story_bar
+        by_sentences = sent >= self.sentence_bar and c3 >= SENTENCE_GRAM_FLOOR
+        return reuse >= self.threshold_long or story >= self.story_bar or by_sentences
 
     def with_threshold(self, threshold: float) -> "ReuseModel":
         """The same model with one reuse threshold for every pair and no story rule (an
@@ -287,6 +305,7 @@ class ReuseModel:
             threshold_long=threshold,
             story_bar=2.0,
             run_bar=10**9,
+            sentence_bar=2.0,
         )
 
     @classmethod
@@ -306,6 +325,7 @@ class ReuseModel:
             story_bar=float(data["story_bar"]),
             run_bar=int(data["run_bar"]),
             long_words=int(data["long_words"]),
+            sentence_bar=float(data.get("sentence_bar", 2.0)),
         )
 
 

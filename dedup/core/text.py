@@ -94,6 +94,16 @@ _SEPARATORS = re.compile(
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def unix_line_ends(text: str) -> str:
+    r"""The text with its line ends as "\n": a browser posts a textarea with CRLF, old Mac
+    files end lines with CR, and the markers read line by line.
+
+    >>> unix_line_ends("Admin\r\n\r\nText\rSource link")
+    'Admin\n\nText\nSource link'
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 def unicode_problem(text: str) -> str | None:
     """What keeps a string from being stored as UTF-8: a lone surrogate (JSON's "\\ud800"
     passes any JSON parser and validator, and breaks UTF-8 encoding), or None.

@@ -145,6 +145,7 @@ class OriginalVerdict:
     published_at: datetime | None
     confidence: float
     reasons: tuple[str, ...]
+    source_stored: bool = True  # False: copied (by its signs) from no stored article
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +188,7 @@ class Verdict:
                 source.published_at,
                 result.original.confidence,
                 result.original.reasons,
+                result.original.source_stored,
             ),
             matches=tuple(MatchVerdict.of(m, article.text) for m in result.matches),
             unverified=result.unverified,
@@ -269,6 +271,7 @@ def to_plain(verdict: Verdict) -> dict[str, Any]:
             "published_at": _time(original.published_at),
             "confidence": original.confidence,
             "reasons": list(original.reasons),
+            "source_stored": original.source_stored,
         },
         "matches": [
             {
@@ -304,6 +307,7 @@ def from_plain(plain: dict[str, Any]) -> Verdict:
             _moment(original["published_at"]),
             original["confidence"],
             tuple(original["reasons"]),
+            original["source_stored"],
         ),
         matches=tuple(
             MatchVerdict(

@@ -23,6 +23,7 @@ from dedup.core.reuse import (
     FEATURES,
     GRAM,
     RUN_CAP,
+    SENTENCE_GRAM_FLOOR,
     Profile,
     ReuseModel,
     features,
@@ -171,7 +172,9 @@ def assess(
         story = max(forward[STORY], backward[STORY])
         words = (mine_profile.n_words, theirs_profile.n_words)
         run = round(max(forward[RUN], backward[RUN]) * RUN_CAP)
-        copy = model.is_copy(reuse, story, words, run)
+        sent = max(forward[SENT], backward[SENT])
+        c3 = max(forward[C3], backward[C3])
+        copy = model.is_copy(reuse, story, words, run, sent, c3)
         found.append(Assessment(candidate, theirs, other, scores, forward, backward, reuse, copy))
     return found
 
@@ -190,12 +193,16 @@ def _decided_without_weighing(
     shared = np.intersect1d(mine_grams, theirs_grams, assume_unique=True).size
     if 2 * shared >= model.run_bar - GRAM + 1:
         return False
+    c3 = max(shared / max(1, len(mine_grams)), shared / max(1, len(theirs_grams)))
+    if model.sentence_bar <= 1.0 and c3 >= SENTENCE_GRAM_FLOOR:
+        return False  # enough shared for the sentence rule: its sentences must be weighed
     return max(share_of(mine_grams, story), share_of(theirs_grams, mine_grams)) < model.story_bar
 
 
 C3 = FEATURES.index("c3")
 STORY = FEATURES.index("c3_story")
 RUN = FEATURES.index("run")
+SENT = FEATURES.index("sent")
 
 
 def verify(

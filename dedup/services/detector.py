@@ -34,7 +34,7 @@ from dedup.core.markers import find_markers
 from dedup.core.policy import NO_POLICY, Policy
 from dedup.core.result import UNSTORED_ID, Result
 from dedup.core.shingles import WordHashes
-from dedup.core.text import unicode_problem
+from dedup.core.text import unicode_problem, unix_line_ends
 from dedup.core.verification import Assessment, verify
 from dedup.errors import ArticleNotFound, DedupError, InvalidArticle, UrlConflict
 from dedup.store import Store
@@ -114,7 +114,7 @@ class Explainer:
             canonical_url = extracted.canonical_url
             published_at = published_at or extracted.published_at
         else:
-            text = given.text or ""
+            text = unix_line_ends(given.text or "")  # before anything reads it
         site = (given.site or site_of(given.url)).strip().lower()
         if not site:
             raise InvalidArticle(f"cannot tell the site of url {given.url!r}; send 'site'")

@@ -16,11 +16,21 @@ from tests.conftest import SEEDS
 def test_scan_of_the_seeds_says_what_each_is_and_that_none_copies_another(
     env: dict[str, str],
 ) -> None:
-    result = run(env, "scan", str(SEEDS))
+    summary = run(env, "scan", str(SEEDS))
+    assert summary.exit_code == 0, summary.output
+    lines = summary.stdout.splitlines()
+    assert lines[0].startswith("Scanned 5 article(s) in ")  # the summary first
+    assert lines[0].endswith(": 5 stored, 0 already stored, 0 failed.")
+    assert lines[1] == (
+        "Copy pairs: none. No article of these 5 is a near-copy, excerpt or container of another "
+        "or of any stored article: no pair passed the verification bar."
+    )
+    assert lines[2].startswith("Copied from an article not stored (by their own signs): 5: ")
+    assert lines[-1].startswith("(--verbose shows each article")
+    result = run(env, "scan", "--verbose", str(SEEDS))
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "Scanned 5 article(s)" in out
-    assert "5 stored, 0 already stored, 0 failed." in out
+    assert "0 stored, 5 already stored, 0 failed." in out
     assert (
         "credit line: “(AP)” (names AP), “© The Associated Press” (names The Associated Press)"
         in out
@@ -32,12 +42,8 @@ def test_scan_of_the_seeds_says_what_each_is_and_that_none_copies_another(
     assert "aggregator chrome: “Sponsor: QWIKET AI”" in out
     assert "translator credit: “Переведено сервисом «Яндекс Переводчик»”" in out
     assert out.count("copies: no stored article shares enough text to be a copy or a source") == 5
-    assert out.rstrip().endswith(
-        "Copy pairs: none. No article of these 5 is a near-copy, excerpt or container of another "
-        "or of any stored article: no pair passed the verification bar."
-    )
-    again = run(env, "scan", str(SEEDS))
-    assert "0 stored, 5 already stored, 0 failed." in again.output
+    assert out.count("likely original: not stored (these signs say it was copied") == 5
+    assert "likely original: itself" not in out
 
 
 def test_scan_reports_a_copy_pair_with_its_original(
@@ -58,11 +64,11 @@ def test_scan_reports_a_copy_pair_with_its_original(
         ),
         encoding="utf-8",
     )
-    result = run(env, "scan", str(folder))
+    result = run(env, "scan", "-v", str(folder))
     assert result.exit_code == 0, result.output
     assert "near_duplicate of id 1 (bbc.co.uk)" in result.output
     assert "likely original: id 1 (bbc.co.uk), confidence 0.98" in result.output
-    assert "Copy pairs: 1\n  id 1 (a.txt) ~ id 2 (b.txt)" in result.output
+    assert "Copy pairs: 1 (1 scraped)\n  id 1 (a.txt) ~ id 2 (b.txt): scraped" in result.output
     sites = SiteStore(connect(env["DEDUP_REDIS_URL"]), env["DEDUP_KEY_PREFIX"])
     farm, _ = sites.figures("farm.example")
     assert (farm.articles, farm.copies, farm.sources) == (1, 1, {"bbc.co.uk": 1})

@@ -14,12 +14,12 @@ def test_a_queued_scan_of_the_seeds_reports_like_a_local_one(
     env: dict[str, str], worker: None
 ) -> None:
     queued = CliRunner().invoke(
-        main, ["scan", "--queue", str(SEEDS)], env=env, catch_exceptions=False
+        main, ["scan", "--queue", "--verbose", str(SEEDS)], env=env, catch_exceptions=False
     )
     assert queued.exit_code == 0, queued.output
     assert "5 stored, 0 already stored, 0 failed." in queued.output
     assert "translator credit: “Переведено сервисом «Яндекс Переводчик»”" in queued.output
-    assert queued.output.rstrip().endswith("no pair passed the verification bar.")
+    assert "no pair passed the verification bar." in queued.output
 
     listed = CliRunner().invoke(main, ["scans"], env=env)
     assert listed.exit_code == 0
@@ -50,7 +50,7 @@ def test_a_queued_scan_of_jsonl_gives_each_line_its_urls_site_like_a_local_scan(
         {"url": "https://farm.example/q/2", "text": bbc[261]["text"], "site": "named.example"},
     ]
     dump.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    queued = CliRunner().invoke(main, ["scan", "--queue", str(dump)], env=env)
+    queued = CliRunner().invoke(main, ["scan", "--queue", "-v", str(dump)], env=env)
     assert queued.exit_code == 0, queued.output
     assert "(bbc.co.uk, id " in queued.output
     assert "(named.example, id " in queued.output

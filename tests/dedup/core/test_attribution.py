@@ -25,7 +25,7 @@ def test_the_earlier_publication_is_the_original_with_a_checkable_reason() -> No
     assert result.id == "1"
     assert result.reasons[0] == (
         "apnews.com was published 2025-02-12T09:00:00+00:00, "
-        "2.0 h before copier.example was published"
+        "2 h before copier.example was published"
     )
     assert result.confidence == 0.93
 

@@ -52,7 +52,7 @@ def test_the_c_walk_counts_what_the_python_walk_counts_in_the_same_order(
     pure = language._identifier(False)
     texts = real_texts()
     for text in texts:
-        for sample in (text[: language.SAMPLE], text):  # what detect reads, and whole texts
+        for sample in (language._sample(text), text):  # what detect reads, and whole texts
             data = pure._encode(sample)
             fast = walk(compiled._walk[0], compiled._walk[1], compiled._walk[2], data)
             slow = language.visit_counts(pure._walk[0], pure._walk[1], pure._walk[2], data)
@@ -66,7 +66,7 @@ def test_both_walks_name_the_same_language_with_the_same_confidence(
 ) -> None:
     pure = language._identifier(False)
     for text in real_texts():
-        sample = text[: language.SAMPLE]
+        sample = language._sample(text)
         assert compiled.classify(sample) == pure.classify(sample)
 
 
@@ -76,7 +76,7 @@ def test_the_python_walk_is_py3langids_own_loop() -> None:
 
     pure = language._identifier(False)
     for text in real_texts()[:300]:
-        data = pure._encode(text[: language.SAMPLE])
+        data = pure._encode(language._sample(text))
         theirs = upstream(pure.tk_nextmove, pure._rowbase, pure.tk_output, data)
         ours = language.visit_counts(pure._walk[0], pure._walk[1], pure._walk[2], data)
         assert (dict(theirs) if theirs else None) == ours
