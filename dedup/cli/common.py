@@ -11,7 +11,7 @@ import click
 
 from dedup.config import Settings, load_settings
 from dedup.errors import UsageError
-from dedup.services.input import find_files
+from dedup.services.input import JSONL_SUFFIXES, find_files
 
 log = logging.getLogger("dedup.cli")
 
@@ -21,12 +21,28 @@ def settings(**overrides: Any) -> Settings:
     return load_settings(**overrides)
 
 
-def files_or_fail(paths: tuple[Path, ...]) -> list[Path]:
-    """The article files under the paths, or a usage error when there are none."""
+def files_or_fail(paths: tuple[Path, ...], max_article_bytes: int | None = None) -> list[Path]:
+    """The article files under the paths, or a usage error when there are none, or when a
+    one-article file (.txt, .html) is over `max_article_bytes` (checked before any is read:
+    the API refuses such a body at once, and reading one whole could take gigabytes)."""
     files = find_files(list(paths))
     if not files:
         raise UsageError("no .txt, .html, .htm, .jsonl or .ndjson files in the given paths")
+    if max_article_bytes is not None:
+        for file in files:
+            if file.suffix.lower() not in JSONL_SUFFIXES:
+                refuse_if_too_large(file, max_article_bytes)
     return files
+
+
+def refuse_if_too_large(file: Path, limit: int) -> None:
+    """UsageError (exit 2) when an article file is over the API's body limit."""
+    size = file.stat().st_size
+    if size > limit:
+        raise UsageError(
+            f"{file} is {size:,} bytes, over the {limit:,}-byte limit on one article "
+            "(DEDUP_MAX_BODY_BYTES, as the API applies it); split it, or raise the setting"
+        )
 
 
 class Progress:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from dedup.cli.common import files_or_fail, progress, settings
+from dedup.cli.common import files_or_fail, progress, refuse_if_too_large, settings
 from dedup.cli.report import Scanned, describe_result, scan_report
 from dedup.core.article import ArticleInput
 from dedup.core.verdict import Verdict
@@ -68,9 +68,10 @@ def scan(paths: tuple[Path, ...], passages: int, queued: bool, verbose: bool) ->
 
     Example: dedup scan seeds/
     """
-    files = files_or_fail(paths)
+    config = settings()
+    files = files_or_fail(paths, config.max_body_bytes)
     started = time.perf_counter()
-    with open_runtime(settings()) as runtime:
+    with open_runtime(config) as runtime:
         if queued:
             scanned, state = _scan_on_queue(runtime, files)
         else:
@@ -326,6 +327,8 @@ def check(file: Path, url: str | None, site: str | None, as_json: bool, passages
 
     Example: dedup check suspicious.html --site suspicious.example
     """
+    config = settings()
+    refuse_if_too_large(file, config.max_body_bytes)  # before reading it
     try:
         content = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -337,7 +340,7 @@ def check(file: Path, url: str | None, site: str | None, as_json: bool, passages
         html=content if is_html else None,
         site=site or ("local" if url is None else None),
     )
-    with open_runtime(settings()) as runtime:
+    with open_runtime(config) as runtime:
         result = runtime.detector.check(article)
     if as_json:
         from api.schemas import CheckOut

@@ -239,3 +239,18 @@ def test_sites_rescore_stores_every_score_again_from_the_sums(
     assert result.exit_code == 0
     assert f"Rescored {len(stored)} site(s)." in result.output
     assert scores() == stored
+
+
+def test_an_article_file_over_the_body_limit_is_refused_before_it_is_read(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    big = tmp_path / "big.txt"
+    with big.open("wb") as handle:  # sparse: 60 MB on the books, nothing on the disk
+        handle.truncate(60_000_000)
+    expected = (
+        f"Error: {big} is 60,000,000 bytes, over the 2,000,000-byte limit on one article "
+        "(DEDUP_MAX_BODY_BYTES, as the API applies it); split it, or raise the setting\n"
+    )
+    for command in ("check", "scan"):
+        refused = run(env, command, str(big))
+        assert (refused.exit_code, refused.output) == (2, expected)
