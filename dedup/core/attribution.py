@@ -1,8 +1,11 @@
 """Which article of a group of verified copies is the likely original, and why (pure).
 
-Each article earns points a person can check: published (or seen) first; holds the full text
-of which another is an excerpt; loses points for crediting another outlet, translator
-credits, spun phrases and aggregator chrome. The most points wins; the margin over the
+Each article earns points a person can check: published (or seen) first; a wire service
+(DEDUP_WIRE_SITES), a source by trade; holds the full text of which another article of the
+same time is an excerpt (fuller text only breaks ties of time: a paper that prints more of a
+wire story than a sibling paper of the same day is not the sibling's source, and an earlier
+text that explains the article beats both); loses points for crediting another outlet,
+translator credits, spun phrases and aggregator chrome. The most points wins; the margin over the
 runner-up sets the confidence.
 """
 
@@ -18,6 +21,8 @@ from dedup.core.markers import Marker, Rules, credits_other_outlet
 POINTS_FIRST_PUBLISHED = 2.0
 POINTS_FIRST_SEEN = 1.0
 POINTS_HOLDS_FULL_TEXT = 0.5
+POINTS_WIRE = 1.0
+SAME_TIME_SECONDS = 3600  # two articles this close are of the same time for the fuller text
 PENALTY_CREDIT = 2.0
 PENALTY_TRANSLATION = 2.0
 PENALTY_SPIN = 2.0
@@ -38,11 +43,17 @@ class Party:
     published_at: datetime | None
     first_seen_at: datetime
     markers: tuple[Marker, ...]
-    is_fuller_text: bool = False  # another article of the group is an excerpt of this one
+    is_fuller_text: bool = False  # an article of the same time is an excerpt of this one
+    is_wire: bool = False  # its site is a wire service (DEDUP_WIRE_SITES)
 
     @property
     def when(self) -> datetime:
         return self.published_at or self.first_seen_at
+
+
+def same_time(first: datetime, second: datetime) -> bool:
+    """Whether two moments are of the same time for the fuller-text point."""
+    return abs((first - second).total_seconds()) < SAME_TIME_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +110,7 @@ def _penalties(party: Party, rules: Rules | None) -> tuple[float, list[str]]:
     for marker in party.markers:
         by_kind.setdefault(marker.kind, []).append(marker)
     credits = [m for m in by_kind.get("credit", []) if credits_other_outlet(m, party.site, rules)]
-    if credits:
+    if credits and not party.is_wire:  # a wire's copy names its own desks and partners
         lost += PENALTY_CREDIT
         reasons.append(f"{party.site} credits another outlet: {_quote(credits)}")
     if by_kind.get("translation"):
@@ -144,10 +155,14 @@ def likely_original(parties: Sequence[Party], rules: Rules | None = None) -> Ori
     for party in parties:
         lost, flaws[party.id] = _penalties(party, rules)
         points[party.id] = -lost
+        if party.is_wire:
+            points[party.id] += POINTS_WIRE
+            merits[party.id].append(f"{party.site} is a wire service (DEDUP_WIRE_SITES)")
         if party.is_fuller_text:
             points[party.id] += POINTS_HOLDS_FULL_TEXT
             merits[party.id].append(
-                f"{party.site} holds the full text of which another is an excerpt"
+                f"{party.site} holds the full text of which another article of the same time "
+                "is an excerpt"
             )
 
     ordered = sorted(parties, key=lambda p: (p.when, p.first_seen_at))

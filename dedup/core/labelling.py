@@ -2,18 +2,33 @@
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 
-from dedup.core.attribution import Original, Party, likely_original
+from dedup.core.attribution import Original, Party, likely_original, same_time
 from dedup.core.copytype import copy_type
 from dedup.core.markers import Rules
 from dedup.core.score import Thresholds
 from dedup.core.verification import Match
 
+# The share of the excerpt's words inside passages it shares with the fuller text for the
+# fuller-text point: sentences that merely pair (two papers rewriting one wire story) say
+# nothing of which holds the other (held out: a paper 27% inside a sibling was named its copy).
+FULLER_COVERAGE = 0.5
 
-def attribute(this: Party, matches: Sequence[Match], rules: Rules | None = None) -> Original:
+
+def attribute(
+    this: Party,
+    matches: Sequence[Match],
+    rules: Rules | None = None,
+    wires: frozenset[str] = frozenset(),
+) -> Original:
     """The likely original among the query and its verified matches (related articles,
-    which are not copies, take no part)."""
+    which are not copies, take no part). A site in `wires` is a wire service."""
     matches = [m for m in matches if m.is_copy]
+
+    def when(match: Match) -> datetime:
+        return match.article.published_at or match.article.first_seen_at
+
     parties = [
         Party(
             id=this.id,
@@ -21,7 +36,13 @@ def attribute(this: Party, matches: Sequence[Match], rules: Rules | None = None)
             published_at=this.published_at,
             first_seen_at=this.first_seen_at,
             markers=this.markers,
-            is_fuller_text=any(m.relation == "contains" for m in matches),
+            is_fuller_text=any(
+                m.relation == "contains"
+                and m.coverage[1] >= FULLER_COVERAGE
+                and same_time(when(m), this.when)
+                for m in matches
+            ),
+            is_wire=this.site in wires,
         )
     ]
     parties += [
@@ -31,7 +52,10 @@ def attribute(this: Party, matches: Sequence[Match], rules: Rules | None = None)
             published_at=m.article.published_at,
             first_seen_at=m.article.first_seen_at,
             markers=m.markers,
-            is_fuller_text=m.relation == "excerpt",
+            is_fuller_text=m.relation == "excerpt"
+            and m.coverage[0] >= FULLER_COVERAGE
+            and same_time(when(m), this.when),
+            is_wire=m.article.site in wires,
         )
         for m in matches
     ]

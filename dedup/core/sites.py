@@ -263,6 +263,27 @@ def farm_score(figures: SiteFigures) -> FarmScore:
     )
 
 
+def with_evidence(score: FarmScore, articles: int, min_articles: int) -> FarmScore:
+    """The score with its role `undetermined` while the site has fewer than `min_articles`
+    counted articles (DEDUP_MIN_ROLE_ARTICLES): two copies of a wire story make no farm. The
+    value, the figures and the reasons stay, so the site still ranks and shows why.
+
+    >>> early = farm_score(SiteFigures("new.example", articles=2, copies=2))
+    >>> early.role, with_evidence(early, 2, 5).role, with_evidence(early, 5, 5).role
+    ('farm', 'undetermined', 'farm')
+    >>> with_evidence(early, 2, 5).change
+    'its role is named from its 5th counted article (it has 2)'
+    """
+    if articles >= min_articles:
+        return score
+    return replace(
+        score,
+        role="undetermined",
+        confidence=0.0,
+        change=f"its role is named from its {min_articles}th counted article (it has {articles})",
+    )
+
+
 def score_value(figures: SiteFigures) -> float:
     """The farm score alone (`farm_score(figures).value`)."""
     return _value(_terms(figures)[0], figures.articles)

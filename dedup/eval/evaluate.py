@@ -22,7 +22,7 @@ from typing import Any
 from datasketch import MinHash, MinHashLSH
 from pydantic import ValidationError
 
-from dedup.core.sites import cadence, farm_score, share
+from dedup.core.sites import cadence, share
 from dedup.core.text import words
 from dedup.errors import DedupError
 from dedup.eval.ecosystem import ranking_auc
@@ -298,7 +298,7 @@ def run_sites(
         rows: list[dict[str, Any]] = []
         for site in sorted(roles):
             figures = sites.figures(site)
-            score = farm_score(figures)
+            score = sites.score(figures)
             speed, burst = cadence(figures)
             rows.append(
                 {

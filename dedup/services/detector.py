@@ -217,7 +217,7 @@ class Explainer:
             first_seen_at=article.first_seen_at,
             markers=markers,
         )
-        original = attribute(this, matches)
+        original = attribute(this, matches, wires=self.settings.wires)
         labelled = label_copies(this, matches, original, self.params.thresholds)
         return Result(
             article,

@@ -10,6 +10,7 @@ and the series behind the charts.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -26,6 +27,7 @@ from dedup.core.sites import (
     cadence,
     farm_score,
     observe,
+    with_evidence,
 )
 from dedup.errors import ArticleNotFound, SiteNotFound
 from dedup.services.detector import Detector
@@ -148,13 +150,17 @@ class Sites:
         page = []
         for name in names:
             figures, _ = self.store.figures(name)
-            page.append((figures, farm_score(figures)))
+            page.append((figures, self.score(figures)))
         return page, total
+
+    def score(self, figures: SiteFigures) -> FarmScore:
+        """A site's farm score and role, the role named only on enough evidence."""
+        return with_evidence(farm_score(figures), figures.articles, self.settings.min_role_articles)
 
     def dossier(self, site: str) -> Dossier:
         """A site's profile, score, reasons and example copies; SiteNotFound if never
         counted."""
-        return _dossier(self.store, self.detector, site)
+        return _dossier(self.store, self.detector, site, self.score)
 
     def figures(self, site: str) -> SiteFigures:
         """A site's sums (all zero for a site never counted)."""
@@ -182,11 +188,13 @@ def _fits(reason: str, example: Example) -> bool:
     return True
 
 
-def _dossier(sites: SiteStore, detector: Detector, site: str) -> Dossier:
+def _dossier(
+    sites: SiteStore, detector: Detector, site: str, scored: Callable[[SiteFigures], FarmScore]
+) -> Dossier:
     figures, _ = sites.figures(site)
     if not figures.articles:
         raise SiteNotFound(f"no article of site {site!r} has been counted (yet)")
-    score = farm_score(figures)
+    score = scored(figures)
     stored = sites.examples(site)
     chosen: dict[str, list[Example]] = {}
     for reason in score.reasons:

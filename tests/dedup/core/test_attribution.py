@@ -1,7 +1,12 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from dedup.core.attribution import Party, likely_original
+from dedup.core.align import Alignment
+from dedup.core.article import Article
+from dedup.core.attribution import Party, likely_original, same_time
+from dedup.core.labelling import attribute
 from dedup.core.markers import find_markers
+from dedup.core.score import Relation, Scores
+from dedup.core.verification import Match
 
 T0 = datetime(2025, 2, 12, 9, 0, tzinfo=UTC)
 T1 = datetime(2025, 2, 12, 11, 0, tzinfo=UTC)
@@ -56,3 +61,56 @@ def test_undistinguishable_articles_say_so() -> None:
     assert (
         result.reasons[-1] == "the evidence does not separate these articles; the earliest is shown"
     )
+
+
+def test_a_wire_service_is_preferred_as_the_source_and_its_credit_lines_cost_it_nothing() -> None:
+    wire = Party(
+        "1", "pa.example", T1, T1, tuple(find_markers("LONDON (Reuters) — talks")), is_wire=True
+    )
+    paper = party("2", "paper.example", "talks", published=T1)
+    result = likely_original([paper, wire])
+    assert result.id == "1"
+    assert "pa.example is a wire service (DEDUP_WIRE_SITES)" in result.reasons
+    assert not any("credits another outlet" in reason for reason in result.reasons)
+
+
+def stored(doc_id: int, site: str, published: datetime) -> Article:
+    return Article(
+        id=doc_id,
+        url=f"https://{site}/{doc_id}",
+        site=site,
+        title=None,
+        published_at=published,
+        first_seen_at=published,
+        canonical_url=None,
+        text="",
+        digest=b"",
+        simhash=0,
+        buckets=(),
+    )
+
+
+def match(article: Article, relation: Relation, coverage: float = 0.9) -> Match:
+    scores = Scores(0.5, 0.9, 0.5, 10, False)
+    return Match(article, relation, scores, Alignment((), 0), (), coverage=(coverage, 0.5))
+
+
+def test_fuller_text_counts_only_between_articles_of_the_same_time_sharing_passages() -> None:
+    assert same_time(T0, T0 + timedelta(minutes=59))
+    assert not same_time(T0, T0 + timedelta(hours=18))
+    query = party("", "paper.example", published=T0 + timedelta(hours=18))
+    day_before = T0 - timedelta(days=1)
+    # A paper 80% inside the wire of the day before and inside a sibling of its own day.
+    wire = match(stored(1, "wire.example", day_before), "excerpt")
+    sibling = match(stored(2, "sibling.example", T0 + timedelta(hours=17, minutes=30)), "excerpt")
+    named = attribute(query, [sibling, wire])
+    assert (named.id, named.confidence) == ("1", 0.89)  # the wire earns time, not fullness
+    # Of one moment, the fuller text wins when the article's words are inside its passages,
+    # and not when their sentences merely pair (27% of the article in shared passages).
+    same_moment = T0 + timedelta(hours=18)
+    fuller = match(stored(2, "sibling.example", same_moment), "excerpt")
+    thin = match(stored(2, "sibling.example", same_moment), "excerpt", 0.27)
+    assert attribute(query, [fuller]).id == "2"
+    tied = attribute(query, [thin])
+    assert tied.confidence == 0.5
+    assert tied.reasons == ("the evidence does not separate these articles; the earliest is shown",)
