@@ -230,6 +230,10 @@ class CheckOut(BaseModel):
         "verified (a story copied many times); a larger DEDUP_MAX_VERIFIED verifies more."
     )
     markers: list[MarkerOut]
+    notes: list[str] = Field(
+        description="What the service did that the request did not ask, in sentences: a "
+        "re-POST of a stored url and text names the metadata it sent that was not stored."
+    )
 
     @classmethod
     def of(cls, found: Result | Verdict) -> "CheckOut":
@@ -258,6 +262,7 @@ class CheckOut(BaseModel):
             matches=[MatchOut.of(m) for m in verdict.matches],
             unverified_candidates=verdict.unverified,
             markers=[MarkerOut.of(m) for m in verdict.markers],
+            notes=list(verdict.notes),
         )
 
     def json_bytes(self) -> bytes:

@@ -1,11 +1,14 @@
 """The docs say what the code does: every command and setting is documented with its real
 default, the README's test command is CI's, and every page the README links exists."""
 
+import json
 import re
 
 from dedup.cli import main
 from dedup.config import Settings
-from tests.conftest import REPO
+from tests.conftest import REPO, keyed_client
+
+JSON = {"content-type": "application/json"}
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 CLI_DOC = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
@@ -56,3 +59,32 @@ def test_every_page_the_readme_links_exists_and_is_in_the_docs_site() -> None:
     assert [page for page in linked if not (REPO / page).exists()] == []
     site = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
     assert [page for page in linked if page.removeprefix("docs/") not in site] == []
+
+
+def test_the_readme_example_runs_as_written_and_answers_what_it_shows(settings: Settings) -> None:
+    block = README.split("## One example", 1)[1].split("```", 2)[1]
+    bodies = re.findall(r"-X POST localhost:8000(/v1/[a-z]+) -d @(examples/[a-z]+\.json)", block)
+    assert [path for path, _ in bodies] == ["/v1/articles", "/v1/check"]
+    with keyed_client(settings, "check,ingest") as client:
+        answers = [
+            client.post(path, content=(REPO / file).read_bytes(), headers=JSON)
+            for path, file in bodies
+        ]
+    assert [a.status_code for a in answers] == [201, 200]
+    answer = answers[1].json()
+    match = answer["matches"][0]
+    passage = match["evidence"]["passages"][0]
+    shown = dict(re.findall(r'"([a-z_]+)": ("[^"]*"|[0-9.]+)', block))
+    real = {
+        "id": match["id"],
+        "site": answer["original"]["site"],
+        "confidence": answer["original"]["confidence"],
+        "relation": match["relation"],
+        "copy_type": match["copy_type"],
+        "containment": match["scores"]["containment"],
+        "contained_by": match["scores"]["contained_by"],
+        **{k: passage[k] for k in ("words", "start", "end", "match_start", "match_end")},
+    }
+    assert {k: json.loads(v) for k, v in shown.items()} == real
+    reasons = re.findall(r'^\s+"([^"]+ (?:before|chrome)[^"]*)"', block, flags=re.MULTILINE)
+    assert reasons == answer["original"]["reasons"]

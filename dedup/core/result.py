@@ -24,6 +24,7 @@ class Result:
     unverified: int = 0  # candidates found but left unverified (DEDUP_MAX_VERIFIED)
     meaning: str | None = None  # why no pairs by meaning were looked for (None: they were)
     verified: int = 0  # candidates verified (with `unverified`: every candidate found)
+    notes: tuple[str, ...] = ()  # what the call did that it was not asked (kept metadata)
 
     def original_article(self) -> Article:
         """The article the original id names (the query itself or one of its matches)."""

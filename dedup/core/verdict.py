@@ -161,6 +161,7 @@ class Verdict:
     matches: tuple[MatchVerdict, ...]
     unverified: int
     markers: tuple[Marker, ...]
+    notes: tuple[str, ...] = ()
 
     @property
     def id(self) -> str | None:
@@ -193,6 +194,7 @@ class Verdict:
             matches=tuple(MatchVerdict.of(m, article.text) for m in result.matches),
             unverified=result.unverified,
             markers=result.markers,
+            notes=result.notes,
         )
 
 
@@ -288,6 +290,7 @@ def to_plain(verdict: Verdict) -> dict[str, Any]:
         ],
         "unverified": verdict.unverified,
         "markers": [_marker_plain(k) for k in verdict.markers],
+        "notes": list(verdict.notes),
     }
 
 
@@ -324,4 +327,5 @@ def from_plain(plain: dict[str, Any]) -> Verdict:
         ),
         unverified=plain["unverified"],
         markers=tuple(Marker(*k) for k in plain["markers"]),
+        notes=tuple(plain["notes"]),
     )

@@ -314,12 +314,12 @@ class Detector(Explainer):
         if lookup.url_id is not None:
             existing = self._existing(lookup.url_id, article)
             if existing is not None:
-                return explain(existing, stored=True, created=False)
+                return _kept(explain(existing, stored=True, created=False), article)
         doc_id, created = self.store.add(article)
         if not created:  # stored meanwhile by a concurrent request for the same url
             existing = self._existing(doc_id, article)
             if existing is not None:
-                return explain(existing, stored=True, created=False)
+                return _kept(explain(existing, stored=True, created=False), article)
             doc_id, created = self.store.add(article)  # ... and deleted again since
         article = replace(article, id=doc_id)
         result = explain(article, stored=True, created=created)
@@ -464,6 +464,28 @@ class Detector(Explainer):
             related=related,
             policy=policy,
         )
+
+
+def _kept(result: Result, sent: Article) -> Result:
+    """A re-POST of a stored url and text, with a note naming each piece of metadata it sent
+    that differs from what is stored: the stored article is kept as it is."""
+    stored, ignored = result.article, []
+    for name in ("title", "published_at", "site"):
+        new, old = getattr(sent, name), getattr(stored, name)
+        if new is not None and new != old:
+            ignored.append(f"{name} {_shown(new)} (stored: {_shown(old)})")
+    if not ignored:
+        return result
+    note = (
+        f"this url and text were stored already as article {stored.id}; the stored article "
+        f"is kept and this request's {'; '.join(ignored)} ignored: DELETE "
+        f"/v1/articles/{stored.id} first to store it with new metadata"
+    )
+    return replace(result, notes=(*result.notes, note))
+
+
+def _shown(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime) else repr(value)
 
 
 def _blanked(article: Article, policy: Policy, spin_normalisation: bool) -> Article:

@@ -47,6 +47,7 @@ def test_storing_an_article_answers_201_with_the_whole_contract(
         "matches",
         "unverified_candidates",
         "markers",
+        "notes",
     }
     assert (body["language"], body["meaning"]) == ("en", None)
     assert body["unverified_candidates"] == 0
@@ -124,7 +125,27 @@ def test_the_same_url_and_text_again_is_200_and_stores_nothing(
     again = post(api, "https://www.bbc.co.uk/news/c", bbc[32]["text"])
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["id"] == first.json()["id"]
+    assert again.json()["notes"] == []
     assert prefix_keys(client_redis, prefix) == before
+
+
+def test_a_re_post_with_new_metadata_says_what_it_kept_and_what_it_ignored(
+    api: TestClient, bbc: list[dict[str, Any]]
+) -> None:
+    url, text = "https://www.bbc.co.uk/news/m", bbc[33]["text"]
+    first = api.post("/v1/articles", json={"url": url, "text": text, "title": "Old title"})
+    again = api.post(
+        "/v1/articles",
+        json={"url": url, "text": text.replace("\n", "\r\n"), "title": "New title"},
+    )
+    assert (first.status_code, again.status_code) == (201, 200)
+    stored = first.json()["id"]
+    assert (again.json()["id"], again.json()["title"]) == (stored, "Old title")
+    assert again.json()["notes"] == [
+        f"this url and text were stored already as article {stored}; the stored article is "
+        "kept and this request's title 'New title' (stored: 'Old title') ignored: DELETE "
+        f"/v1/articles/{stored} first to store it with new metadata"
+    ]
 
 
 def test_the_same_url_with_another_text_is_409_naming_the_stored_id(
