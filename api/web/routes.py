@@ -9,6 +9,7 @@ graph), scans (live progress, results, an NDJSON upload); CSV exports and a prin
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -292,7 +293,7 @@ async def report(request: Request, article_id: str) -> HTMLResponse:
     grant(request, "check")
     detector = runtime_of(request).detector
     stored = detector.get(article_id)
-    result = await off_loop(partial(detector.matches, article_id))
+    result = await off_loop(partial(detector.matches, article_id, related=True))
     answer = CheckOut.of(result)
     return page(
         request,
@@ -308,23 +309,31 @@ async def report(request: Request, article_id: str) -> HTMLResponse:
 async def article_csv(request: Request, article_id: str) -> Response:
     grant(request, "check")
     detector = runtime_of(request).detector
-    result = await off_loop(partial(detector.matches, article_id))
+    result = await off_loop(partial(detector.matches, article_id, related=True))
     return csv_response(matches_csv(CheckOut.of(result)), f"article-{article_id}-matches.csv")
 
 
 @router.get("/pair/{copy_id}/{original_id}")
 async def pair(request: Request, copy_id: str, original_id: str) -> HTMLResponse:
-    """Two stored articles side by side (a dossier's example copy and its original)."""
+    """Two stored articles side by side (a dossier's example copy and its original): the
+    pair as the copy's own verdict has it (the article page, its report and the API say the
+    same); only when the index no longer pairs them, the two texts compared alone, saying so."""
     grant(request, "check")
     detector = runtime_of(request).detector
     copy, original = detector.get(copy_id), detector.get(original_id)
+    result = await off_loop(partial(detector.matches, copy_id, related=True))
+    pair = [m for m in result.matches if str(m.article.id) == original_id]
+    alone = not pair
+    if alone:
 
-    def as_input(a: Any) -> Any:
-        return ArticleIn(
-            url=a.url, text=a.text, site=a.site, published_at=a.published_at
-        ).to_input()
+        def as_input(a: Any) -> Any:
+            return ArticleIn(
+                url=a.url, text=a.text, site=a.site, published_at=a.published_at
+            ).to_input()
 
-    result = await off_loop(partial(detector.compare, as_input(copy), as_input(original)))
+        result = await off_loop(partial(detector.compare, as_input(copy), as_input(original)))
+    else:
+        result = replace(result, matches=tuple(pair))
     answer = CheckOut.of(result)
     return page(
         request,
@@ -333,7 +342,8 @@ async def pair(request: Request, copy_id: str, original_id: str) -> HTMLResponse
         matches=match_views(result, answer),
         copy_id=copy_id,
         original_id=original_id,
-        second_id=str(COMPARED_ID),
+        second_id=str(COMPARED_ID) if alone else original_id,
+        alone=alone,
     )
 
 

@@ -44,6 +44,9 @@ from dedup.core.score import (
 from dedup.core.semantic import Encode, MeaningPairs, SemanticRule, pair_by_meaning
 from dedup.core.shingles import Hashes
 
+# Sentences this alike (content-word Dice) are shown as the evidence of a rewrite that pairs
+# none at the usual bar (DEDUP_REWRITE_MIN_SIMILARITY).
+EVIDENCE_SIMILARITY = 0.2
 RELATED_GATE = 0.1  # a pair sharing this share of names or 3-grams may come back as related
 # A pair this much inside one another by shingles is a verbatim copy: its passages are the
 # evidence, and its sentences are not paired (they would all pair with similarity ~1).
@@ -277,6 +280,17 @@ def verify(
             kind, verified_by = _rewrite_relation(sentences, coverage, params), "reuse"
         else:
             kind, verified_by = "related", "none"
+        if kind != "related" and not alignment.passages and not (sentences and sentences.pairs):
+            # No copy link without evidence to show: a rewrite that shares no passage and
+            # pairs no sentence at the usual bar shows its sentences' closest partners (a
+            # crowd paraphrase changes most words of each); with none, it is at most related.
+            sentences = pair_sentences(
+                mine.sentences(params), theirs.sentences(params), EVIDENCE_SIMILARITY
+            )
+            if not sentences.pairs:
+                if not related:
+                    continue
+                kind, verified_by = "related", "none"
         matches.append(
             Match(
                 article=found.candidate,
