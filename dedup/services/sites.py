@@ -116,14 +116,53 @@ class Sites:
             result.original_article(),
             wires=self.settings.wires,
         )
-        if with_store_retries(lambda: self.store.count(seen)):
+        counted_now = with_store_retries(lambda: self.store.count(seen))
+        if counted_now:
             for site in {seen.site, seen.source_site or seen.site}:
                 with_store_retries(partial(self._rescore, site))
+        self._announce(result, seen)
+        if counted_now:
+            self._recount_earlier_copies(result)
+        return seen
+
+    def _announce(self, result: Result, seen: Observation) -> None:
         hooks = self.hooks
         if hooks is not None and seen.is_copy:
             watched = self.detector.policy().watched_sites
             with_store_retries(lambda: hooks.copy_found(result, seen, watched))
-        return seen
+
+    def _recount_earlier_copies(self, result: Result) -> None:
+        """An original stored after its copies (a crawler met them first): each copy of it
+        published later, on another site, was counted as no copy; explained again now, it
+        names its source, and is counted as a copy (its copy alone, once) with copy.found."""
+        article = result.article
+        moment = article.published_at or article.first_seen_at
+        for match in result.matches:
+            other = match.article
+            if not match.is_copy or other.site == article.site:
+                continue
+            if (other.published_at or other.first_seen_at) <= moment:
+                continue
+            try:
+                again = with_store_retries(partial(self.detector.matches, str(other.id)))
+            except ArticleNotFound:
+                continue  # deleted since
+            seen = observe(
+                again.article,
+                again.markers,
+                again.matches,
+                again.original_article(),
+                wires=self.settings.wires,
+            )
+            if seen.is_copy and with_store_retries(partial(self.store.count, seen, True)):
+                log.info(
+                    "article %d counted as a copy of %s now its source is stored",
+                    other.id,
+                    seen.source_site,
+                )
+                for site in {seen.site, seen.source_site or seen.site}:
+                    with_store_retries(partial(self._rescore, site))
+                self._announce(again, seen)
 
     def _rescore(self, site: str) -> float:
         return self.store.rescore(site, lambda figures: farm_score(figures).value)

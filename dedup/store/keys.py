@@ -24,6 +24,8 @@ and '_' as they are, every other byte of its UTF-8 as %XX), so no two names, and
 another name's key, ever share a key (`victim.example:lags` is `victim.example%3Alags`):
 
     P:{sites}:counted        set   ids already counted
+    P:{sites}:copy_counted   set   of those, the ids counted as copies (a late original's
+                                   copies are counted once more, as copies only)
     P:{sites} / :score       zset  site -> articles / stored farm score
     P:{sites}:site:<site>    hash  sums: articles, copies, credited_copies, fast_copies,
                                    copied, type:<copy type>, marker:<kind>, first_seen,
@@ -159,6 +161,7 @@ class SiteKeys:
         self.by_size = self.base
         self.by_score = f"{self.base}:score"
         self.counted = f"{self.base}:counted"
+        self.copy_counted = f"{self.base}:copy_counted"  # counted articles counted as copies
         self.totals = f"{self.base}:totals"
 
     def site(self, site: str) -> str:

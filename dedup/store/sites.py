@@ -34,9 +34,10 @@ class SiteStore:
         self._figures = StoreScript(client, "site_figures")
         self._set_score = StoreScript(client, "set_score")
 
-    def count(self, seen: Observation) -> bool:
+    def count(self, seen: Observation, late: bool = False) -> bool:
         """Count an observed article into its site's sums (and the edge to its source), once.
-        Returns False when it was counted before."""
+        Returns False when it was counted before. `late`: the article was counted before as
+        no copy (its source was not stored yet) and is now a copy: count the copy alone."""
         keys = self.keys
         source = seen.source_site or seen.site
         example = json.dumps(
@@ -63,6 +64,7 @@ class SiteStore:
             "by_size": keys.by_size,
             "by_score": keys.by_score,
             "totals": keys.totals,
+            "copy_counted": keys.copy_counted,
         }
         args = {
             "id": seen.article_id,
@@ -79,6 +81,7 @@ class SiteStore:
             "example": example,
             "keep": EXAMPLES_KEPT,
             "fast_lag": FAST_LAG_SECONDS,
+            "late": int(late),
         }
         (counted,) = run_scripts(self._redis, [(self._count, names, args)])
         return bool(counted)
@@ -151,6 +154,7 @@ class SiteStore:
         commands: list[tuple[str, tuple[Any, ...]]] = []
         for doc_id, site in articles:
             commands.append(("srem", (self.keys.counted, doc_id)))
+            commands.append(("srem", (self.keys.copy_counted, doc_id)))
             commands.append(("zrem", (self.keys.part(site, "lags"), doc_id)))
         if commands:
             run_commands(self._redis, commands, atomic=False)

@@ -1,10 +1,17 @@
 -- Count one observed article into its site's sums (and the edge to its source), once.
--- KEYS: counted site sources copiers lags hours source_copied source_site examples edge by_size by_score totals
--- ARGV: id is_copy credited source site_name lag hour copy_type marker_kinds source_id when example keep fast_lag
+-- KEYS: counted site sources copiers lags hours source_copied source_site examples edge by_size by_score totals copy_counted
+-- ARGV: id is_copy credited source site_name lag hour copy_type marker_kinds source_id when example keep fast_lag late
+-- With `late` = 1 the article was counted before as no copy (its source was not stored yet)
+-- and only its copy is counted now: nothing happens unless it was counted and its copy not.
 -- `sources` is this site's source zset, `copiers` the source's copier zset; `marker_kinds`
 -- comma-separated; `example` a JSON copy record pushed to the site's examples (the latest
 -- `keep` of them are kept); `totals` counts articles and copies by type for the metrics.
 -- Answers 1 when counted now, 0 when it was counted before.
+if late == '1' then
+  if redis.call('SISMEMBER', counted, id) == 0 then return 0 end
+  if is_copy ~= '1' or redis.call('SADD', copy_counted, id) == 0 then return 0 end
+  redis.call('HINCRBY', site, 'version', 1)
+else
 if redis.call('SADD', counted, id) == 0 then return 0 end
 local moment = tonumber(when)
 redis.call('HINCRBY', site, 'articles', 1)
@@ -20,6 +27,8 @@ for kind in string.gmatch(marker_kinds, '[^,]+') do
 end
 redis.call('ZINCRBY', by_size, 1, site_name)
 redis.call('ZADD', by_score, 'NX', 0, site_name)
+if is_copy == '1' then redis.call('SADD', copy_counted, id) end
+end
 if is_copy == '1' then
   local seconds = tonumber(lag)
   redis.call('HINCRBY', site, 'copies', 1)
