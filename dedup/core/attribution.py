@@ -171,10 +171,14 @@ def likely_original(parties: Sequence[Party], rules: Rules | None = None) -> Ori
     if lag > 0:
         declared = first.published_at is not None and runner_up.published_at is not None
         points[first.id] += POINTS_FIRST_PUBLISHED if declared else POINTS_FIRST_SEEN
+        # The reason speaks of the article asked about (the first party) when it came later,
+        # not of whichever match happens to come second.
+        this = parties[0]
+        other = this if this is not first and this.when > first.when else runner_up
         merits[first.id].insert(
             0,
-            f"{first.site} {_when(first)}, {_lag(lag)} before "
-            f"{runner_up.site} {_when(runner_up, short=True)}",
+            f"{first.site} {_when(first)}, {_lag((other.when - first.when).total_seconds())} "
+            f"before {other.site} {_when(other, short=True)}",
         )
 
     rank = {p.id: index for index, p in enumerate(ordered)}

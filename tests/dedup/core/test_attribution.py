@@ -114,3 +114,15 @@ def test_fuller_text_counts_only_between_articles_of_the_same_time_sharing_passa
     tied = attribute(query, [thin])
     assert tied.confidence == 0.5
     assert tied.reasons == ("the evidence does not separate these articles; the earliest is shown",)
+
+
+def test_the_time_reason_speaks_of_the_article_asked_about() -> None:
+    asked = party("3", "excerpts.example", published=T1 + timedelta(hours=3))
+    source = party("1", "apnews.com", published=T0)
+    scrape = party("2", "aggregator.example", published=T1)
+    result = likely_original([asked, scrape, source])
+    assert result.id == "1"
+    assert result.reasons[0] == (
+        "apnews.com was published 2025-02-12T09:00:00+00:00, 5 h before excerpts.example was "
+        "published"
+    )
