@@ -13,8 +13,17 @@ import httpx2
 import pytest
 
 from dedup.config import Settings
+from dedup.runtime import open_runtime
 from dedup.services.hooks import verify_signature
-from tests.conftest import api_server, bearer, make_key, process_env, running, wait_until
+from tests.conftest import (
+    api_server,
+    bearer,
+    make_key,
+    process_env,
+    run_queued_jobs,
+    running,
+    wait_until,
+)
 
 SECRET = "s3cret-for-the-receiver-0123456789"
 
@@ -155,12 +164,23 @@ def test_a_copy_found_is_delivered_signed_by_a_worker_and_retried_after_a_500(
         api.close()
 
 
+def test_a_webhook_url_is_stored_as_it_goes_on_the_wire(api: Any) -> None:
+    body = {"url": "http://93.184.215.14/häuser?q=é", "events": ["copy.found"], "secret": SECRET}
+    made = api.post("/v1/webhooks", json=body)
+    assert made.status_code == 201, made.text
+    assert made.json()["url"] == "http://93.184.215.14/h%C3%A4user?q=%C3%A9"
+
+
 @pytest.mark.parametrize(
     ("hook", "message"),
     [
         ({"url": "ftp://a.example/x"}, "only http:// and https:// urls"),
         ({"url": "http://127.0.0.1:9/x"}, "resolves to 127.0.0.1, a loopback, private or"),
         ({"url": "http://10.1.2.3/x"}, "resolves to 10.1.2.3, a loopback, private or"),
+        ({"url": "http://[64:ff9b::7f00:1]/x"}, "resolves to 64:ff9b::7f00:1, a loopback"),
+        ({"url": "http://[2002:7f00:1::1]/x"}, "resolves to 2002:7f00:1::1, a loopback"),
+        ({"url": "http://[fec0::1]/x"}, "resolves to fec0::1, a loopback"),
+        ({"url": "http://" + "é" * 64 + ".example/x"}, "is not a valid domain name"),
         ({"url": "http://user:pw@a.example/x"}, "no credentials in the url"),
         ({"secret": "short"}, "at least 16 characters"),
         ({"events": ["copy.lost"]}, "Input should be 'copy.found' or 'scan.finished'"),
@@ -174,3 +194,20 @@ def test_a_webhook_that_cannot_be_is_refused_with_the_reason(
     assert answer.status_code == 422
     assert message in answer.json()["detail"]
     assert api.get("/v1/webhooks").json() == []
+
+
+def test_a_hook_stored_with_a_non_ascii_path_by_an_earlier_release_is_delivered_and_logged(
+    settings: Settings, receiver: tuple[str, list[tuple[dict[str, str], bytes]]]
+) -> None:
+    url, received = receiver
+    allowed = settings.model_copy(update={"webhook_allow_private": True})
+    with open_runtime(allowed) as runtime:
+        hooks = runtime.hooks
+        raw = {"url": url + "/häuser", "events": ["copy.found"], "secret": SECRET}
+        hooks.store.add("0123456789abcdef", {**raw, "watched_only": False, "created_at": "x"})
+        assert hooks.emit("copy.found", "k1", {"copy": {"id": "1"}}) == 1
+        assert hooks.pump() == 1
+        run_queued_jobs(runtime)  # the delivery job, in this process
+        (entry,) = hooks.deliveries("0123456789abcdef")
+        assert (entry["status_code"], entry["outcome"]) == (500, "retry")  # no crash, logged
+        assert len(received) == 1

@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from dedup import __version__
 from dedup.config import Settings
@@ -91,6 +91,57 @@ class Target:
     address: str
 
 
+# Addresses a webhook may never reach unless DEDUP_WEBHOOK_ALLOW_PRIVATE, listed explicitly:
+# `is_global` alone let NAT64 (64:ff9b::/96 maps IPv4, loopback included), 6to4 (2002::/16)
+# and the deprecated site-local fec0::/10 through. IPv4 embedded in those is checked too.
+BLOCKED_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+        "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16",
+        "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+        "::/128", "::1/128", "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64",
+        "2001::/23", "2001:db8::/32", "2002::/16", "fc00::/7", "fe80::/10", "fec0::/10",
+        "ff00::/8",
+    )
+)  # fmt: skip
+
+
+def blocked_address(address: str) -> bool:
+    """Whether an address is loopback, private, reserved or a tunnel to one.
+
+    >>> [blocked_address(a) for a in ("93.184.215.14", "64:ff9b::7f00:1", "2002:7f00:1::1")]
+    [False, True, True]
+    >>> [blocked_address(a) for a in ("fec0::1", "::ffff:127.0.0.1", "2606:4700::1111")]
+    [True, True, False]
+    """
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if any(ip in network for network in BLOCKED_NETWORKS if network.version == ip.version):
+        return True
+    return not ip.is_global
+
+
+def normalised_url(url: str) -> str:
+    """The url as it goes on the wire: its host in IDNA (ASCII), its path and query
+    percent-encoded as UTF-8; InvalidRequest for a host IDNA refuses.
+
+    >>> normalised_url("https://bücher.example/häuser?q=é")
+    'https://xn--bcher-kva.example/h%C3%A4user?q=%C3%A9'
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError as exc:
+        raise InvalidRequest(f"webhook host {host!r} is not a valid domain name: {exc}") from exc
+    netloc = ascii_host if ":" not in ascii_host else f"[{ascii_host}]"
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~")
+    query = quote(parts.query, safe="=&/%:@!$'()*+,;-._~?")
+    return urlunsplit((parts.scheme, netloc, path, query, ""))
+
+
 def resolve_target(url: str, allow_private: bool) -> Target:
     """The url's parts and a checked address; InvalidRequest saying what is wrong."""
     parts = urlsplit(url)
@@ -98,6 +149,7 @@ def resolve_target(url: str, allow_private: bool) -> Target:
         raise InvalidRequest(f"webhook url {url[:200]!r}: only http:// and https:// urls")
     if parts.username or parts.password:
         raise InvalidRequest("webhook url: no credentials in the url; the secret signs bodies")
+    parts = urlsplit(normalised_url(url))
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
@@ -109,15 +161,14 @@ def resolve_target(url: str, allow_private: bool) -> Target:
     addresses = [str(info[4][0]) for info in found]
     if not allow_private:
         for address in addresses:
-            ip = ipaddress.ip_address(address.split("%")[0])
-            if not ip.is_global:
+            if blocked_address(address):
                 raise InvalidRequest(
                     f"webhook host {parts.hostname!r} resolves to {address}, a loopback, "
                     "private or reserved address: only public targets are allowed "
                     "(DEDUP_WEBHOOK_ALLOW_PRIVATE=true allows them)"
                 )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return Target(parts.scheme, parts.hostname, port, path, addresses[0])
+    return Target(parts.scheme, parts.hostname or "", port, path, addresses[0])
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
@@ -192,7 +243,7 @@ class Hooks:
         resolve_target(url, self.settings.webhook_allow_private)
         hook_id = secrets.token_hex(8)
         hook = {
-            "url": url,
+            "url": normalised_url(url),  # what is delivered to, ASCII as on the wire
             "events": sorted(set(events)),
             "secret": secret,
             "watched_only": watched_only,
@@ -333,8 +384,11 @@ class Hooks:
             status = self.send(target, body, headers, self.settings.webhook_timeout_seconds)
             if not 200 <= status < 300:
                 error = f"the receiver answered {status}"
-        except (OSError, http.client.HTTPException, InvalidRequest) as exc:
+        except (OSError, http.client.HTTPException, InvalidRequest, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # a bug must still be logged as an attempt, and retried
+            error = f"unexpected {type(exc).__name__}: {exc}"
+            log.exception("webhook %s: delivery %s failed unexpectedly", hook_id, delivery_id)
         retries = self.settings.webhook_retries
         outcome = (
             "delivered" if error is None else "retry" if attempt <= len(retries) else "given_up"

@@ -285,6 +285,8 @@ def parse_line(raw: bytes | str, origin: str) -> Item:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         return Item(origin, origin, None, f"line is not JSON: {exc.msg} at column {exc.colno}")
+    except RecursionError:  # json nests by recursion: a hostile line ends it at ~1,000 levels
+        return Item(origin, origin, None, "line is JSON nested too deeply to be an article")
     if not isinstance(data, dict):
         return Item(origin, origin, None, "line is not a JSON object")
     try:

@@ -254,3 +254,15 @@ def test_an_article_file_over_the_body_limit_is_refused_before_it_is_read(
     for command in ("check", "scan"):
         refused = run(env, command, str(big))
         assert (refused.exit_code, refused.output) == (2, expected)
+
+
+def test_a_scan_records_a_line_nested_thousands_deep_as_failed_and_stores_the_rest(
+    env: dict[str, str], tmp_path: Path, bbc: list[dict[str, Any]]
+) -> None:
+    dump = tmp_path / "feed.jsonl"
+    good = json.dumps({"url": "https://www.bbc.co.uk/n/1", "text": bbc[75]["text"]})
+    dump.write_text(good + "\n" + '{"a":' * 5000 + "1" + "}" * 5000 + "\n", encoding="utf-8")
+    result = run(env, "scan", str(dump))
+    assert result.exit_code == 1
+    assert "1 stored, 0 already stored, 1 failed." in result.output
+    assert f"  {dump}:2: line is JSON nested too deeply to be an article" in result.output

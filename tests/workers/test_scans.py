@@ -120,3 +120,26 @@ def test_bad_scan_requests_are_refused(api: TestClient) -> None:
     empty = api.post("/v1/scans", json={"articles": []})
     assert empty.status_code == 422
     assert empty.json()["detail"].startswith('expected {"articles": [...]} or an NDJSON upload')
+
+
+NESTED = b'{"a":' * 5000 + b"1" + b"}" * 5000  # 16 KB, nested 5,000 deep
+
+
+def test_a_line_nested_thousands_deep_fails_alone_and_the_scan_goes_on(
+    api: TestClient, run_workers: Any, bbc: list[dict[str, Any]]
+) -> None:
+    lines = [json.dumps(a).encode() for a in articles(bbc, 2, start=120)]
+    upload = b"\n".join([lines[0], NESTED, lines[1]]) + b"\n"
+    created = api.post(
+        "/v1/scans", content=upload, headers={"content-type": "application/x-ndjson"}
+    )
+    assert created.status_code == 202
+    run_workers()
+    state = scan(api, created.json()["id"])
+    assert (state["status"], state["stored"], state["failed"]) == ("done", 2, 1)
+    items = api.get(f"/v1/scans/{created.json()['id']}/results").json()["items"]
+    assert [(r["line"], r["error"]) for r in items] == [
+        (1, None),
+        (2, "line is JSON nested too deeply to be an article"),
+        (3, None),
+    ]
