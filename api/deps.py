@@ -8,6 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from api.guard import ANSWER_HEADERS
+from dedup.errors import InvalidArticle
 from dedup.runtime import Runtime
 from dedup.services.access import Grant
 from dedup.services.detector import Detector
@@ -105,7 +106,7 @@ def runs_inline(article: ArticleIn) -> bool:
     return article.html is None and len(article.text or "") <= INLINE_MAX_CHARS
 
 
-async def detect(article: ArticleIn, work: Callable[[], T]) -> T:
+async def detect(request: Request, article: ArticleIn, work: Callable[[], T]) -> T:
     """Run the detector's work on an article: inline when short, else in the thread pool.
 
     The work is CPU-bound Python, so a pool thread adds no parallelism under the GIL, only
@@ -114,6 +115,13 @@ async def detect(article: ArticleIn, work: Callable[[], T]) -> T:
     articles), and with 4 clients at once (10k articles) they ran 107/s against 95-98/s, at
     p99 66 against 117-121 ms (threads took the GIL from one another).
     """
-    if runs_inline(article):
-        return work()
-    return await run_in_threadpool(work)
+    try:
+        if runs_inline(article):
+            return work()
+        return await run_in_threadpool(work)
+    except InvalidArticle:  # refused after it was charged: the article costs nothing
+        grant: Grant | None = getattr(request.state, "grant", None)
+        if grant is not None:
+            refunded = (await get_runtime(request)).access.refund(grant, 1)
+            answer_headers(request, refunded.headers)
+        raise

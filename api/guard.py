@@ -12,6 +12,8 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from starlette.routing import Match, Route
+
 from dedup.logs import incident_id
 from dedup.logs import request_id as current_request
 
@@ -81,6 +83,32 @@ async def send_error(send: Send, status: int, error: str, detail: str, **extra: 
         headers.append((REQUEST_ID, str(extra["request_id"]).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def _routes(routes: Any) -> Any:
+    """Every plain route under the app's, the included routers' own routes included (FastAPI
+    wraps an included router; this app includes each with its own prefix, none added)."""
+    for route in routes:
+        if isinstance(route, Route):
+            yield route
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _routes(included.routes)
+
+
+def allowed_methods(scope: Scope) -> list[str] | None:
+    """The methods a path takes (what a 405's Allow header lists, every route of the path
+    together) when the request's method is not one of them; [] when no route has the path;
+    None when some route takes the request as it is."""
+    router = getattr(scope.get("app"), "router", None)
+    taken: set[str] = set()
+    for route in _routes(getattr(router, "routes", ())):
+        matched, _ = route.matches(scope)
+        if matched is Match.FULL:
+            return None
+        if matched is Match.PARTIAL and route.methods:
+            taken |= route.methods
+    return sorted(taken)
 
 
 class Guard:
@@ -157,7 +185,9 @@ class Guard:
                 "if it is really this service's name",
             )
             return
-        if scope["method"] not in WITH_BODY:
+        if scope["method"] not in WITH_BODY or allowed_methods(scope) is not None:
+            # no body to check, or no route takes the request: the router's 404 or 405
+            # (with every method the path takes in Allow) says so before any 415 would
             await self.app(scope, receive, send)
             return
         kind = media_type(headers)

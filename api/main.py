@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from api.guard import Guard
+from api.guard import Guard, allowed_methods
 from api.metrics import MeasureRequests, Metrics
 from api.metrics import router as metrics_router
 from api.openapi import document
@@ -130,6 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response = web.error_page(request, exc.status_code, kind, detail)
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(allowed_methods(request.scope) or ())
         return response
 
     @app.exception_handler(RequestValidationError)

@@ -27,6 +27,14 @@ def test_compose_runs_redis_with_aof_on_a_volume_plus_api_and_worker() -> None:
     assert "ports" not in services()["worker"]  # scalable: --scale worker=N
 
 
+def test_every_service_is_restarted_when_it_dies() -> None:
+    assert {name: s.get("restart") for name, s in services().items()} == {
+        "redis": "unless-stopped",
+        "api": "unless-stopped",
+        "worker": "unless-stopped",
+    }
+
+
 def test_every_service_command_is_a_dedup_command_that_accepts_its_options() -> None:
     for name in ("api", "worker"):
         command = services()[name]["command"]

@@ -56,7 +56,7 @@ async def store_article(
     shared passages. Idempotent: the same url with the same text is stored once (200).
     Site figures are updated afterwards by a worker job, off the request path."""
     work = partial(runtime.detector.ingest, article.to_input(), related=include_related)
-    result = await detect(article, work)
+    result = await detect(request, article, work)
     observe(request, result)
     # Finished on a 200 too: a client retrying after an answer it lost (Redis went down between
     # the store and the queue) must not leave its article uncounted. Counting is once per id.

@@ -26,6 +26,6 @@ async def check_article(
 ) -> Response:
     """The article's verified copies, likely original and evidence; nothing is stored."""
     work = partial(detector.check, article.to_input(), related=include_related)
-    result = await detect(article, work)
+    result = await detect(request, article, work)
     observe(request, result)
     return json_response(CheckOut.of(result))

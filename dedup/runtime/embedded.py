@@ -146,7 +146,9 @@ class EmbeddedRedis:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """Only one process starts the server at a time (others wait, then find it up)."""
-        with open(self.data_dir / LOCK_NAME, "a") as handle:
+        lock = self.data_dir / LOCK_NAME
+        with open(os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as handle:
+            os.chmod(lock, 0o600)  # made by an earlier release with the umask's 0644
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

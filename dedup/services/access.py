@@ -145,6 +145,15 @@ class Access:
             raise Unauthorized("this API key was revoked during the request")
         return self._granted(verdict, grant.digest)
 
+    def refund(self, grant: Grant, articles: int) -> Grant:
+        """Give back articles charged to a request that were then refused as invalid (a
+        422 costs no article of the daily quota)."""
+        if not self.enabled or articles <= 0 or not grant.digest:
+            return grant
+        return self._granted(
+            self._ask(grant.digest, "", requests=0, articles=-articles), grant.digest
+        )
+
     def _ask(self, digest: str, scope: str, *, requests: int, articles: int) -> Verdict:
         now = self.clock()
         minute, day = int(now // 60), int(now // DAY_SECONDS)

@@ -35,20 +35,37 @@ class ArticleIn(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "url": "https://www.example.com/news/putin-call",
-                    "text": "MOSCOW (AP) — By saying Ukraine's NATO membership is ...",
-                    "published_at": "2025-02-13T09:30:00Z",
+                    "url": "https://coastnews.example/2005/01/pier-deal",
+                    "text": "The harbour authority of Port Ellery approved a plan on Monday "
+                    "to rebuild the town's storm-damaged north pier, ending two years of "
+                    "argument over who should pay for the work.",
+                    "published_at": "2005-01-10T09:00:00Z",
                 }
             ]
         },
     )
 
-    url: str = Field(max_length=2048, description="Where the article was published (http/https).")
-    text: str | None = Field(default=None, description="The article as plain text.")
-    html: str | None = Field(default=None, description="The page's HTML; its main text is used.")
+    url: str = Field(
+        max_length=2048,
+        description="Where the article was published: an absolute http or https url with a "
+        "host. One url holds one text: the same url with another text is a 409.",
+    )
+    text: str | None = Field(
+        default=None,
+        description="The article as plain text: at least DEDUP_MIN_WORDS words (20 by "
+        "default; fewer is a 422), no lone surrogates. Send exactly one of text or html.",
+    )
+    html: str | None = Field(
+        default=None,
+        description="The page's HTML; its main text is used (and must hold DEDUP_MIN_WORDS "
+        "words). Send exactly one of text or html.",
+    )
     title: str | None = Field(default=None, max_length=1000)
     site: str | None = Field(
-        default=None, max_length=253, description="Defaults to the url's host without 'www.'."
+        default=None,
+        max_length=253,
+        description="The site the article counts for: a name such as 'example.com', no "
+        "control characters, lower-cased. Defaults to the url's host without 'www.'.",
     )
     published_at: datetime | None = Field(
         default=None, description="ISO 8601; without a zone it is taken as UTC."

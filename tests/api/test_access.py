@@ -138,6 +138,10 @@ def test_articles_a_day_count_checks_stores_and_scan_lines(
 ) -> None:
     key = bearer(make_key(settings, "ingest,check", articles_per_day=4))
     assert bare.post("/v1/check", json=ARTICLE, headers=key).headers["x-articles-remaining"] == "3"
+    short = {"url": "https://a.example/short", "text": "Too short to be an article."}
+    for path in ("/v1/check", "/v1/articles"):  # refused as invalid: it costs no article
+        refused = bare.post(path, json=short, headers=key)
+        assert (refused.status_code, refused.headers["x-articles-remaining"]) == (422, "3")
     assert bare.post("/v1/articles", json=ARTICLE, headers=key).status_code == 201
     three = {"articles": [{**ARTICLE, "url": f"https://a.example/s{i}"} for i in range(3)]}
     refused = bare.post("/v1/scans", json=three, headers=key)

@@ -252,3 +252,31 @@ def test_every_answer_carries_a_request_id(api: TestClient, tmp_path: Path) -> N
     assert kept.headers["x-request-id"] == "mine-1"
     replaced = api.get("/healthz", headers={"x-request-id": "no spaces allowed"})
     assert replaced.headers["x-request-id"] != "no spaces allowed"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PUT", "/v1/articles/1", "DELETE, GET"),  # two routes of one path, both listed
+        ("POST", "/v1/sites", "GET"),
+        ("DELETE", "/v1/check", "POST"),
+    ],
+)
+def test_a_method_a_path_does_not_take_is_405_with_every_method_it_takes(
+    api: TestClient, method: str, path: str, allow: str
+) -> None:
+    for headers in ({"content-type": "application/json"}, {"content-type": "text/plain"}, {}):
+        answer = api.request(method, path, content=b"x", headers=headers)
+        assert (answer.status_code, answer.headers["allow"]) == (405, allow), headers
+        assert answer.json()["error"] == "MethodNotAllowed"
+    assert api.post("/nowhere", content=b"x").status_code == 404  # not 415 either
+
+
+def test_the_schemas_own_examples_are_taken(api: TestClient) -> None:
+    schemas = api.get("/openapi.json").json()["components"]["schemas"]
+    (example,) = schemas["ArticleIn"]["examples"]
+    assert api.post("/v1/check", json=example).status_code == 200
+    rules = {k: v.get("description", "") for k, v in schemas["ArticleIn"]["properties"].items()}
+    assert "at least DEDUP_MIN_WORDS words" in rules["text"]
+    assert "an absolute http or https url with a host" in rules["url"]
+    assert "no control characters" in rules["site"]

@@ -52,7 +52,11 @@ def test_the_login_form_keeps_the_key_in_an_http_only_same_site_cookie(
     assert "HttpOnly" in cookie
     assert "SameSite=strict" in cookie
     client.cookies.set("dedup_key", key)
-    assert client.get("/sites").status_code == 200
+    sites = client.get("/sites")
+    assert sites.status_code == 200
+    assert sites.headers["x-frame-options"] == "DENY"  # never framed, this origin's scripts only
+    assert "frame-ancestors 'none'" in sites.headers["content-security-policy"]
+    assert "script-src 'self';" in sites.headers["content-security-policy"]
     out = client.post("/logout", data={"go": "1"}, follow_redirects=False)
     assert 'dedup_key=""' in out.headers["set-cookie"]
 

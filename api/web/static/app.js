@@ -72,3 +72,6 @@ async function poll(row) {
 }
 
 document.querySelectorAll("tr[data-live]").forEach((row) => setTimeout(() => poll(row), 1000));
+
+// The report's print button (no inline handlers: the pages' CSP runs this file's scripts only).
+document.getElementById("print")?.addEventListener("click", () => window.print());

@@ -27,6 +27,11 @@ elseif rpm > 0 then
 end
 local spent = tonumber(redis.call('GET', day) or '0')
 local cost = tonumber(articles)
+if cost < 0 then  -- a refund (the article was refused after it was charged), never below 0
+  spent = math.max(0, spent + cost)
+  redis.call('SET', day, spent, 'KEEPTTL')
+  return {1, name, scopes, rpm, rpm - used, apd, apd - spent, 0}
+end
 if apd > 0 and cost > 0 then
   if spent + cost > apd then
     local wait = redis.call('TTL', day)

@@ -10,7 +10,9 @@ from dedup.runtime.embedded import EmbeddedRedis
 
 
 def test_embedded_server_saves_on_stop_and_stays_up_for_other_processes(tmp_path: Path) -> None:
+    (tmp_path / "redis.lock").write_text("")  # as an earlier release left it, 0644
     first = EmbeddedRedis(tmp_path)
+    assert (tmp_path / "redis.lock").stat().st_mode & 0o777 == 0o600  # nobody else reads it
     client = connect(first.url)
     client.set("dedup-test:k", "v")
     client.close()
