@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     lsh_threshold: float = Field(default=0.8, gt=0.0, lt=1.0)  # chosen on the dev split
     shingle_size: int = Field(default=5, ge=1, le=12)
     min_words: int = Field(default=20, ge=1)
+    # The work budget of one text: a longer one is refused (422), whichever door it came by
+    # (a long-form article runs to ~60,000 characters; the 2 MB body limit admits far more,
+    # and a check's work grows with the text).
+    max_text_chars: int = Field(default=100_000, ge=1_000)
     anchor_modulus: int = Field(default=8, ge=0, le=4096)  # sparsest 3-gram sampling; 2^k
     anchor_target: int = Field(default=64, ge=1, le=10_000)  # anchors a text aims for
     short_words: int = Field(default=150, ge=0, le=10_000)  # shorter: content words indexed

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from dedup.core.rewrite import MAX_PAIRED_SENTENCES
 from dedup.core.shingles import Hashes, WordHashes, shingle_hashes, word_hashes
 from dedup.core.text import Tokens, sentence_starts
 
@@ -55,6 +56,7 @@ SENTENCE_GRAM_FLOOR = 0.05
 GRAM = 3  # words per gram of the reuse features and the anchors
 SENTENCE_PAIR = 0.5  # content-word Dice of two sentences for them to be paired
 MIN_SENTENCE_CONTENT = 3  # sentences with fewer content words pair with too much by chance
+
 # Quotation marks: straight and typographic double quotes, TeX-style `` '' (wire copy), and
 # single quotes that open before a letter or close after one (a tabloid's 'I was shocked').
 _QUOTE = re.compile(r"``|''|[\"\u201c\u201d\u2018\u2019]|(?<![\w])'(?=\w)|(?<=[\w.,!?])'(?!\w)")
@@ -212,12 +214,14 @@ def sentence_pairing(a: Profile, b: Profile) -> tuple[float, float]:
         return 0.0, 0.0
     paired = 0
     total = 0.0
-    for words, size in zip(a.sentences, a.sentence_words, strict=True):
-        best = max(2 * len(words & other) / (len(words) + len(other)) for other in b.sentences)
+    theirs = b.sentences[:MAX_PAIRED_SENTENCES]
+    ours = list(zip(a.sentences, a.sentence_words, strict=True))[:MAX_PAIRED_SENTENCES]
+    for words, size in ours:
+        best = max(2 * len(words & other) / (len(words) + len(other)) for other in theirs)
         total += best
         if best >= SENTENCE_PAIR:
             paired += size
-    return round(paired / max(1, sum(a.sentence_words)), 4), round(total / len(a.sentences), 4)
+    return round(paired / max(1, sum(a.sentence_words)), 4), round(total / len(ours), 4)
 
 
 def features(a: Profile, b: Profile, story: Hashes, names: float) -> np.ndarray:

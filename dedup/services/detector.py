@@ -115,6 +115,12 @@ class Explainer:
             published_at = published_at or extracted.published_at
         else:
             text = unix_line_ends(given.text or "")  # before anything reads it
+        if len(text) > self.settings.max_text_chars:
+            raise InvalidArticle(
+                f"the text is {len(text):,} characters, over the {self.settings.max_text_chars:,}"
+                "-character budget of one article (DEDUP_MAX_TEXT_CHARS); split it, or raise "
+                "the setting"
+            )
         site = (given.site or site_of(given.url)).strip().lower()
         if not site:
             raise InvalidArticle(f"cannot tell the site of url {given.url!r}; send 'site'")

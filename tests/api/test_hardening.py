@@ -280,3 +280,13 @@ def test_the_schemas_own_examples_are_taken(api: TestClient) -> None:
     assert "at least DEDUP_MIN_WORDS words" in rules["text"]
     assert "an absolute http or https url with a host" in rules["url"]
     assert "no control characters" in rules["site"]
+
+
+def test_a_text_over_the_work_budget_is_refused_with_the_setting_named(api: TestClient) -> None:
+    text = "The council met again. " * 5000  # 115,000 characters, inside the body limit
+    answer = api.post("/v1/check", json={"url": "https://a.example/long", "text": text})
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == (
+        "the text is 115,000 characters, over the 100,000-character budget of one article "
+        "(DEDUP_MAX_TEXT_CHARS); split it, or raise the setting"
+    )
