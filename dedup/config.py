@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     max_line_bytes: int = Field(default=2_000_000, ge=1_000)  # one line of an upload
     body_timeout_seconds: float = Field(default=30.0, gt=0.0)  # a body slower than this: 408
     header_timeout_seconds: float = Field(default=10.0, gt=0.0)  # a request head slower: closed
+    max_head_bytes: int = Field(default=65_536, ge=4_096)  # a request head larger: 431, closed
     max_connections: int = Field(default=1000, ge=1)  # per API process; 503 beyond
     scan_chunk_size: int = Field(default=100, ge=1, le=10_000)
     scan_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)

@@ -85,3 +85,22 @@ def test_a_kept_alive_connection_that_stalls_in_its_second_head_is_closed(server
         answer = read_all(connection)
     assert answer.startswith(b"HTTP/1.1 200 ")  # the first request was answered
     assert answer.count(b"HTTP/1.1") == 1  # the half second one was not, and was closed
+
+
+def test_a_request_head_over_its_limit_is_431_before_the_rest_is_read(server: int) -> None:
+    with socket.create_connection(("127.0.0.1", server)) as connection:
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Pad: ")
+        try:  # 1 MB of one header, no key needed: read no further than the limit
+            for _ in range(64):
+                connection.sendall(b"x" * 16_384)
+        except OSError:
+            pass  # the server closed the connection once it had answered
+        answer = read_all(connection)
+    assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
+    assert b"over 65536 bytes (DEDUP_MAX_HEAD_BYTES)" in answer
+    with socket.create_connection(("127.0.0.1", server)) as connection:  # kept alive: 2 heads
+        connection.sendall(
+            b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
+        assert read_all(connection).count(b"HTTP/1.1 200 ") == 2
