@@ -71,6 +71,12 @@ class ScanTooLarge(DedupError):
     status, exit_code = 413, 2
 
 
+class UploadTimeout(DedupError):
+    """A streamed upload did not arrive within DEDUP_BODY_TIMEOUT_SECONDS."""
+
+    status, exit_code = 408, 2
+
+
 class SiteNotFound(DedupError):
     """No article of this site has been counted."""
 

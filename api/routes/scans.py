@@ -1,5 +1,6 @@
 """/v1/scans: batch scans on the worker queue (inline JSON or a streamed NDJSON upload)."""
 
+import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any, Literal
@@ -7,10 +8,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from starlette.requests import ClientDisconnect
 
 from api.deps import DELETE, READ, SCAN, GrantDep, RuntimeDep, ScansDep, answer_headers
 from api.schemas import ErrorOut, ResultsOut, ScanCreated, ScanIn, ScanOut, scan_item
-from dedup.errors import DedupError, InvalidArticle, ScanTooLarge
+from dedup.errors import DedupError, InvalidArticle, ScanTooLarge, UploadTimeout
 from dedup.services.input import LineReader, is_ndjson
 
 router = APIRouter(prefix="/v1/scans", tags=["scans"])
@@ -54,30 +56,54 @@ async def create_scan(
             nonlocal grant, uncharged
             try:
                 grant = await run_in_threadpool(access.charge, grant, uncharged)
-            except DedupError:
-                await run_in_threadpool(writer.abandon)
+            except DedupError as exc:
+                await run_in_threadpool(writer.abandon, f"refused: {exc}")
                 raise
             uncharged = 0
             answer_headers(request, grant.headers)
 
-        async for piece in request.stream():
-            received += len(piece)
-            if received > settings.max_scan_bytes:
-                await run_in_threadpool(writer.abandon)
-                raise ScanTooLarge(
-                    f"the upload is over {settings.max_scan_bytes} bytes "
-                    "(DEDUP_MAX_SCAN_BYTES); split it into several scans"
-                )
-            for number, raw, problem in lines.feed(piece):
-                uncharged += problem is None
-                full = (
-                    writer.add(number, raw)
-                    if problem is None
-                    else writer.add_failed(number, problem)
-                )
-                if full:
-                    await charged()
-                    await run_in_threadpool(writer.flush)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + settings.body_timeout_seconds
+        pieces = request.stream().__aiter__()
+        try:
+            while True:
+                try:
+                    piece = await asyncio.wait_for(
+                        pieces.__anext__(), max(0.0, deadline - loop.time())
+                    )
+                except StopAsyncIteration:
+                    break
+                received += len(piece)
+                if received > settings.max_scan_bytes:
+                    raise ScanTooLarge(
+                        f"the upload is over {settings.max_scan_bytes} bytes "
+                        "(DEDUP_MAX_SCAN_BYTES); split it into several scans"
+                    )
+                for number, raw, problem in lines.feed(piece):
+                    uncharged += problem is None
+                    full = (
+                        writer.add(number, raw)
+                        if problem is None
+                        else writer.add_failed(number, problem)
+                    )
+                    if full:
+                        await charged()
+                        await run_in_threadpool(writer.flush)
+        except TimeoutError:
+            reason = (
+                f"the upload did not arrive within {settings.body_timeout_seconds:g} s "
+                f"(DEDUP_BODY_TIMEOUT_SECONDS; {received:,} bytes came)"
+            )
+            await run_in_threadpool(writer.abandon, reason)
+            raise UploadTimeout(reason) from None
+        except ClientDisconnect:  # nobody to answer: the scan says what happened
+            ended = await run_in_threadpool(
+                writer.abandon, f"the client went away after {received:,} bytes of the upload"
+            )
+            return ScanCreated.of(ended)
+        except ScanTooLarge as exc:
+            await run_in_threadpool(writer.abandon, str(exc))
+            raise
         for number, raw, problem in lines.end():
             uncharged += problem is None
             if problem is None:

@@ -399,6 +399,9 @@ class ScanWriter:
         self.scans.store.seal(self.scan_id, self.last_line, self.scans.clock())
         return self.scans.ended(self.scan_id)
 
-    def abandon(self) -> None:
-        """Cancel the scan being written (the upload broke off or was refused)."""
-        self.scans.store.cancel(self.scan_id, self.scans.clock())
+    def abandon(self, reason: str) -> ScanState:
+        """End the scan being written as failed, with the reason (the upload broke off, came
+        too slowly or was refused): its chunks queued so far are skipped, and
+        `scan.finished` goes out, so nobody waits for a scan that will never end."""
+        self.scans.store.fail(self.scan_id, reason, self.scans.clock())
+        return self.scans.ended(self.scan_id)

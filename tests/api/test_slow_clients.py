@@ -2,6 +2,7 @@
 closed, half a body is answered 408, and neither holds the server (an audit held 3,000
 connections open for 40 s with half requests; none was ever closed)."""
 
+import json
 import os
 import socket
 import subprocess
@@ -13,7 +14,8 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from tests.conftest import REPO
+from dedup.config import Settings
+from tests.conftest import REPO, make_key, wait_until
 
 HANG_GUARD_SECONDS = 60
 
@@ -104,3 +106,43 @@ def test_a_request_head_over_its_limit_is_431_before_the_rest_is_read(server: in
             b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
         )
         assert read_all(connection).count(b"HTTP/1.1 200 ") == 2
+
+
+def test_a_trickled_upload_is_408_and_its_scan_ends_failed(server: int, settings: Settings) -> None:
+    key = make_key(settings, "admin")
+    line = json.dumps({"url": "https://a.example/t/1", "text": "word " * 40}).encode() + b"\n"
+    with socket.create_connection(("127.0.0.1", server)) as connection:
+        connection.sendall(
+            b"POST /v1/scans HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-ndjson\r\n"
+            b"Authorization: Bearer " + key.encode() + b"\r\nContent-Length: 100000\r\n\r\n" + line
+        )
+        answer = read_all(connection)  # the rest never comes: DEDUP_BODY_TIMEOUT_SECONDS is 1
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b"the upload did not arrive within 1 s (DEDUP_BODY_TIMEOUT_SECONDS;" in answer
+    headers = {"Authorization": f"Bearer {key}"}
+    (scan,) = httpx2.get(f"http://127.0.0.1:{server}/v1/scans", headers=headers).json()
+    assert scan["status"] == "failed"
+    assert scan["error"].startswith("the upload did not arrive within 1 s")
+
+
+def test_a_client_that_leaves_mid_upload_leaves_a_failed_scan_not_a_running_one(
+    server: int, settings: Settings
+) -> None:
+    key = make_key(settings, "admin")
+    line = json.dumps({"url": "https://a.example/t/2", "text": "word " * 40}).encode() + b"\n"
+    with socket.create_connection(("127.0.0.1", server)) as connection:
+        connection.sendall(
+            b"POST /v1/scans HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-ndjson\r\n"
+            b"Authorization: Bearer " + key.encode() + b"\r\nContent-Length: 100000\r\n\r\n" + line
+        )
+    headers = {"Authorization": f"Bearer {key}"}
+    url = f"http://127.0.0.1:{server}/v1/scans"
+    scans = wait_until(lambda: (s := httpx2.get(url, headers=headers).json()) and s, "a scan")
+
+    def ended() -> dict[str, str] | None:
+        state: dict[str, str] = httpx2.get(f"{url}/{scans[0]['id']}", headers=headers).json()
+        return state if state["status"] not in ("queued", "running") else None
+
+    state = wait_until(ended, "the scan to end")
+    assert state["status"] == "failed"
+    assert state["error"].startswith("the client went away after ")
