@@ -44,7 +44,8 @@ async def create_scan(
     """Queue a batch scan: JSON `{"articles": [...]}` (up to DEDUP_MAX_BODY_BYTES), or an
     NDJSON upload (Content-Type application/x-ndjson, streamed, up to DEDUP_MAX_SCAN_BYTES).
     Its lines are charged to the key's articles a day a chunk at a time, as they arrive: an
-    upload past the quota is cancelled with a 429 (chunks queued before it stay queued)."""
+    upload past the quota is refused with a 429 and its scan ends failed (chunks queued before
+    it stay queued)."""
     settings = scans.settings
     access = runtime.access
     if is_ndjson(request.headers.get("content-type", "").encode()):

@@ -154,7 +154,7 @@ def test_articles_a_day_count_checks_stores_and_scan_lines(
     assert bare.post("/v1/check", json=ARTICLE, headers=key).status_code == 429
 
 
-def test_an_upload_past_the_daily_quota_is_cancelled_with_a_429(
+def test_an_upload_past_the_daily_quota_is_refused_with_a_429_and_its_scan_failed(
     settings: Settings,
 ) -> None:
     tuned = settings.model_copy(update={"scan_chunk_size": 2})
@@ -170,7 +170,8 @@ def test_an_upload_past_the_daily_quota_is_cancelled_with_a_429(
         )
         assert error(refused)[:2] == (429, "QuotaExceeded")
         (scan,) = client.get("/v1/scans", headers=key).json()
-        assert scan["status"] == "cancelled"
+        assert scan["status"] == "failed"
+        assert scan["error"].startswith("refused: key ")
         assert scan["total"] == 2  # the first chunk was charged and queued; the next refused
 
 
