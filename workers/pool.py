@@ -10,6 +10,8 @@ Redis it started. Settings reach the worker processes as an argument, never thro
 environment.
 """
 
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
 import os
@@ -56,8 +58,26 @@ class QueueWorker(SimpleWorker):
         )
 
 
-def work(settings: Settings, burst: bool = False) -> None:
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel send this process SIGTERM when its parent dies (Linux), so that a
+    SIGKILLed `dedup worker` leaves no orphan taking jobs that nobody reaps; it then
+    finishes its current job and exits, as on any SIGTERM."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown is all there is
+        log.warning("this system cannot tie a worker's life to its pool's")
+    if os.getppid() != parent:  # the parent died before the request was made
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def work(settings: Settings, burst: bool = False, parent: int | None = None) -> None:
     """Body of one worker process: an RQ SimpleWorker on this index's queue."""
+    if parent is not None:
+        die_with_parent(parent)
     configure_logging(settings)
     with open_runtime(settings) as runtime, installed(runtime):
         jobs = runtime.jobs
@@ -80,7 +100,9 @@ class Pool:
         self._stopping = False
 
     def _spawn(self, settings: Settings) -> BaseProcess:
-        child = self._context.Process(target=work, args=(settings,), name="dedup-worker")
+        child = self._context.Process(
+            target=work, args=(settings, False, os.getpid()), name="dedup-worker"
+        )
         child.start()
         log.info("worker process %d started", child.pid)
         return child

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -92,3 +93,37 @@ def test_killing_a_worker_mid_chunk_loses_and_doubles_nothing(
     assert [json.loads(r)["line"] for r in results] == list(range(1, ARTICLES + 1))
     assert cursor is None
     assert pool.returncode == 0
+
+
+def children_of(pid: int) -> set[int]:
+    """The processes a process started (Linux: /proc)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found |= {int(p) for p in task.read_text().split()}
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent's wait is missing
+
+
+def test_a_sigkilled_pool_takes_its_worker_processes_with_it(env: dict[str, str]) -> None:
+    pool = subprocess.Popen(
+        [sys.executable, "-m", "dedup.cli", "worker", "--processes", "2"],
+        env={**os.environ, **env},
+        cwd=REPO,
+    )
+    try:
+        workers = wait_for(
+            lambda: (found := children_of(pool.pid)) and len(found) >= 2 and found, "two workers"
+        )
+        pool.kill()  # SIGKILL: no handler runs in the pool
+        pool.wait(30)
+        wait_for(lambda: not any(alive(pid) for pid in workers), "the workers to exit too")
+    finally:
+        if pool.poll() is None:
+            pool.kill()
