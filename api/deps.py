@@ -93,6 +93,12 @@ async def current_grant(request: Request) -> Grant:
 GrantDep = Annotated[Grant, Depends(current_grant)]
 
 
+def scan_reader(grant: Grant) -> str | None:
+    """Whose scans a key reads and cancels: its own (its digest), or every one (None) for an
+    admin key or with DEDUP_AUTH=off."""
+    return None if grant.allows("admin") else grant.digest
+
+
 T = TypeVar("T")
 # A plain text up to this long (~1,300 words: most news articles) is checked on the event
 # loop; see `detect`. Longer ones go to the thread pool: an audit's pathological 20,000-

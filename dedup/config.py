@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     articles_per_day: int = Field(default=100_000, ge=0)  # checked or stored, a key's default
     # Watched sites, exclusions and webhooks are read at most this often by each process.
     policy_refresh_seconds: float = Field(default=2.0, ge=0.0, le=3600.0)
+    # A page session (the login form's cookie holds its random token, never the key) lasts
+    # this long; logging out ends it at once.
+    session_hours: float = Field(default=12.0, gt=0.0, le=720.0)
     # Webhooks (dedup.services.hooks): delivery by the workers, retried after these delays.
     webhook_retry_seconds: str = "10,60,300,1800,7200"  # then the delivery is given up
     webhook_timeout_seconds: float = Field(default=10.0, gt=0.0, le=60.0)

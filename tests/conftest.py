@@ -182,6 +182,22 @@ def make_key(
     return secret
 
 
+def login(client: TestClient, key: str) -> None:
+    """Log a page client in with a key, as the login form does (its session cookie kept)."""
+    answer = client.post("/login", data={"key": key, "next": "/"}, follow_redirects=False)
+    assert answer.status_code == 303, answer.text[:300]
+
+
+def page_session(settings: Settings, key: str) -> str:
+    """A page session's token for a key (a browser test's cookie), opened as the login
+    form opens one."""
+    client = redis.Redis.from_url(settings.redis_url or "")
+    try:
+        return Access(AccessStore(client, settings.key_prefix), settings).open_session(key)
+    finally:
+        client.close()
+
+
 def wait_until(
     condition: Callable[[], Any],
     what: str,

@@ -22,6 +22,7 @@ from tests.conftest import (
     api_server,
     bearer,
     make_key,
+    page_session,
     process_env,
     run_queued_jobs,
     seed_text,
@@ -167,7 +168,9 @@ def test_a_chrome_wrapped_copy_is_shown_beside_its_original_with_the_same_passag
     shot(page, "site-dossier.png", tmp_path)
 
     phone = browser.new_page(viewport={"width": 390, "height": 844})
-    phone.context.add_cookies([{"name": "dedup_key", "value": key, "url": served}])
+    phone.context.add_cookies(
+        [{"name": "dedup_session", "value": page_session(settings, key), "url": served}]
+    )
     phone.goto(f"{served}/articles/{stored['id']}")
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     api.close()
@@ -178,7 +181,9 @@ def test_bad_input_is_a_message_on_the_page_in_the_api_words(
 ) -> None:
     key = make_key(settings, "check")
     page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.context.add_cookies([{"name": "dedup_key", "value": key, "url": served}])
+    page.context.add_cookies(
+        [{"name": "dedup_session", "value": page_session(settings, key), "url": served}]
+    )
     page.goto(f"{served}/")
     page.fill("#text", "Too short to tell.")
     page.click("#check-button")

@@ -15,7 +15,7 @@ from api.main import create_app
 from dedup.cli import main
 from dedup.config import Settings
 from dedup.runtime import Runtime, open_runtime
-from tests.conftest import make_key, run_queued_jobs
+from tests.conftest import login, make_key, run_queued_jobs
 
 HOOK = "http://127.0.0.1:9/hook"  # never called: the test reads the deliveries it queued
 WHEN = {"original": "2005-01-01T08:00:00+00:00", "copy": "2005-01-01T10:00:00+00:00"}
@@ -45,7 +45,7 @@ def through_the_pages(
     settings: Settings, runtime: Runtime, bodies: dict[str, dict[str, str]]
 ) -> None:
     with TestClient(create_app(settings)) as client:
-        client.cookies.set("dedup_key", make_key(settings, "check,ingest"))
+        login(client, make_key(settings, "check,ingest"))
         for role in ("original", "copy"):
             form = {**bodies[role], "published_at": WHEN[role], "store": "true"}
             answer = client.post("/check", data=form)

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from api.deps import DELETE, INGEST, READ, DetectorDep, RuntimeDep, detect
+from api.deps import DELETE, INGEST, READ, DetectorDep, GrantDep, RuntimeDep, detect
 from api.metrics import observe
 from api.schemas import ArticleIn, ArticleOut, CheckOut, ErrorOut
 from dedup.core.markers import find_markers
@@ -50,10 +50,12 @@ async def store_article(
     request: Request,
     article: ArticleIn,
     runtime: RuntimeDep,
+    grant: GrantDep,
     include_related: IncludeRelated = False,
 ) -> Response:
     """Store an article and answer with its verified copies, its likely original and the
-    shared passages. Idempotent: the same url with the same text is stored once (200).
+    shared passages (the passages and sentence pairs only to a key that also has the check
+    scope). Idempotent: the same url with the same text is stored once (200).
     Site figures are updated afterwards by a worker job, off the request path."""
     work = partial(runtime.detector.ingest, article.to_input(), related=include_related)
     result = await detect(request, article, work)
@@ -62,7 +64,10 @@ async def store_article(
     # the store and the queue) must not leave its article uncounted. Counting is once per id.
     runtime.sites.finish_ingest(result, deferred=True)
     created = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-    return json_response(CheckOut.of(result), created)
+    answer = CheckOut.of(result)
+    if not grant.allows("check"):  # a feeder stores articles; it does not read others'
+        answer = answer.without_evidence()
+    return json_response(answer, created)
 
 
 @router.get("/{article_id}", response_model=ArticleOut, responses=ERRORS, dependencies=[READ])

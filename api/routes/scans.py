@@ -10,7 +10,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from starlette.requests import ClientDisconnect
 
-from api.deps import DELETE, READ, SCAN, GrantDep, RuntimeDep, ScansDep, answer_headers
+from api.deps import (
+    DELETE,
+    READ,
+    SCAN,
+    GrantDep,
+    RuntimeDep,
+    ScansDep,
+    answer_headers,
+    scan_reader,
+)
 from api.schemas import ErrorOut, ResultsOut, ScanCreated, ScanIn, ScanOut, scan_item
 from dedup.errors import DedupError, InvalidArticle, ScanTooLarge, UploadTimeout
 from dedup.services.input import LineReader, is_ndjson
@@ -49,7 +58,7 @@ async def create_scan(
     settings = scans.settings
     access = runtime.access
     if is_ndjson(request.headers.get("content-type", "").encode()):
-        writer = await run_in_threadpool(scans.writer)
+        writer = await run_in_threadpool(scans.writer, None, grant.digest)
         lines = LineReader(settings.max_line_bytes)
         received = uncharged = 0
 
@@ -123,14 +132,16 @@ async def create_scan(
         grant = await run_in_threadpool(access.charge, grant, len(body.articles))
         answer_headers(request, grant.headers)
         articles = ((n, json.dumps(article)) for n, article in enumerate(body.articles, 1))
-        state = await run_in_threadpool(scans.submit, articles)
+        state = await run_in_threadpool(scans.submit, articles, None, grant.digest)
     return ScanCreated.of(state)
 
 
 @router.get("", response_model=list[ScanOut], dependencies=[READ])
-def list_scans(scans: ScansDep, limit: int = Query(20, ge=1, le=200)) -> list[ScanOut]:
-    """The most recent scans, newest first."""
-    return [ScanOut.of(state) for state in scans.recent(limit)]
+def list_scans(
+    scans: ScansDep, grant: GrantDep, limit: int = Query(20, ge=1, le=200)
+) -> list[ScanOut]:
+    """The most recent scans of this key (every key's, for an admin key), newest first."""
+    return [ScanOut.of(state) for state in scans.recent(limit, scan_reader(grant))]
 
 
 @router.get(
@@ -139,9 +150,10 @@ def list_scans(scans: ScansDep, limit: int = Query(20, ge=1, le=200)) -> list[Sc
     responses={404: {"model": ErrorOut}},
     dependencies=[READ],
 )
-def get_scan(scan_id: str, scans: ScansDep) -> ScanOut:
-    """A scan's status and counters (processed = stored + failed)."""
-    return ScanOut.of(scans.state(scan_id))
+def get_scan(scan_id: str, scans: ScansDep, grant: GrantDep) -> ScanOut:
+    """A scan's status and counters (processed = stored + failed); 404 for another key's
+    scan (an admin key reads every one)."""
+    return ScanOut.of(scans.state(scan_id, scan_reader(grant)))
 
 
 @router.get(
@@ -153,12 +165,13 @@ def get_scan(scan_id: str, scans: ScansDep) -> ScanOut:
 def scan_results(
     scan_id: str,
     scans: ScansDep,
+    grant: GrantDep,
     cursor: int = Query(0, ge=0, description="Line number after which to start."),
     limit: int = Query(100, ge=1, le=1000),
     format: Literal["json", "ndjson"] = "json",
 ) -> Any:
     """Per-article results in line order: pages of JSON, or every result streamed as NDJSON."""
-    scans.state(scan_id)
+    scans.state(scan_id, scan_reader(grant))
     if format == "ndjson":
 
         def stream() -> Iterator[bytes]:
@@ -176,7 +189,8 @@ def scan_results(
     responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
     dependencies=[DELETE],
 )
-def cancel_scan(scan_id: str, scans: ScansDep) -> ScanOut:
-    """Cancel a queued or running scan: chunks not started are skipped, running ones stop
-    within 25 articles. Results recorded so far are kept. 409 once it has ended."""
-    return ScanOut.of(scans.cancel(scan_id))
+def cancel_scan(scan_id: str, scans: ScansDep, grant: GrantDep) -> ScanOut:
+    """Cancel a queued or running scan of this key (any, for an admin key): chunks not
+    started are skipped, running ones stop within 25 articles. Results recorded so far are
+    kept. 409 once it has ended."""
+    return ScanOut.of(scans.cancel(scan_id, scan_reader(grant)))

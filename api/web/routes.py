@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from api.deps import scan_reader
 from api.schemas import ArticleOut, CheckOut, ScanOut, SiteOut, SiteSummaryOut, scan_item
 from api.web import charts
 from api.web.views import marker_spans, match_views, matches_csv, segments, to_csv
@@ -32,8 +33,7 @@ from dedup.services.access import Grant
 from dedup.services.detector import COMPARED_ID
 from dedup.services.input import ArticleIn, describe
 
-COOKIE = "dedup_key"
-COOKIE_DAYS = 7
+COOKIE = "dedup_session"  # a page session's random token (the key stays on the server side)
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
@@ -58,13 +58,13 @@ def runtime_of(request: Request) -> Runtime:
 def grant(request: Request, scope: str, articles: int = 0) -> Grant:
     """The cookie's key, authorized for `scope` and charged as the API charges it."""
     runtime = runtime_of(request)
-    key = request.cookies.get(COOKIE)
-    if runtime.access.enabled and not key:
+    token = request.cookies.get(COOKIE)
+    if runtime.access.enabled and not token:
         raise NeedsLogin()
     if request.method == "POST":
         _same_origin(request)
     try:
-        granted = runtime.access.authorize(f"Bearer {key}" if key else None, scope, articles)
+        granted = runtime.access.authorize_session(token, scope, articles)
     except Unauthorized as exc:
         raise NeedsLogin() from exc
     request.state.grant = granted
@@ -137,15 +137,16 @@ def login(
     request: Request, key: Annotated[str, Form(max_length=200)], next: Annotated[str, Form()] = "/"
 ) -> Response:
     _same_origin(request)
+    access = runtime_of(request).access
     try:
-        runtime_of(request).access.authorize(f"Bearer {key.strip()}", "")
+        token = access.open_session(key)
     except DedupError as exc:
         return page(request, "login.html", exc.status, next=_local(next), problem=str(exc))
     answer = RedirectResponse(_local(next), status_code=303)
     answer.set_cookie(
         COOKIE,
-        key.strip(),
-        max_age=COOKIE_DAYS * 86_400,
+        token,
+        max_age=int(access.settings.session_hours * 3600),
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
@@ -156,6 +157,7 @@ def login(
 @router.post("/logout")
 def logout(request: Request) -> Response:
     _same_origin(request)
+    runtime_of(request).access.close_session(request.cookies.get(COOKIE))
     answer = RedirectResponse("/login", status_code=303)
     answer.delete_cookie(COOKIE)
     return answer
@@ -425,8 +427,8 @@ async def site(request: Request, site: str) -> HTMLResponse:
 
 @router.get("/scans")
 def scans(request: Request) -> HTMLResponse:
-    grant(request, "check")
-    recent = [ScanOut.of(s) for s in runtime_of(request).scans.recent(20)]
+    reader = scan_reader(grant(request, "check"))
+    recent = [ScanOut.of(s) for s in runtime_of(request).scans.recent(20, reader)]
     return page(request, "scans.html", scans=recent)
 
 
@@ -439,15 +441,17 @@ async def upload_scan(request: Request, file: UploadFile) -> Response:
     raw = await file.read()
     lines = raw.splitlines()
     granted = runtime.access.charge(granted, sum(1 for line in lines if line.strip()))
-    state = await off_loop(partial(runtime.scans.submit, iter(enumerate(lines, 1))))
+    state = await off_loop(
+        partial(runtime.scans.submit, iter(enumerate(lines, 1)), None, granted.digest)
+    )
     return RedirectResponse(f"/scans/{state.id}", status_code=303)
 
 
 @router.get("/scans/{scan_id}")
 def scan(request: Request, scan_id: str) -> HTMLResponse:
-    grant(request, "check")
+    reader = scan_reader(grant(request, "check"))
     runtime = runtime_of(request)
-    state = ScanOut.of(runtime.scans.state(scan_id))
+    state = ScanOut.of(runtime.scans.state(scan_id, reader))
     found, _ = runtime.scans.results(scan_id, 0, 1000)
     items = [scan_item(i) for i in found]
     return page(request, "scan.html", scan=state, items=items)
@@ -456,8 +460,8 @@ def scan(request: Request, scan_id: str) -> HTMLResponse:
 @router.get("/scans/{scan_id}/progress")
 def scan_progress(request: Request, scan_id: str) -> JSONResponse:
     """The scan's counters, polled by its page while it runs."""
-    grant(request, "check")
-    state = ScanOut.of(runtime_of(request).scans.state(scan_id))
+    reader = scan_reader(grant(request, "check"))
+    state = ScanOut.of(runtime_of(request).scans.state(scan_id, reader))
     return JSONResponse(json.loads(state.model_dump_json()))
 
 
@@ -466,9 +470,9 @@ SCAN_MATCH = ("id", "url", "site", "relation", "copy_type", "reuse", "coverage")
 
 @router.get("/scans/{scan_id}/results.csv")
 def scan_csv(request: Request, scan_id: str) -> Response:
-    grant(request, "check")
+    reader = scan_reader(grant(request, "check"))
     runtime = runtime_of(request)
-    runtime.scans.state(scan_id)
+    runtime.scans.state(scan_id, reader)
     rows: list[dict[str, Any]] = []
     for item in map(scan_item, runtime.scans.every_result(scan_id)):
         original = item.get("original") or {}

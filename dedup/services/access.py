@@ -30,6 +30,10 @@ _WELL_FORMED = re.compile(r"^dedup_[A-Za-z0-9_-]{43}$")
 DAY_SECONDS = 86_400
 
 __all__ = ["SCOPES", "Access", "Grant", "KeyRecord", "digest_of", "parse_scopes"]
+UNKNOWN_KEY = (
+    "this API key is not known here (revoked, or mistyped): ask an admin for a key "
+    "(`dedup keys create`)"
+)
 
 
 def digest_of(secret: str) -> str:
@@ -61,6 +65,10 @@ class Grant:
     scopes: tuple[str, ...]
     digest: str
     headers: dict[str, str]  # the quota headers of the answer
+
+    def allows(self, scope: str) -> bool:
+        """Whether the key holds `scope` (admin holds every scope)."""
+        return scope in self.scopes or "admin" in self.scopes
 
 
 OPEN = Grant("(auth off)", SCOPES, "", {})  # every request, when DEDUP_AUTH=off
@@ -123,18 +131,46 @@ class Access:
         if not self.enabled:
             return OPEN
         digest = digest_of(_bearer(header))
+        return self._checked(digest, scope, articles, UNKNOWN_KEY)
+
+    def _checked(self, digest: str, scope: str, articles: int, unknown: str) -> Grant:
+        """The grant of a key by its digest for `scope` (one request, `articles` charged)."""
         verdict = self._ask(digest, scope, requests=1, articles=articles)
         if verdict.outcome == 0:
-            raise Unauthorized(
-                "this API key is not known here (revoked, or mistyped): ask an admin for a "
-                "key (`dedup keys create`)"
-            )
+            raise Unauthorized(unknown)
         if verdict.outcome == -1:
             raise Forbidden(
                 f"key {verdict.name!r} has scopes {', '.join(verdict.scopes) or 'none'}; "
                 f"this request needs {scope!r}: use a key with that scope"
             )
         return self._granted(verdict, digest)
+
+    def open_session(self, key: str) -> str:
+        """A page session for a valid key: a new random token, kept (as its digest) for
+        DEDUP_SESSION_HOURS; the browser's cookie holds the token, never the key, and
+        logging out ends it. Unauthorized for a key not known here."""
+        digest = digest_of(key.strip())
+        self._checked(digest, "", 0, UNKNOWN_KEY)
+        token = secrets.token_urlsafe(32)
+        seconds = int(self.settings.session_hours * 3600)
+        self.store.open_session(digest_of(token), digest, seconds)
+        return token
+
+    def authorize_session(self, token: str | None, scope: str, articles: int = 0) -> Grant:
+        """`authorize` for a page request, by its session token."""
+        if not self.enabled:
+            return OPEN
+        key = self.store.session_key(digest_of(token)) if token else None
+        if key is None:
+            raise Unauthorized("the page session has ended (logged out or expired): log in")
+        return self._checked(
+            key, scope, articles, "the session's API key was revoked: log in with another key"
+        )
+
+    def close_session(self, token: str | None) -> None:
+        """End a page session (logging out): its cookie opens nothing from now on."""
+        if token:
+            self.store.close_session(digest_of(token))
 
     def charge(self, grant: Grant, articles: int) -> Grant:
         """Charge more articles to a granted request (a scan's lines, as they arrive)."""

@@ -130,18 +130,19 @@ class Scans:
 
     # -- reading and cancelling -----------------------------------------------------------
 
-    def state(self, scan_id: str) -> ScanState:
-        """A scan's state, or ScanNotFound."""
+    def state(self, scan_id: str, reader: str | None = None) -> ScanState:
+        """A scan's state, or ScanNotFound; with `reader` (a key's digest), also when the
+        scan is another key's (its existence is not told either)."""
         found = self.store.get(scan_id) if valid_scan_id(scan_id) else None
-        if found is None:
+        if found is None or (reader is not None and found.owner != reader):
             raise ScanNotFound(f"no scan with id {scan_id!r}")
         return found
 
-    def cancel(self, scan_id: str) -> ScanState:
+    def cancel(self, scan_id: str, reader: str | None = None) -> ScanState:
         """Cancel a queued or running scan: chunks not started are skipped, running ones stop
         within CANCEL_CHECK_EVERY lines; results so far are kept. ScanFinished once it has
         ended."""
-        status = self.state(scan_id).status
+        status = self.state(scan_id, reader).status
         if status.ended or self.store.cancel(scan_id, self.clock()) is not ScanStatus.CANCELLED:
             raise ScanFinished(f"scan {scan_id} is {self.state(scan_id).status}; nothing to cancel")
         return self.ended(scan_id)
@@ -153,20 +154,26 @@ class Scans:
             with_store_retries(lambda: hooks.scan_finished(state))
         return state
 
-    def recent(self, limit: int) -> list[ScanState]:
+    def recent(self, limit: int, reader: str | None = None) -> list[ScanState]:
+        """The latest scans (of `reader`'s key alone, when given), newest first."""
         states = (self.store.get(scan_id) for scan_id in self.store.recent(limit))
-        return [s for s in states if s is not None]
+        return [s for s in states if s is not None and reader in (None, s.owner)]
 
     # -- submitting -------------------------------------------------------------------------
 
-    def writer(self, scan_id: str | None = None) -> "ScanWriter":
-        return ScanWriter(self, scan_id or new_scan_id())
+    def writer(self, scan_id: str | None = None, owner: str = "") -> "ScanWriter":
+        """A new scan to write lines into; `owner` the digest of the key making it (only
+        that key, and admins, read or cancel it)."""
+        return ScanWriter(self, scan_id or new_scan_id(), owner)
 
     def submit(
-        self, lines: Iterator[tuple[int, bytes | str]], scan_id: str | None = None
+        self,
+        lines: Iterator[tuple[int, bytes | str]],
+        scan_id: str | None = None,
+        owner: str = "",
     ) -> ScanState:
         """Create a scan from (line number, raw line) pairs; returns its state."""
-        writer = self.writer(scan_id)
+        writer = self.writer(scan_id, owner)
         for line, raw in lines:
             if writer.add(line, raw):
                 writer.flush()
@@ -358,13 +365,13 @@ class ScanWriter:
     full. Blank lines are skipped (their numbers are kept); a line that is not UTF-8 becomes
     a failed item with that reason."""
 
-    def __init__(self, scans: Scans, scan_id: str) -> None:
+    def __init__(self, scans: Scans, scan_id: str, owner: str = "") -> None:
         self.scans = scans
         self.scan_id = scan_id
         self.last_line = 0
         self._chunk: list[ScanLine] = []
         self._number = 0
-        scans.store.create(scan_id, scans.clock())
+        scans.store.create(scan_id, scans.clock(), owner)
 
     def add(self, line: int, raw: bytes | str) -> bool:
         """Buffer one line; True when a chunk is full and `flush` should be called."""

@@ -95,6 +95,26 @@ class AccessStore:
         )
         return [KeyRecord.of(d, r) for (_, d), r in zip(digests, records, strict=True) if r]
 
+    def open_session(self, session_digest: str, key_digest: str, seconds: int) -> None:
+        """A page session standing for a key, for `seconds`."""
+        run_commands(
+            self._redis,
+            [("set", (self.keys.session(session_digest), key_digest, seconds))],
+            atomic=False,
+        )
+
+    def session_key(self, session_digest: str) -> str | None:
+        """The key digest a live session stands for (None: unknown, expired or closed)."""
+        (found,) = run_commands(
+            self._redis, [("get", (self.keys.session(session_digest),))], atomic=False
+        )
+        return None if found is None else text_of(found)
+
+    def close_session(self, session_digest: str) -> None:
+        run_commands(
+            self._redis, [("delete", (self.keys.session(session_digest),))], atomic=False
+        )
+
     def remove(self, name: str) -> bool:
         """Revoke a key by name: it is refused from the next request on. False if unknown."""
         keys = self.keys

@@ -214,6 +214,10 @@ class AccessKeys:
     def day(self, digest: str, day: int) -> str:
         return f"{self.base}:use:{digest}:d:{day}"
 
+    def session(self, digest: str) -> str:
+        """A page session, by the SHA-256 of its cookie: string -> the key's digest."""
+        return f"{self.base}:session:{digest}"
+
 
 class PolicyKeys:
     """The keys of a deployment's watched sites and exclusions."""

@@ -40,6 +40,7 @@ _FIELDS = (
     "started_at",
     "finished_at",
     "error",
+    "owner",
 )
 
 
@@ -66,6 +67,7 @@ class ScanState:
     started_at: datetime | None
     finished_at: datetime | None
     error: str | None
+    owner: str = ""  # the digest of the API key that made it ('' : made without keys)
 
     @classmethod
     def of(cls, scan_id: str, values: Sequence[bytes | None]) -> "ScanState":
@@ -88,6 +90,7 @@ class ScanState:
             started_at=_time(raw["started_at"]),
             finished_at=_time(raw["finished_at"]),
             error=error.decode() if error else None,
+            owner=(raw["owner"] or b"").decode(),
         )
 
 
@@ -121,7 +124,7 @@ class ScanStore:
     def _run(self, *commands: tuple[str, tuple[Any, ...]], atomic: bool = False) -> list[Any]:
         return run_commands(self._redis, commands, atomic=atomic)
 
-    def create(self, scan_id: str, created_at: datetime) -> None:
+    def create(self, scan_id: str, created_at: datetime, owner: str = "") -> None:
         keys = self.keys(scan_id)
         fields: dict[str, Any] = dict.fromkeys(COUNTERS, 0)
         fields.update(
@@ -130,6 +133,7 @@ class ScanStore:
             sealed=0,
             last_line=0,
             created_at=created_at.isoformat(),
+            owner=owner,
         )
         # Not one transaction: the list of scans is another key (another cluster slot).
         self._run(

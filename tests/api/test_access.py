@@ -185,3 +185,38 @@ def test_auth_off_needs_no_key_but_is_refused_off_loopback(
     )
     assert served.exit_code == 2
     assert served.stderr.startswith("Error: DEDUP_AUTH=off is refused on '0.0.0.0': without keys")
+
+
+def test_a_scan_is_read_and_cancelled_by_the_key_that_made_it_and_by_admins_only(
+    bare: TestClient, settings: Settings
+) -> None:
+    mine = bearer(make_key(settings, "ingest,check,delete"))
+    theirs = bearer(make_key(settings, "ingest,check,delete"))
+    admin = bearer(make_key(settings, "admin"))
+    made = bare.post("/v1/scans", json={"articles": [ARTICLE]}, headers=mine).json()
+    scan = f"/v1/scans/{made['id']}"
+    assert bare.get(scan, headers=mine).status_code == 200
+    for path in (scan, f"{scan}/results"):  # another key: as if there were no such scan
+        assert error(bare.get(path, headers=theirs))[:2] == (404, "ScanNotFound")
+    assert error(bare.delete(scan, headers=theirs))[:2] == (404, "ScanNotFound")
+    assert bare.get("/v1/scans", headers=theirs).json() == []
+    assert [s["id"] for s in bare.get("/v1/scans", headers=admin).json()] == [made["id"]]
+    assert bare.get(scan, headers=admin).status_code == 200
+
+
+def test_a_key_that_may_store_but_not_read_gets_no_quoted_evidence(
+    bare: TestClient, settings: Settings
+) -> None:
+    feeder = bearer(make_key(settings, "ingest"))
+    reader = bearer(make_key(settings, "ingest,check"))
+    first = {**ARTICLE, "url": "https://a.example/e1"}
+    assert bare.post("/v1/articles", json=first, headers=reader).status_code == 201
+    copy = {**ARTICLE, "url": "https://b.example/e1", "text": "Source link\n" + ARTICLE["text"]}
+    fed = bare.post("/v1/articles", json=copy, headers=feeder).json()
+    (match,) = fed["matches"]
+    assert match["relation"] == "near_duplicate"  # the verdict, and its figures
+    assert (match["evidence"]["passages"], match["evidence"]["sentence_pairs"]) == ([], [])
+    assert match["evidence"]["shared_words"] > 0
+    assert fed["notes"][-1].startswith("the evidence (passages and sentence pairs quoted")
+    shown = bare.get(f"/v1/articles/{fed['id']}/matches", headers=reader).json()
+    assert shown["matches"][0]["evidence"]["passages"]  # a check key reads it all

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from dedup.cli import main
 from dedup.config import Settings
-from tests.conftest import make_key
+from tests.conftest import login, make_key
 
 
 def test_every_view_of_a_copy_says_the_same(
@@ -51,7 +51,7 @@ def test_every_view_of_a_copy_says_the_same(
         )
         assert (match["id"], api["original"]["id"]) == (original_id, original_id)
         assert expected[:2] == ("excerpt", "excerpt")
-        client.cookies.set("dedup_key", key)
+        login(client, key)
         for path in (
             f"/articles/{copy_id}",
             f"/articles/{copy_id}/report",

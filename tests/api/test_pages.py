@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from dedup.config import Settings
 from dedup.eval.synthetic import spin
-from tests.conftest import bearer, make_key
+from tests.conftest import bearer, login, make_key
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def detail(answer: Any) -> str:
     return found.group(1).replace("&#39;", "'")
 
 
-def test_the_login_form_keeps_the_key_in_an_http_only_same_site_cookie(
+def test_the_login_form_opens_a_server_side_session_that_logout_ends(
     pages: tuple[TestClient, str],
 ) -> None:
     client, key = pages
@@ -48,22 +48,27 @@ def test_the_login_form_keeps_the_key_in_an_http_only_same_site_cookie(
     )
     assert (made.status_code, made.headers["location"]) == (303, "/")  # no open redirect
     cookie = made.headers["set-cookie"]
-    assert cookie.startswith(f"dedup_key={key};")
+    token = cookie.split(";")[0].removeprefix("dedup_session=")
+    assert len(token) == 43  # a random token; the key itself never goes to the browser
+    assert key not in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=strict" in cookie
-    client.cookies.set("dedup_key", key)
     sites = client.get("/sites")
     assert sites.status_code == 200
     assert sites.headers["x-frame-options"] == "DENY"  # never framed, this origin's scripts only
     assert "frame-ancestors 'none'" in sites.headers["content-security-policy"]
     assert "script-src 'self';" in sites.headers["content-security-policy"]
     out = client.post("/logout", data={"go": "1"}, follow_redirects=False)
-    assert 'dedup_key=""' in out.headers["set-cookie"]
+    assert 'dedup_session=""' in out.headers["set-cookie"]
+    client.cookies.set("dedup_session", token)  # a copy of the cookie, kept by a thief
+    assert client.get("/sites", follow_redirects=False).status_code == 303  # to the login
+    client.cookies.set("dedup_session", key)  # and the key is no cookie at all
+    assert client.get("/sites", follow_redirects=False).status_code == 303
 
 
 def test_a_form_posted_from_another_site_is_refused(pages: tuple[TestClient, str]) -> None:
     client, key = pages
-    client.cookies.set("dedup_key", key)
+    login(client, key)
     answer = client.post(
         "/check",
         data={"text": "word " * 40},
@@ -77,7 +82,7 @@ def test_a_key_without_the_scope_sees_why_on_the_page(
     pages: tuple[TestClient, str], settings: Settings
 ) -> None:
     client, _ = pages
-    client.cookies.set("dedup_key", make_key(settings, "check"))
+    login(client, make_key(settings, "check"))
     stored = client.post("/check", data={"text": "word " * 40, "store": "true"})
     assert stored.status_code == 403
     assert detail(stored).endswith("this request needs 'ingest': use a key with that scope")
@@ -87,7 +92,7 @@ def test_an_uploaded_scan_runs_and_its_results_export_as_csv(
     pages: tuple[TestClient, str], bbc: list[dict[str, Any]], run_workers: Any, runtime: Any
 ) -> None:
     client, key = pages
-    client.cookies.set("dedup_key", key)
+    login(client, key)
     lines = [
         {"url": "https://www.bbc.co.uk/u/1", "text": bbc[410]["text"]},
         {"url": "https://farm.example/u/1", "text": "Source link\n" + bbc[410]["text"]},
@@ -120,7 +125,7 @@ def test_two_texts_compare_with_no_index_and_bad_input_is_a_page(
     pages: tuple[TestClient, str], bbc: list[dict[str, Any]]
 ) -> None:
     client, key = pages
-    client.cookies.set("dedup_key", key)
+    login(client, key)
     text = bbc[420]["text"]
     compared = client.post(
         "/compare", data={"first_text": "Breaking. " + text[: len(text) // 2], "second_text": text}
@@ -142,7 +147,7 @@ def test_a_spun_rewrite_shows_its_sentence_pairs_and_a_stored_pair_opens_side_by
     pages: tuple[TestClient, str], bbc: list[dict[str, Any]]
 ) -> None:
     client, key = pages
-    client.cookies.set("dedup_key", key)
+    login(client, key)
     text = bbc[430]["text"]
     spun, _ = spin(text, 0.3, random.Random(11))
     compared = client.post("/compare", data={"first_text": spun, "second_text": text})
