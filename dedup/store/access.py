@@ -111,9 +111,7 @@ class AccessStore:
         return None if found is None else text_of(found)
 
     def close_session(self, session_digest: str) -> None:
-        run_commands(
-            self._redis, [("delete", (self.keys.session(session_digest),))], atomic=False
-        )
+        run_commands(self._redis, [("delete", (self.keys.session(session_digest),))], atomic=False)
 
     def remove(self, name: str) -> bool:
         """Revoke a key by name: it is refused from the next request on. False if unknown."""
