@@ -208,6 +208,27 @@ class OriginalOut(BaseModel):
     )
 
 
+class SourceOut(BaseModel):
+    id: str
+    site: str
+    published_at: datetime | None
+    share: float = Field(
+        ge=0.0, le=1.0, description="Share of this article's text inside what it shares with it."
+    )
+    words: int = Field(description="Words of this article inside the passages shared with it.")
+    copy_type: CopyType | None
+    relation: Relation
+
+
+class SummaryOut(BaseModel):
+    """The overall answer, computed once with the verdict: how much of this text is found in
+    stored articles (the union of every copy's passages, and of a rewrite's or a
+    translation's paired sentences, over the text's characters), and in which, most first."""
+
+    share: float = Field(ge=0.0, le=1.0)
+    sources: list[SourceOut]
+
+
 class CheckOut(BaseModel):
     """An article with its verified matches, its likely original and the evidence."""
 
@@ -230,6 +251,7 @@ class CheckOut(BaseModel):
         "verified (a story copied many times); a larger DEDUP_MAX_VERIFIED verifies more."
     )
     markers: list[MarkerOut]
+    summary: SummaryOut
     notes: list[str] = Field(
         description="What the service did that the request did not ask, in sentences: a "
         "re-POST of a stored url and text names the metadata it sent that was not stored."
@@ -263,6 +285,21 @@ class CheckOut(BaseModel):
             unverified_candidates=verdict.unverified,
             markers=[MarkerOut.of(m) for m in verdict.markers],
             notes=list(verdict.notes),
+            summary=SummaryOut(
+                share=verdict.summary.share,
+                sources=[
+                    SourceOut(
+                        id=s.id,
+                        site=s.site,
+                        published_at=s.published_at,
+                        share=s.share,
+                        words=s.words,
+                        copy_type=s.copy_type,
+                        relation=s.relation,
+                    )
+                    for s in verdict.summary.sources
+                ],
+            ),
         )
 
     def without_evidence(self) -> "CheckOut":

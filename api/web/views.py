@@ -15,7 +15,8 @@ from typing import Any
 from api.schemas import CheckOut, MatchOut
 from dedup.core.result import Result
 
-PALETTE = 8  # passage colours, cycled (app.css: .p0 ... .p7)
+PALETTE = 8  # passages 0-7 take app.css's colours (.p0 ... .p7); later ones a hue of their own
+GOLDEN_ANGLE = 137.508  # degrees: successive hues as far apart as they can be, never equal
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +26,20 @@ class Segment:
     text: str
     passage: int | None  # the passage's number in its match, shared by both sides
     markers: tuple[tuple[str, str], ...] = ()  # (kind, label) of each marker over it
+    first: bool = False  # it opens its passage (where the passage's number is shown)
 
     @property
     def colour(self) -> str:
-        return "" if self.passage is None else f"p{self.passage % PALETTE}"
+        """The passage's own class (one per passage of a match, however many)."""
+        return "" if self.passage is None else f"p{self.passage}"
+
+    @property
+    def style(self) -> str:
+        """A passage past the palette's 8 gets a hue of its own (the golden angle apart
+        from the one before), so that "same colour, same passage" holds on long matches."""
+        if self.passage is None or self.passage < PALETTE:
+            return ""
+        return f"background: hsl({self.passage * GOLDEN_ANGLE % 360:.0f} 75% 82%)"
 
     @property
     def label(self) -> str:
@@ -58,7 +69,8 @@ def segments(
             continue
         passage = next((n for n, (a, b) in enumerate(passages) if a <= start and end <= b), None)
         over = tuple((kind, label) for a, b, kind, label in markers if a <= start and end <= b)
-        found.append(Segment(text[start:end], passage, over))
+        opens = passage is not None and all(s.passage != passage for s in found)
+        found.append(Segment(text[start:end], passage, over, opens))
     return found
 
 

@@ -7,6 +7,7 @@ response, the CLI prints it, and a scan stores it (`to_plain` / `from_plain`, ve
 the scans service), so that what a scan stored reads the same as a fresh answer.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -149,6 +150,75 @@ class OriginalVerdict:
 
 
 @dataclass(frozen=True, slots=True)
+class Source:
+    """One stored article this text was found in, and how much of this text it holds."""
+
+    id: str
+    site: str
+    published_at: datetime | None
+    share: float  # of this text's characters inside the spans it shares with this source
+    words: int  # words of this text inside its shared passages
+    copy_type: CopyType | None
+    relation: Relation
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The overall answer: how much of the text is found elsewhere, and where."""
+
+    share: float  # of the text's characters inside the union of every copy's evidence
+    sources: tuple[Source, ...]  # most of this text first
+
+
+def covered(spans: Sequence[tuple[int, int]]) -> int:
+    """Characters inside the union of [start, end) spans.
+
+    >>> covered([(0, 10), (5, 12), (20, 25)])
+    17
+    """
+    total, reach = 0, 0
+    for start, end in sorted(spans):
+        start = max(start, reach)
+        if end > start:
+            total += end - start
+            reach = end
+    return total
+
+
+def evidence_spans(match: "MatchVerdict") -> list[tuple[int, int]]:
+    """The spans of this text a copy's evidence covers: its passages, and for a rewrite or
+    a translation (which share few passages) its paired sentences."""
+    spans = [(q.start, q.end) for q in match.passages]
+    if match.verified_by in ("reuse", "meaning"):
+        spans += [(q.start, q.end) for q in match.sentence_pairs]
+    return spans
+
+
+def summary_of(matches: Sequence["MatchVerdict"], length: int) -> Summary:
+    """The summary of a text of `length` characters from its matches (copies only)."""
+    copies = [m for m in matches if m.is_copy]
+    if not copies or length <= 0:
+        return Summary(0.0, ())
+    sources = sorted(
+        (
+            Source(
+                str(m.article.id),
+                m.article.site,
+                m.article.published_at,
+                round(covered(evidence_spans(m)) / length, 4),
+                m.shared_words,
+                m.copy_type,
+                m.relation,
+            )
+            for m in copies
+        ),
+        key=lambda s: (-s.share, s.id),
+    )
+    union = covered([span for m in copies for span in evidence_spans(m)])
+    return Summary(round(union / length, 4), tuple(sources))
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """Everything an answer about one article says."""
 
@@ -162,6 +232,7 @@ class Verdict:
     unverified: int
     markers: tuple[Marker, ...]
     notes: tuple[str, ...] = ()
+    summary: Summary = Summary(0.0, ())
 
     @property
     def id(self) -> str | None:
@@ -176,6 +247,7 @@ class Verdict:
     def of(cls, result: Result) -> "Verdict":
         article = result.article
         source = result.original_article()
+        matches = tuple(MatchVerdict.of(m, article.text) for m in result.matches)
         return cls(
             article=ArticleRef.of(article),
             stored=result.stored,
@@ -191,10 +263,11 @@ class Verdict:
                 result.original.reasons,
                 result.original.source_stored,
             ),
-            matches=tuple(MatchVerdict.of(m, article.text) for m in result.matches),
+            matches=matches,
             unverified=result.unverified,
             markers=result.markers,
             notes=result.notes,
+            summary=summary_of(matches, len(article.text)),
         )
 
 
@@ -291,6 +364,13 @@ def to_plain(verdict: Verdict) -> dict[str, Any]:
         "unverified": verdict.unverified,
         "markers": [_marker_plain(k) for k in verdict.markers],
         "notes": list(verdict.notes),
+        "summary": {
+            "share": verdict.summary.share,
+            "sources": [
+                [s.id, s.site, _time(s.published_at), s.share, s.words, s.copy_type, s.relation]
+                for s in verdict.summary.sources
+            ],
+        },
     }
 
 
@@ -328,4 +408,11 @@ def from_plain(plain: dict[str, Any]) -> Verdict:
         unverified=plain["unverified"],
         markers=tuple(Marker(*k) for k in plain["markers"]),
         notes=tuple(plain["notes"]),
+        summary=Summary(
+            plain["summary"]["share"],
+            tuple(
+                Source(i, site, _moment(when), share, words, kind, relation)
+                for i, site, when, share, words, kind, relation in plain["summary"]["sources"]
+            ),
+        ),
     )

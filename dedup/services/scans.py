@@ -60,7 +60,7 @@ def new_scan_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
-RESULT_VERSION = 1  # of a stored ScanItem; another version is read as an error item
+RESULT_VERSION = 2  # of a stored ScanItem (2: with the summary); another reads as an error
 
 
 @dataclass(frozen=True, slots=True)
