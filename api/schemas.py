@@ -158,6 +158,10 @@ class MatchOut(BaseModel):
     scores: ScoresOut
     evidence: EvidenceOut
     markers: list[MarkerOut]
+    explanation: str | None = Field(
+        description="For a related pair (null for copies): one sentence on what the two "
+        "share and why that is not a copy."
+    )
 
     @classmethod
     def of(cls, match: MatchVerdict) -> "MatchOut":
@@ -192,6 +196,7 @@ class MatchOut(BaseModel):
                 sentence_pairs=[SentencePairOut.of(p) for p in match.sentence_pairs],
             ),
             markers=[MarkerOut.of(m) for m in match.markers],
+            explanation=match.explanation,
         )
 
 
@@ -326,6 +331,27 @@ class CheckOut(BaseModel):
         FastAPI would validate the model again and encode it twice more, ~0.3 ms of a check
         with eight matches)."""
         return self.model_dump_json().encode()
+
+
+class CopyOut(BaseModel):
+    """A copy of a stored article: who published it, when, and how it copied."""
+
+    id: str
+    url: str
+    site: str
+    published_at: datetime | None
+    first_seen_at: datetime
+    relation: Relation
+    copy_type: CopyType | None
+    words: int = Field(description="Words the two articles share in passages.")
+    site_role: str = Field(description="The copying site's role (see GET /v1/sites/{site}).")
+
+
+class CopiesOut(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    copies: list[CopyOut] = Field(description="Newest first.")
 
 
 class ArticleOut(BaseModel):

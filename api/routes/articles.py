@@ -5,9 +5,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from api.deps import DELETE, INGEST, READ, DetectorDep, GrantDep, RuntimeDep, detect
+from api.deps import DELETE, INGEST, READ, DetectorDep, GrantDep, RuntimeDep, SitesDep, detect
 from api.metrics import observe
-from api.schemas import ArticleIn, ArticleOut, CheckOut, ErrorOut
+from api.schemas import ArticleIn, ArticleOut, CheckOut, CopiesOut, CopyOut, ErrorOut
 from dedup.core.markers import find_markers
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
@@ -83,6 +83,38 @@ def article_matches(
 ) -> Response:
     """A stored article's copies and original, recomputed against the index now."""
     return json_response(CheckOut.of(detector.matches(article_id, related=include_related)))
+
+
+@router.get("/{article_id}/copies", response_model=CopiesOut, responses=ERRORS, dependencies=[READ])
+def article_copies(
+    article_id: str,
+    sites: SitesDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> CopiesOut:
+    """Where this article has been copied (the publisher's view): its copies found now,
+    published after it, newest first, each with its site's role."""
+    found = sites.copies_of(article_id)
+    page = found[offset : offset + limit]
+    return CopiesOut(
+        total=len(found),
+        offset=offset,
+        limit=limit,
+        copies=[
+            CopyOut(
+                id=str(m.article.id),
+                url=m.article.url,
+                site=m.article.site,
+                published_at=m.article.published_at,
+                first_seen_at=m.article.first_seen_at,
+                relation=m.relation,
+                copy_type=m.copy_type,
+                words=m.shared_words,
+                site_role=role,
+            )
+            for m, role in page
+        ],
+    )
 
 
 @router.delete(

@@ -309,6 +309,16 @@ async def article(request: Request, article_id: str) -> HTMLResponse:
     )
 
 
+@router.get("/articles/{article_id}/copies")
+async def copies(request: Request, article_id: str) -> HTMLResponse:
+    """The publisher's view: where a stored article has been copied, newest first."""
+    grant(request, "check")
+    runtime = runtime_of(request)
+    stored = runtime.detector.get(article_id)
+    found = await off_loop(partial(runtime.sites.copies_of, article_id))
+    return page(request, "copies.html", article=stored, copies=found)
+
+
 @router.get("/articles/{article_id}/report")
 async def report(request: Request, article_id: str) -> HTMLResponse:
     """One article's evidence, laid out to print (the browser's print to PDF)."""

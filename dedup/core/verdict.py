@@ -98,6 +98,7 @@ class MatchVerdict:
     passages: tuple[Quote, ...]
     sentence_pairs: tuple[Quote, ...]
     markers: tuple[Marker, ...]
+    explanation: str | None = None  # for a related pair: what it shares, and why no copy
 
     @property
     def is_copy(self) -> bool:
@@ -133,7 +134,24 @@ class MatchVerdict:
                 for p in (sentences.pairs if sentences else ())
             ),
             markers=match.markers,
+            explanation=_why_related(match) if match.relation == "related" else None,
         )
+
+
+def _why_related(match: Match) -> str:
+    """One sentence on a related pair: what the two share, and why that is no copy."""
+    scores, passages = match.scores, match.alignment.passages
+    shared = (
+        f"they share {match.alignment.shared_words} words in {len(passages)} passage(s)"
+        if passages
+        else "they share no passage"
+    )
+    return (
+        f"Related, not a copy: {shared} and {scores.skeleton_overlap:.0%} of their names and "
+        f"numbers in order, as reports of one event do; neither is mostly inside the other "
+        f"({max(scores.containment, scores.contained_by):.0%} at most) and the reuse model "
+        f"scores the pair {match.reuse:.2f}, under its bar."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +376,7 @@ def to_plain(verdict: Verdict) -> dict[str, Any]:
                 "passages": [_quote_plain(q) for q in m.passages],
                 "sentence_pairs": [_quote_plain(q) for q in m.sentence_pairs],
                 "markers": [_marker_plain(k) for k in m.markers],
+                "explanation": m.explanation,
             }
             for m in verdict.matches
         ],
@@ -402,6 +421,7 @@ def from_plain(plain: dict[str, Any]) -> Verdict:
                 passages=tuple(Quote(*q) for q in m["passages"]),
                 sentence_pairs=tuple(Quote(*q) for q in m["sentence_pairs"]),
                 markers=tuple(Marker(*k) for k in m["markers"]),
+                explanation=m["explanation"],
             )
             for m in plain["matches"]
         ),

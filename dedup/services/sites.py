@@ -12,6 +12,7 @@ and the series behind the charts.
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from dedup.adapters.jobs import Jobs
@@ -29,6 +30,7 @@ from dedup.core.sites import (
     observe,
     with_evidence,
 )
+from dedup.core.verdict import MatchVerdict, Verdict
 from dedup.errors import ArticleNotFound, SiteNotFound
 from dedup.services.detector import Detector
 from dedup.services.hooks import Hooks
@@ -200,6 +202,22 @@ class Sites:
         """A site's profile, score, reasons and example copies; SiteNotFound if never
         counted."""
         return _dossier(self.store, self.detector, site, self.score)
+
+    def copies_of(self, article_id: str) -> list[tuple[MatchVerdict, str]]:
+        """Where a stored article has been copied: the copies found of it now (published,
+        or first seen, after it), newest first, each with its site's role (the publisher's
+        view). Bounded as every check is, by DEDUP_MAX_VERIFIED candidates."""
+        verdict = Verdict.of(self.detector.matches(article_id))
+        mine = verdict.article.published_at or verdict.article.first_seen_at
+
+        def when(match: MatchVerdict) -> datetime:
+            return match.article.published_at or match.article.first_seen_at
+
+        copies = sorted((m for m in verdict.copies if when(m) > mine), key=when, reverse=True)
+        roles = {
+            site: self.score(self.figures(site)).role for site in {m.article.site for m in copies}
+        }
+        return [(m, roles[m.article.site]) for m in copies]
 
     def figures(self, site: str) -> SiteFigures:
         """A site's sums (all zero for a site never counted)."""

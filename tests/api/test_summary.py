@@ -1,14 +1,16 @@
 """The overall answer: the share of a text found in stored articles and the list of them,
 computed once with the verdict, on every answer."""
 
+import json
 import re
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from dedup.config import Settings
-from tests.conftest import login, make_key
+from tests.conftest import REPO, login, make_key
 
 
 def union(spans: list[tuple[int, int]]) -> int:
@@ -105,3 +107,66 @@ def test_no_two_passages_of_a_match_share_a_colour_and_each_is_numbered(
     assert len(set(looks.values())) == len(looks)  # each its own class and colour
     badges = [int(b) for b in re.findall(r'<sup class="badge">(\d+)</sup>', side)]
     assert sorted(badges) == sorted(n + 1 for n in looks)  # each passage numbered once
+
+
+def test_a_publisher_sees_where_its_article_was_copied_newest_first(
+    api: TestClient, bbc: list[dict[str, Any]], settings: Settings
+) -> None:
+    text = bbc[355]["text"]
+    original = api.post(
+        "/v1/articles",
+        json={
+            "url": "https://www.bbc.co.uk/sum/o",
+            "text": text,
+            "published_at": "2005-01-01T08:00Z",
+        },
+    ).json()
+    for n, hour in enumerate((10, 12)):
+        api.post(
+            "/v1/articles",
+            json={
+                "url": f"https://farm{n}.example/o",
+                "text": "Source link\n" + text,
+                "published_at": f"2005-01-01T{hour}:00Z",
+            },
+        )
+    listed = api.get(f"/v1/articles/{original['id']}/copies").json()
+    assert listed["total"] == 2
+    assert [c["site"] for c in listed["copies"]] == ["farm1.example", "farm0.example"]
+    assert {c["site_role"] for c in listed["copies"]} == {"undetermined"}  # one article each
+    assert (
+        api.get(f"/v1/articles/{original['id']}/copies?offset=1&limit=1").json()["copies"][0][
+            "site"
+        ]
+        == "farm0.example"
+    )
+    with TestClient(create_app(settings)) as pages:
+        login(pages, make_key(settings, "check"))
+        html = pages.get(f"/articles/{original['id']}/copies").text
+    rows = re.findall(r'<tr data-copy="(\d+)">', html)
+    assert rows == [c["id"] for c in listed["copies"]]
+
+
+METER = REPO.parent / "shared" / "corpus" / "meter-dev.jsonl"
+
+
+def test_a_related_pair_says_in_a_sentence_what_it_shares_and_why_it_is_no_copy(
+    api: TestClient,
+) -> None:
+    """A newspaper's own report of a court case beside the wire's (METER: written
+    independently, quoting the same people)."""
+    if not METER.exists():
+        pytest.skip(f"METER dev file not found at {METER} (it lives in ../shared/corpus)")
+    with METER.open(encoding="utf-8") as handle:
+        rows = {r["id"]: r for r in map(json.loads, handle)}
+    wire = rows["meter:PA/courts/02.11.99/boat/boat1"]["text"]
+    paper = rows["meter:news/courts/02.11.99/boat/boat305_guardian"]["text"]
+    api.post("/v1/articles", json={"url": "https://pa.example/boat1", "text": wire})
+    answer = api.post(
+        "/v1/check?include_related=true", json={"url": "https://paper.example/b", "text": paper}
+    ).json()
+    (related,) = [m for m in answer["matches"] if m["relation"] == "related"]
+    why = related["explanation"]
+    assert why.startswith("Related, not a copy: they share ")
+    assert "as reports of one event do; neither is mostly inside the other" in why
+    assert f"scores the pair {related['reuse']:.2f}, under its bar." in why
