@@ -14,6 +14,7 @@ matplotlib.use("Agg")  # no display: render to files only
 import matplotlib.pyplot as plt
 import networkx as nx
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from dedup.core.sites import Edge
 
@@ -41,6 +42,7 @@ def lag_chart(lags_seconds: Sequence[int]) -> str:
         axes.text(0.5, 0.5, "no copies yet", ha="center", va="center", transform=axes.transAxes)
     axes.set_xlabel("minutes after the original")
     axes.set_ylabel("copies")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole copies, never 0.25
     axes.set_title("Lag behind the original")
     return _svg(figure, "Lag behind the original")
 
@@ -55,6 +57,7 @@ def mix_chart(copy_types: Mapping[str, int]) -> str:
     else:
         axes.text(0.5, 0.5, "no copies yet", ha="center", va="center", transform=axes.transAxes)
     axes.set_xlabel("copies")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_title("Disguise mix")
     return _svg(figure, "Disguise mix")
 
@@ -69,6 +72,7 @@ def cadence_chart(hours: Mapping[int, int]) -> str:
     axes.set_xticks(range(0, 24, 3))
     axes.set_xlabel("hour of the day (UTC)")
     axes.set_ylabel("articles")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_title("Posting cadence")
     return _svg(figure, "Posting cadence")
 

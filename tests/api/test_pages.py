@@ -166,3 +166,18 @@ def test_a_spun_rewrite_shows_its_sentence_pairs_and_a_stored_pair_opens_side_by
     report = client.get(f"/articles/{two.json()['id']}/report")
     assert "Evidence report: article" in report.text
     assert "@media print" in client.get("/static/app.css").text
+
+
+def test_charts_of_counts_have_whole_number_ticks() -> None:
+    from api.web import charts
+
+    def labels(svg: str) -> list[str]:
+        return re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+
+    cadence = labels(charts.cadence_chart({100: 1, 101: 2}))
+    lag = labels(charts.lag_chart([600, 1200]))
+    mix = labels(charts.mix_chart({"scraped": 2, "spun": 1}))
+    for shown in (cadence, lag, mix):
+        numbers = [t for t in shown if t.replace(".", "").isdigit()]
+        assert numbers, shown
+        assert [t for t in numbers if "." in t] == [], shown  # not 0.25 of a copy
