@@ -111,21 +111,30 @@ class Sites:
         the new farm scores of its site and of the site it copied, and, when it is a copy of
         another site's article, emit `copy.found` (once per article). A copy of a site in
         DEDUP_WIRE_SITES counts as credited: syndication."""
-        seen = observe(
+        seen = self._observe(result)
+        counted_now = with_store_retries(lambda: self.store.count(seen))
+        if counted_now:
+            self._rescore_both(seen)
+        self._announce(result, seen)
+        if counted_now:
+            self._recount_earlier_copies(result)
+        return seen
+
+    def _observe(self, result: Result) -> Observation:
+        """What an explained article says about its site (a copy of a site in
+        DEDUP_WIRE_SITES counts as credited)."""
+        return observe(
             result.article,
             result.markers,
             result.matches,
             result.original_article(),
             wires=self.settings.wires,
         )
-        counted_now = with_store_retries(lambda: self.store.count(seen))
-        if counted_now:
-            for site in {seen.site, seen.source_site or seen.site}:
-                with_store_retries(partial(self._rescore, site))
-        self._announce(result, seen)
-        if counted_now:
-            self._recount_earlier_copies(result)
-        return seen
+
+    def _rescore_both(self, seen: Observation) -> None:
+        """Store again the farm scores of the article's site and of the site it copied."""
+        for site in {seen.site, seen.source_site or seen.site}:
+            with_store_retries(partial(self._rescore, site))
 
     def _announce(self, result: Result, seen: Observation) -> None:
         hooks = self.hooks
@@ -149,21 +158,14 @@ class Sites:
                 again = with_store_retries(partial(self.detector.matches, str(other.id)))
             except ArticleNotFound:
                 continue  # deleted since
-            seen = observe(
-                again.article,
-                again.markers,
-                again.matches,
-                again.original_article(),
-                wires=self.settings.wires,
-            )
+            seen = self._observe(again)
             if seen.is_copy and with_store_retries(partial(self.store.count, seen, True)):
                 log.info(
                     "article %d counted as a copy of %s now its source is stored",
                     other.id,
                     seen.source_site,
                 )
-                for site in {seen.site, seen.source_site or seen.site}:
-                    with_store_retries(partial(self._rescore, site))
+                self._rescore_both(seen)
                 self._announce(again, seen)
 
     def _rescore(self, site: str) -> float:
