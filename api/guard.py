@@ -85,6 +85,17 @@ async def send_error(send: Send, status: int, error: str, detail: str, **extra: 
     await send({"type": "http.response.body", "body": body})
 
 
+def _size(count: int) -> str:
+    """A byte count as a person reads it.
+
+    >>> _size(2_000_000), _size(3_250_000), _size(900)
+    ('2 MB', '3.2 MB', '900 bytes')
+    """
+    if count < 1_000_000:
+        return f"{count:,} bytes" if count < 1_000 else f"{count / 1000:.0f} kB"
+    return f"{count / 1_000_000:.1f}".removesuffix(".0") + " MB"
+
+
 def _routes(routes: Any) -> Any:
     """Every plain route under the app's, the included routers' own routes included (FastAPI
     wraps an included router; this app includes each with its own prefix, none added)."""
@@ -235,9 +246,10 @@ class Guard:
         """The whole body, or None when an error was answered (too large, too slow, not UTF-8,
         or the client went away)."""
         limit = self.max_body_bytes
+        page = not scope["path"].startswith(API_PATHS)  # a form of the pages
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._too_large(int(declared), send)
+            await self._too_large(int(declared), send, page)
             return None
         chunks: list[bytes] = []
         size = 0
@@ -261,7 +273,7 @@ class Guard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await self._too_large(size, send)
+                await self._too_large(size, send, page)
                 return None
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -281,7 +293,27 @@ class Guard:
             return None
         return body
 
-    async def _too_large(self, size: int, send: Send) -> None:
+    async def _too_large(self, size: int, send: Send, page: bool = False) -> None:
+        if page:  # a form of the pages: a page that says it in words, not a JSON body
+            text = (
+                f"That file is {_size(size)} or more, over the {_size(self.max_body_bytes)} a "
+                "page may send (DEDUP_MAX_BODY_BYTES). Split it, or send it to POST /v1/scans, "
+                "which takes an NDJSON upload of any size as it streams."
+            )
+            body = (
+                '<!doctype html><html lang="en"><meta charset="utf-8"><title>Too large</title>'
+                '<link rel="stylesheet" href="/static/app.css"><main><section class="problem" '
+                f'role="alert"><h1>Too large to send</h1><p class="detail">{text}</p>'
+                '<p><a href="javascript:history.back()">Back</a> &middot; <a href="/">Check'
+                "</a></p></section></main></html>"
+            ).encode()
+            headers = [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ]
+            await send({"type": "http.response.start", "status": 413, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
         await send_error(
             send,
             413,

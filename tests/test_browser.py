@@ -187,11 +187,12 @@ def test_bad_input_is_a_message_on_the_page_in_the_api_words(
     page.goto(f"{served}/")
     page.fill("#text", "Too short to tell.")
     page.click("#check-button")
-    page.wait_for_selector(".problem")
-    assert page.text_content(".detail") == (
+    page.wait_for_selector("#form-problem")  # above the form, the pasted text kept
+    assert page.text_content("#form-problem") == (
         "text has 4 words after normalisation; at least 20 are needed to fingerprint it "
         "(send the full article text)"
     )
+    assert page.input_value("#text") == "Too short to tell."
     assert "Traceback" not in page.content()
     page.goto(f"{served}/articles/123456")
     assert page.text_content(".detail") == "no article with id '123456'"

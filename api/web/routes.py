@@ -237,9 +237,11 @@ async def check(
             runtime.sites.finish_ingest(result, deferred=True)
         else:
             result = await off_loop(partial(detector.check, article.to_input(), related=True))
-    except InvalidArticle:  # refused after it was charged: the article costs nothing
-        runtime.access.refund(granted, 1)
-        raise
+    except DedupError as exc:  # shown above the form, the pasted text kept
+        if isinstance(exc, InvalidArticle):  # refused after it was charged: costs nothing
+            runtime.access.refund(granted, 1)
+        form = {"url": url, "text": text, "site": site, "published_at": published_at}
+        return page(request, "check.html", exc.status, form=form, answer=None, problem=str(exc))
     answer = CheckOut.of(result)
     if format == "csv":
         return csv_response(matches_csv(answer), "matches.csv")

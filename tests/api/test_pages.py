@@ -181,3 +181,15 @@ def test_charts_of_counts_have_whole_number_ticks() -> None:
         numbers = [t for t in shown if t.replace(".", "").isdigit()]
         assert numbers, shown
         assert [t for t in numbers if "." in t] == [], shown  # not 0.25 of a copy
+
+
+def test_an_upload_over_the_limit_is_a_page_that_says_so_in_words(
+    pages: tuple[TestClient, str],
+) -> None:
+    client, key = pages
+    login(client, key)
+    big = b"x" * 2_100_000
+    answer = client.post("/scans", files={"file": ("dump.jsonl", big, "application/x-ndjson")})
+    assert answer.status_code == 413
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "That file is 2.1 MB or more, over the 2 MB a page may send" in answer.text
