@@ -48,6 +48,7 @@ def test_storing_an_article_answers_201_with_the_whole_contract(
         "unverified_candidates",
         "markers",
         "notes",
+        "summary",
     }
     assert (body["language"], body["meaning"]) == ("en", None)
     assert body["unverified_candidates"] == 0
@@ -86,7 +87,9 @@ def test_a_copy_gets_its_original_and_passages_with_offsets_into_both_texts(
         "match_coverage",
         "evidence",
         "markers",
+        "explanation",
     }
+    assert match["explanation"] is None  # said of related pairs only
     assert (match["id"], match["relation"]) == (original["id"], "near_duplicate")
     assert match["copy_type"] == "scraped"  # chrome-wrapped, no credit
     assert match["verified_by"] == "shingles"
@@ -267,6 +270,7 @@ def test_openapi_documents_every_route(api: TestClient) -> None:
         "/v1/articles",
         "/v1/articles/{article_id}",
         "/v1/articles/{article_id}/matches",
+        "/v1/articles/{article_id}/copies",
         "/v1/check",
         "/v1/scans",
         "/v1/scans/{scan_id}",
