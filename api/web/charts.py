@@ -28,6 +28,37 @@ def _svg(figure: Figure, title: str) -> str:
     return out.getvalue()
 
 
+def timeline(points: Sequence[tuple[str, datetime, str]]) -> str:
+    """An article, its original and its copies on one time axis: (site, when, role) each,
+    role 'original', 'this' or 'copy'; hours after the earliest, on a log scale (a copy
+    minutes later and another days later both stay readable)."""
+    figure, axes = plt.subplots(figsize=(6.4, 1.2 + 0.28 * len(points)))
+    if points:
+        start = min(when for _, when, _ in points)
+        ordered = sorted(points, key=lambda p: p[1])
+        colours = {"original": "#f2c14e", "this": "#3a7bd5", "copy": "#a8553b"}
+        for row, (site, when, role) in enumerate(ordered):
+            hours = max((when - start).total_seconds() / 3600, 0.01)
+            axes.scatter([hours], [row], color=colours.get(role, "#555555"), zorder=3)
+            axes.annotate(
+                f"{site} ({role})",
+                (hours, row),
+                xytext=(6, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
+        axes.set_xscale("log")
+        axes.set_yticks([])
+        axes.set_ylim(-0.8, len(ordered) - 0.2)
+        axes.margins(x=0.25)
+    else:
+        axes.text(0.5, 0.5, "nothing to place", ha="center", va="center", transform=axes.transAxes)
+    axes.set_xlabel("hours after the earliest (0.01 and less: the same moment)")
+    axes.set_title("Timeline: the original and its copies")
+    return _svg(figure, "Timeline")
+
+
 def lag_chart(lags_seconds: Sequence[int]) -> str:
     """Histogram of how long after the original each copy appeared (minutes, log scale)."""
     figure, axes = plt.subplots(figsize=(5.2, 2.4))

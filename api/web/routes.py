@@ -294,6 +294,20 @@ async def compare(
 # -- stored articles ------------------------------------------------------------------------
 
 
+def timeline_points(answer: CheckOut) -> list[tuple[str, datetime, str]]:
+    """The article and its copy matches as (site, when, role) for the timeline."""
+
+    def when(published: datetime | None, seen: datetime) -> datetime:
+        return published or seen
+
+    points = [(answer.site, when(answer.published_at, answer.first_seen_at), "this")]
+    for m in answer.matches:
+        if m.relation != "related":
+            role = "original" if m.id == answer.original.id else "copy"
+            points.append((m.site, when(m.published_at, m.first_seen_at), role))
+    return points
+
+
 @router.get("/articles/{article_id}")
 async def article(request: Request, article_id: str) -> HTMLResponse:
     grant(request, "check")
@@ -301,9 +315,11 @@ async def article(request: Request, article_id: str) -> HTMLResponse:
     stored = detector.get(article_id)
     result = await off_loop(partial(detector.matches, article_id, related=True))
     answer = CheckOut.of(result)
+    drawn = await off_loop(partial(charts.timeline, timeline_points(answer)))
     return page(
         request,
         "article.html",
+        timeline=drawn,
         article=ArticleOut.of(stored, find_markers(stored.text)),
         answer=answer,
         own=segments(stored.text, [], marker_spans(answer.markers)),

@@ -170,3 +170,32 @@ def test_a_related_pair_says_in_a_sentence_what_it_shares_and_why_it_is_no_copy(
     assert why.startswith("Related, not a copy: they share ")
     assert "as reports of one event do; neither is mostly inside the other" in why
     assert f"scores the pair {related['reuse']:.2f}, under its bar." in why
+
+
+def test_an_article_page_places_its_original_and_copies_on_a_timeline(
+    api: TestClient, bbc: list[dict[str, Any]], settings: Settings
+) -> None:
+    text = bbc[358]["text"]
+    api.post(
+        "/v1/articles",
+        json={
+            "url": "https://www.bbc.co.uk/t/1",
+            "text": text,
+            "published_at": "2005-01-01T08:00Z",
+        },
+    )
+    copy = api.post(
+        "/v1/articles",
+        json={
+            "url": "https://farm.example/t/1",
+            "text": "Source link\n" + text,
+            "published_at": "2005-01-03T08:00Z",
+        },
+    ).json()
+    with TestClient(create_app(settings)) as pages:
+        login(pages, make_key(settings, "check"))
+        html = pages.get(f"/articles/{copy['id']}").text
+    figure = html[html.index('<figure id="timeline"') : html.index("</figure>")]
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", figure)
+    assert "bbc.co.uk (original)" in labels
+    assert "farm.example (this)" in labels
