@@ -2,7 +2,6 @@
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
 
 from dedup.core.attribution import Original, Party, likely_original, same_time
 from dedup.core.copytype import copy_type
@@ -25,10 +24,6 @@ def attribute(
     """The likely original among the query and its verified matches (related articles,
     which are not copies, take no part). A site in `wires` is a wire service."""
     matches = [m for m in matches if m.is_copy]
-
-    def when(match: Match) -> datetime:
-        return match.article.published_at or match.article.first_seen_at
-
     parties = [
         Party(
             id=this.id,
@@ -39,7 +34,7 @@ def attribute(
             is_fuller_text=any(
                 m.relation == "contains"
                 and m.coverage[1] >= FULLER_COVERAGE
-                and same_time(when(m), this.when)
+                and same_time(m.article.when, this.when)
                 for m in matches
             ),
             is_wire=this.site in wires,
@@ -54,7 +49,7 @@ def attribute(
             markers=m.markers,
             is_fuller_text=m.relation == "excerpt"
             and m.coverage[0] >= FULLER_COVERAGE
-            and same_time(when(m), this.when),
+            and same_time(m.article.when, this.when),
             is_wire=m.article.site in wires,
         )
         for m in matches
@@ -112,5 +107,4 @@ def label_copies(
 
 def _later(match: Match, this: Party) -> bool:
     """Whether the matched article came after the query."""
-    when = match.article.published_at or match.article.first_seen_at
-    return when > this.when
+    return match.article.when > this.when

@@ -78,11 +78,11 @@ def observe(
 ) -> Observation:
     """The observation of an article from its explanation (its matches and likely original).
     A copy of a site in `wires` (wire services: sources by trade) counts as credited."""
-    when = article.published_at or article.first_seen_at
+    when = article.when
     kinds = tuple(sorted({m.kind for m in markers}))
     if original.id == article.id or original.site == article.site:
         return Observation(article.id, article.site, when, marker_kinds=kinds)
-    source_when = original.published_at or original.first_seen_at
+    source_when = original.when
     match = next((m for m in matches if m.article.id == original.id), None)
     credited = original.site in wires or any(
         credits_other_outlet(m, article.site, rules) for m in markers if m.kind == "credit"

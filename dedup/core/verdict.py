@@ -34,6 +34,11 @@ class ArticleRef:
     first_seen_at: datetime
     language: str
 
+    @property
+    def when(self) -> datetime:
+        """Published, else first seen (as `Article.when`)."""
+        return self.published_at or self.first_seen_at
+
     @classmethod
     def of(cls, article: Article) -> "ArticleRef":
         return cls(

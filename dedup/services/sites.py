@@ -12,7 +12,6 @@ and the series behind the charts.
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
 
 from dedup.adapters.jobs import Jobs
@@ -147,12 +146,9 @@ class Sites:
         published later, on another site, was counted as no copy; explained again now, it
         names its source, and is counted as a copy (its copy alone, once) with copy.found."""
         article = result.article
-        moment = article.published_at or article.first_seen_at
         for match in result.matches:
             other = match.article
-            if not match.is_copy or other.site == article.site:
-                continue
-            if (other.published_at or other.first_seen_at) <= moment:
+            if not match.is_copy or other.site == article.site or other.when <= article.when:
                 continue
             try:
                 again = with_store_retries(partial(self.detector.matches, str(other.id)))
@@ -210,12 +206,11 @@ class Sites:
         or first seen, after it), newest first, each with its site's role (the publisher's
         view). Bounded as every check is, by DEDUP_MAX_VERIFIED candidates."""
         verdict = Verdict.of(self.detector.matches(article_id))
-        mine = verdict.article.published_at or verdict.article.first_seen_at
-
-        def when(match: MatchVerdict) -> datetime:
-            return match.article.published_at or match.article.first_seen_at
-
-        copies = sorted((m for m in verdict.copies if when(m) > mine), key=when, reverse=True)
+        copies = sorted(
+            (m for m in verdict.copies if m.article.when > verdict.article.when),
+            key=lambda m: m.article.when,
+            reverse=True,
+        )
         roles = {
             site: self.score(self.figures(site)).role for site in {m.article.site for m in copies}
         }
