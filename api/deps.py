@@ -126,9 +126,15 @@ async def detect(request: Request, article: ArticleIn, work: Callable[[], T]) ->
         if runs_inline(article):
             return work()
         return await run_in_threadpool(work)
-    except InvalidArticle:  # refused after it was charged: the article costs nothing
-        grant: Grant | None = getattr(request.state, "grant", None)
-        if grant is not None:
-            refunded = (await get_runtime(request)).access.refund(grant, 1)
-            answer_headers(request, refunded.headers)
+    except InvalidArticle:
+        refund_article(request)
         raise
+
+
+def refund_article(request: Request) -> None:
+    """Give back the article a request was charged when it was then refused as invalid
+    (a 422 costs no unit of the daily quota); its quota headers say so."""
+    grant: Grant | None = getattr(request.state, "grant", None)
+    if grant is not None:
+        runtime: Runtime = request.app.state.runtime
+        answer_headers(request, runtime.access.refund(grant, 1).headers)

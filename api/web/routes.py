@@ -22,7 +22,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import scan_reader
+from api.deps import refund_article, scan_reader
 from api.schemas import ArticleOut, CheckOut, ScanOut, SiteOut, SiteSummaryOut, scan_item
 from api.web import charts
 from api.web.views import marker_spans, match_views, matches_csv, segments, to_csv
@@ -227,7 +227,7 @@ async def check(
     format: Text = "html",
 ) -> Response:
     """Check (or store, if asked) a pasted or uploaded article and show the evidence."""
-    granted = grant(request, "ingest" if store else "check", articles=1)
+    grant(request, "ingest" if store else "check", articles=1)
     runtime = runtime_of(request)
     detector = runtime.detector
     try:
@@ -238,8 +238,8 @@ async def check(
         else:
             result = await off_loop(partial(detector.check, article.to_input(), related=True))
     except DedupError as exc:  # shown above the form, the pasted text kept
-        if isinstance(exc, InvalidArticle):  # refused after it was charged: costs nothing
-            runtime.access.refund(granted, 1)
+        if isinstance(exc, InvalidArticle):
+            refund_article(request)
         form = {"url": url, "text": text, "site": site, "published_at": published_at}
         return page(request, "check.html", exc.status, form=form, answer=None, problem=str(exc))
     answer = CheckOut.of(result)
