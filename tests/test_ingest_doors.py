@@ -103,26 +103,18 @@ def test_an_ingest_through_the_service_is_counted_and_announced(
         assert finished(runtime) == EXPECTED
 
 
-def test_an_ingest_through_a_local_scan_is_counted_and_announced(
+@pytest.mark.parametrize("options", [(), ("--queue",)], ids=["local", "queued"])
+def test_an_ingest_through_dedup_scan_is_counted_and_announced(
+    options: tuple[str, ...],
     env: dict[str, str],
     settings: Settings,
     hooked: Runtime,
     tmp_path: Path,
     bbc: list[dict[str, Any]],
+    request: pytest.FixtureRequest,
 ) -> None:
-    scan(env, tmp_path, pair(bbc))
-    with open_runtime(settings) as runtime:
-        assert finished(runtime) == EXPECTED
-
-
-def test_an_ingest_through_a_queued_scan_is_counted_and_announced(
-    env: dict[str, str],
-    settings: Settings,
-    hooked: Runtime,
-    worker: None,
-    tmp_path: Path,
-    bbc: list[dict[str, Any]],
-) -> None:
-    scan(env, tmp_path, pair(bbc), "--queue")
+    if options:
+        request.getfixturevalue("worker")  # a real `dedup worker` for the queued scan
+    scan(env, tmp_path, pair(bbc), *options)
     with open_runtime(settings) as runtime:
         assert finished(runtime) == EXPECTED

@@ -108,14 +108,19 @@ def test_a_request_head_over_its_limit_is_431_before_the_rest_is_read(server: in
         assert read_all(connection).count(b"HTTP/1.1 200 ") == 2
 
 
+def start_upload(connection: socket.socket, key: str, url: str) -> None:
+    """The head of a 100,000-byte NDJSON upload and its first line, and no more."""
+    line = json.dumps({"url": url, "text": "word " * 40}).encode() + b"\n"
+    connection.sendall(
+        b"POST /v1/scans HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-ndjson\r\n"
+        b"Authorization: Bearer " + key.encode() + b"\r\nContent-Length: 100000\r\n\r\n" + line
+    )
+
+
 def test_a_trickled_upload_is_408_and_its_scan_ends_failed(server: int, settings: Settings) -> None:
     key = make_key(settings, "admin")
-    line = json.dumps({"url": "https://a.example/t/1", "text": "word " * 40}).encode() + b"\n"
     with socket.create_connection(("127.0.0.1", server)) as connection:
-        connection.sendall(
-            b"POST /v1/scans HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-ndjson\r\n"
-            b"Authorization: Bearer " + key.encode() + b"\r\nContent-Length: 100000\r\n\r\n" + line
-        )
+        start_upload(connection, key, "https://a.example/t/1")
         answer = read_all(connection)  # the rest never comes: DEDUP_BODY_TIMEOUT_SECONDS is 1
     assert answer.startswith(b"HTTP/1.1 408 ")
     assert b"the upload did not arrive within 1 s (DEDUP_BODY_TIMEOUT_SECONDS;" in answer
@@ -129,12 +134,8 @@ def test_a_client_that_leaves_mid_upload_leaves_a_failed_scan_not_a_running_one(
     server: int, settings: Settings
 ) -> None:
     key = make_key(settings, "admin")
-    line = json.dumps({"url": "https://a.example/t/2", "text": "word " * 40}).encode() + b"\n"
     with socket.create_connection(("127.0.0.1", server)) as connection:
-        connection.sendall(
-            b"POST /v1/scans HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-ndjson\r\n"
-            b"Authorization: Bearer " + key.encode() + b"\r\nContent-Length: 100000\r\n\r\n" + line
-        )
+        start_upload(connection, key, "https://a.example/t/2")
     headers = {"Authorization": f"Bearer {key}"}
     url = f"http://127.0.0.1:{server}/v1/scans"
     scans = wait_until(lambda: (s := httpx2.get(url, headers=headers).json()) and s, "a scan")
