@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     semantic_min_share: float = Field(default=0.6, gt=0.0, le=1.0)  # dev: 0.4 gave 1 false copy
     semantic_min_pairs: int = Field(default=3, ge=1)
     semantic_max_candidates: int = Field(default=4, ge=0, le=100)  # name-pair-only, per check
+    meaning: bool = True  # pairs by meaning in one language (grey pairs): core.verification
+    meaning_min_similarity: float = Field(default=0.75, gt=0.0, le=1.0)
+    meaning_min_share: float = Field(default=0.5, gt=0.0, le=1.0)
+    meaning_min_pairs: int = Field(default=3, ge=1)
+    meaning_floor: float = Field(default=0.1, ge=0.0, le=1.0)  # 3-gram share of a grey pair
+    meaning_max_candidates: int = Field(default=1, ge=0, le=100)  # grey pairs embedded a check
 
     retention_days: float = Field(default=0.0, ge=0.0)  # 0: keep every article forever
     evict_batch: int = Field(default=500, ge=1, le=100_000)
@@ -187,6 +193,7 @@ class Settings(BaseSettings):
             rewrite=self._pick(RewriteRule, prefix="rewrite_"),
             reuse=model if self.min_reuse is None else model.with_threshold(self.min_reuse),
             semantic=self._pick(SemanticRule, prefix="semantic_") if self.semantic else None,
+            meaning=self._pick(SemanticRule, prefix="meaning_") if self.meaning else None,
         )
 
     def candidate_params(self) -> CandidateParams:

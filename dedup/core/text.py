@@ -286,8 +286,33 @@ _skeleton_words = compiled_skeleton_words or skeleton_words
 
 
 _NOT_LATIN = re.compile("[^a-z]")
-_NOT_DIGIT = re.compile(r"\D")
+# A number as written: digits with group or decimal separators ("2,500", "2.5", "2 500" is two).
+_NUMBER = re.compile(r"\d+(?:[.,'’]\d+)*")
+NUMBER_DIGITS = 6  # significant digits of a number kept
 NAME_PREFIX = 4  # letters of a transliterated name kept: folds most inflections
+
+
+def significant_digits(word: str) -> list[str]:
+    """The numbers of a word as their significant digits (any script's digits as ASCII,
+    separators and zeros at either end dropped): a form that a number keeps across
+    languages and scripts, whatever its separators ("2,5" and "2.5"), its unit ("2 million",
+    "2m" and "200万" are all 2) or its digits (full-width, Arabic-Indic).
+
+    >>> significant_digits("2,500")
+    ['25']
+    >>> significant_digits("２００万ユーロ")  # 2 million euros, full-width digits
+    ['2']
+    >>> significant_digits("2021年3月5日")  # a Japanese date: three numbers, in order
+    ['2021', '3', '5']
+    >>> significant_digits("٢٠٢١")  # Arabic-Indic digits
+    ['2021']
+    """
+    found = []
+    for number in _NUMBER.findall(word):
+        digits = "".join(str(unicodedata.digit(c)) for c in number if c.isdigit()).strip("0")
+        if digits:
+            found.append(digits[:NUMBER_DIGITS])
+    return found
 
 
 def translingual(names_and_numbers: list[str]) -> list[str]:
@@ -303,9 +328,7 @@ def translingual(names_and_numbers: list[str]) -> list[str]:
     found: list[str] = []
     for word in names_and_numbers:
         if _DIGIT.search(word):
-            digits = _NOT_DIGIT.sub("", word).lstrip("0")
-            if digits:
-                found.append("#" + digits[:6])
+            found += (f"#{n}" for n in significant_digits(word))
             continue
         latin = _NOT_LATIN.sub("", word if word.isascii() else anyascii(word).lower())
         if len(latin) >= 3:

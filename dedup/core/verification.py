@@ -88,6 +88,12 @@ class MatchParams:
     rewrite_verification: bool  # False: shingle containment alone decides a copy
     reuse: ReuseModel  # P(derived) of a pair that fails the shingle bar, and when it is a copy
     semantic: SemanticRule | None  # pairs by meaning across languages (None: off)
+    # Pairs by meaning in one language (None: off): a grey pair, one sharing at least
+    # `meaning_floor` of either text's 3-grams that the word rules do not make a copy, is
+    # weighed by its sentences' meaning; at most `meaning_max_candidates` a check.
+    meaning: SemanticRule | None
+    meaning_floor: float
+    meaning_max_candidates: int
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -241,24 +247,24 @@ def verify(
     assessed = assess(mine, this, candidates, params, cache, exact=related or observe is not None)
     if observe is not None:
         observe(assessed)
+    grey = grey_pairs(assessed, params, language, knows) if encode is not None else set()
     for found in assessed:
         scores, theirs = found.scores, found.derived
         by_shingles = is_copy(scores, params.thresholds)
         by_reuse = params.rewrite_verification and found.copy_by_reuse
         shared = found.forward[C3] if found.forward is not None else 1.0
-        if not (by_shingles or by_reuse) and encode is not None and params.semantic is not None:
-            theirs_language = found.candidate.language
-            if language != theirs_language and knows(language) and knows(theirs_language):
-                meaning = pair_by_meaning(
-                    mine.sentences(params),
-                    mine.embedded(params, encode),
-                    theirs.sentences(params),
-                    theirs.embedded(params, encode),
-                    params.semantic,
-                )
-                if meaning.is_copy:
-                    matches.append(_by_meaning(found, meaning, theirs, params, rules))
-                    continue
+        rule = _meaning_rule(found, params, language, knows, grey)
+        if not (by_shingles or by_reuse) and encode is not None and rule is not None:
+            meaning = pair_by_meaning(
+                mine.sentences(params),
+                mine.embedded(params, encode),
+                theirs.sentences(params),
+                theirs.embedded(params, encode),
+                rule,
+            )
+            if meaning.is_copy:
+                matches.append(_by_meaning(found, meaning, theirs, params, rules))
+                continue
         verbatim = max(scores.containment, scores.contained_by) >= VERBATIM
         if not (by_shingles or by_reuse):
             overlap = max(scores.skeleton_overlap, shared)
@@ -306,6 +312,49 @@ def verify(
         )
     matches.sort(key=lambda m: (not m.is_copy, -m.reuse, -_strength(m), -m.scores.jaccard))
     return matches
+
+
+def grey_pairs(
+    assessed: Sequence[Assessment],
+    params: MatchParams,
+    language: str,
+    knows: Callable[[str], bool],
+) -> set[int]:
+    """The candidates (ids) that the one-language meaning tier weighs: in the query's own
+    language, one the encoder knows, not a copy by the word rules, sharing at least
+    `meaning_floor` of either text's 3-grams; the `meaning_max_candidates` most likely
+    derived of them (the encoder costs ~2 ms a sentence, so a check embeds a bounded few)."""
+    if params.meaning is None or not knows(language):
+        return set()
+    weighed = [
+        a
+        for a in assessed
+        if a.forward is not None
+        and a.backward is not None
+        and not a.copy_by_reuse
+        and not is_copy(a.scores, params.thresholds)
+        and a.candidate.language == language
+        and max(a.forward[C3], a.backward[C3]) >= params.meaning_floor
+    ]
+    weighed.sort(key=lambda a: -a.reuse)
+    return {a.candidate.id for a in weighed[: params.meaning_max_candidates]}
+
+
+def _meaning_rule(
+    found: Assessment,
+    params: MatchParams,
+    language: str,
+    knows: Callable[[str], bool],
+    grey: set[int],
+) -> SemanticRule | None:
+    """The meaning rule that weighs this pair: across languages the encoder knows, the
+    translation rule; a grey pair in one language, the one-language rule; else none."""
+    theirs = found.candidate.language
+    if language != theirs:
+        if params.semantic is not None and knows(language) and knows(theirs):
+            return params.semantic
+        return None
+    return params.meaning if found.candidate.id in grey else None
 
 
 def _by_meaning(

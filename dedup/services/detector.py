@@ -91,8 +91,8 @@ class Explainer:
         # Sees every candidate's assessment (bench.fit_reuse collects training pairs here).
         self.observe: Callable[[list[Assessment]], None] | None = None
         self.derived = DerivedCache(settings.verify_cache, self.hashes)
-        # The meaning path's encoder (its model loads when a cross-language pair first needs it).
-        self.encoder = SentenceEncoder() if settings.semantic else None
+        # The meaning paths' encoder (its model loads when a pair first needs it).
+        self.encoder = SentenceEncoder() if settings.semantic or settings.meaning else None
         # The deployment's exclusions, read at every check (dedup.services.access keeps it fresh).
         self.policy: Callable[[], Policy] = lambda: NO_POLICY
 
@@ -241,7 +241,12 @@ class Explainer:
     def _meaning_note(self, language: str) -> str | None:
         """Why translations of or into this article were not looked for (None: they were)."""
         if self.encoder is None:
-            return "pairs by meaning are off (DEDUP_SEMANTIC=false): word paths only"
+            return (
+                "pairs by meaning are off (DEDUP_SEMANTIC=false, DEDUP_MEANING=false): "
+                "word paths only"
+            )
+        if self.params.semantic is None:
+            return "translations are not looked for (DEDUP_SEMANTIC=false)"
         if not SentenceEncoder.knows(language):
             return (
                 f"language {language!r} is not one the sentence encoder knows "
