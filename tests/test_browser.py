@@ -166,6 +166,10 @@ def test_a_chrome_wrapped_copy_is_shown_beside_its_original_with_the_same_passag
     page.goto(f"{served}/sites/farm.example")
     page.locator("#copy-graph").scroll_into_view_if_needed()
     shot(page, "site-dossier.png", tmp_path)
+    page.goto(f"{served}/sites/bbc.co.uk")  # the source: how fast others copy it
+    assert page.locator("#copier-lag-chart svg path").count() > 0
+    assert "farm.example" in page.text_content("#copier-lag-chart svg")
+    assert "min after on average" in page.text_content("body")
 
     phone = browser.new_page(viewport={"width": 390, "height": 844})
     phone.context.add_cookies(

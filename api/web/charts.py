@@ -78,6 +78,23 @@ def lag_chart(lags_seconds: Sequence[int]) -> str:
     return _svg(figure, "Lag behind the original")
 
 
+def copier_lag_chart(copiers: Sequence[Edge]) -> str:
+    """Bars of how long after a source's articles each site that copied it published its
+    copies (mean minutes, log scale), most copies first: how fast others copy the source."""
+    figure, axes = plt.subplots(figsize=(5.2, 2.4))
+    shown = sorted(copiers, key=lambda e: -e.copies)[:12]
+    if shown:
+        names = [f"{e.copier} ({e.copies})" for e in shown]
+        axes.barh(names, [max(e.mean_lag_seconds / 60, 0.1) for e in shown], color="#6b8e23")
+        axes.set_xscale("log")
+        axes.invert_yaxis()
+    else:
+        axes.text(0.5, 0.5, "not copied yet", ha="center", va="center", transform=axes.transAxes)
+    axes.set_xlabel("mean minutes after its original")
+    axes.set_title("How fast others copy it")
+    return _svg(figure, "How fast others copy it")
+
+
 def mix_chart(copy_types: Mapping[str, int]) -> str:
     """Bars of the site's copies by copy type (its disguise mix)."""
     figure, axes = plt.subplots(figsize=(5.2, 2.4))

@@ -434,6 +434,7 @@ async def site(request: Request, site: str) -> HTMLResponse:
         return {
             "graph": charts.copy_graph(name, sources, copiers),
             "lags": charts.lag_chart(lags),
+            "copier_lags": charts.copier_lag_chart(copiers),
             "mix": charts.mix_chart(found.figures.copy_types),
             "cadence": charts.cadence_chart(hours),
         }

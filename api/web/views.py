@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from api.schemas import CheckOut, MatchOut
+from api.schemas import CheckOut, MarkerOut, MatchOut
+from dedup.core.edits import Edit, changed, word_edits
 from dedup.core.result import Result
 
 PALETTE = 8  # passages 0-7 take app.css's colours (.p0 ... .p7); later ones a hue of their own
@@ -78,6 +79,58 @@ def marker_spans(markers: Iterable[Any]) -> list[tuple[int, int, str, str]]:
     return [(m.start, m.end, m.kind, m.label) for m in markers]
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A run of words of a passage's word-level view: the same, or what the copy changed;
+    `spun` names the phrase a spun one replaced (a spin marker over the new words)."""
+
+    op: str
+    old: str
+    new: str
+    spun: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PassageChanges:
+    """The word-level changes inside one passage, from the source's words to the copy's."""
+
+    passage: int
+    changes: tuple[Change, ...]
+
+
+CONTEXT_WORDS = 4  # words of an unchanged run kept on each side of a change
+
+
+def _shown(edit: Edit, spins: list[tuple[int, int, str]], at: int) -> Change:
+    if edit.op == "same":
+        words = edit.new.split()
+        if len(words) > 2 * CONTEXT_WORDS + 1:
+            shortened = " ".join([*words[:CONTEXT_WORDS], "…", *words[-CONTEXT_WORDS:]])
+            return Change("same", shortened, shortened)
+        return Change("same", edit.old, edit.new)
+    spun = next(
+        (detail for s, e, detail in spins if s < at + edit.end and at + edit.start < e), None
+    )
+    return Change(edit.op, edit.old, edit.new, spun)
+
+
+def passage_changes(
+    answer_markers: Sequence[MarkerOut], out: MatchOut, text: str, theirs: str, copy_is_this: bool
+) -> list[PassageChanges]:
+    """Each passage of a match that is not word for word the same, as the changes from the
+    source's words to the copy's (the copy is this article unless the match is the copy)."""
+    markers = answer_markers if copy_is_this else out.markers
+    spins = [(m.start, m.end, m.detail or "") for m in markers if m.kind == "spin"]
+    found = []
+    for number, p in enumerate(out.evidence.passages):
+        mine, other = text[p.start : p.end], theirs[p.match_start : p.match_end]
+        old, new, at = (other, mine, p.start) if copy_is_this else (mine, other, p.match_start)
+        edits = word_edits(old, new)
+        if changed(edits):
+            found.append(PassageChanges(number, tuple(_shown(e, spins, at) for e in edits)))
+    return found
+
+
 @dataclass
 class MatchView:
     """One match: the API's figures, and both texts cut for the side-by-side view."""
@@ -88,6 +141,8 @@ class MatchView:
     number: int
     is_original: bool
     pairs: list[tuple[str, str, float]] = field(default_factory=list)  # sentence pairs
+    changes: list[PassageChanges] = field(default_factory=list)  # word-level, by passage
+    copy_is_this: bool = True  # the changes read from the match's words to this article's
 
     @property
     def reused(self) -> str:
@@ -113,7 +168,15 @@ def match_views(result: Result, answer: CheckOut) -> list[MatchView]:
             (p.text, match.article.text[p.match_start : p.match_end], p.similarity)
             for p in out.evidence.sentence_pairs
         ]
-        views.append(MatchView(out, mine, theirs, number, out.id == answer.original.id, pairs))
+        this_is_original = answer.original.id in (None, str(result.article.id))
+        copy_is_this = not this_is_original
+        changes = passage_changes(
+            answer.markers, out, result.article.text, match.article.text, copy_is_this
+        )
+        is_original = out.id == answer.original.id
+        views.append(
+            MatchView(out, mine, theirs, number, is_original, pairs, changes, copy_is_this)
+        )
     return views
 
 

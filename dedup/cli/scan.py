@@ -101,7 +101,7 @@ def _scan_here(runtime: Runtime, files: list[Path]) -> list[Scanned]:
             except DedupError as exc:
                 scanned.append(Scanned(item.origin, item.name, None, str(exc)))
                 continue
-            runtime.sites.finish_ingest(result, deferred=False)
+            result = runtime.sites.finish_ingest(result, deferred=False)
             scanned.append(Scanned(item.origin, item.name, Verdict.of(result)))
     return _reexplained(detector, scanned)
 

@@ -150,3 +150,79 @@ def pair_by_meaning(
     )
     copy = len(run) >= rule.min_pairs and share >= rule.min_share
     return MeaningPairs(rewrite, round(share, 4), copy)
+
+
+# -- leads: the candidate path by meaning --------------------------------------------------
+# A translation keeps its source's opening sentences, one for one, whatever its script; no
+# word, and often no name (Japanese spells names in katakana), survives. So each article in
+# a language the encoder knows gets a *lead vector*: its first LEAD_SENTENCES sentences
+# (LEAD_CHARS of each), embedded, averaged, projected to LEAD_DIMS dimensions by a fixed
+# random rotation and kept as float16 (256 bytes). Measured on the WMT21 dev file, every
+# known pair: a translation's own source is the nearest of the 192 originals by lead cosine
+# for 0.956-1.0 of translations (512 dimensions: 0.971-1.0; 64: 0.912-0.986); a source's
+# 5th percentile cosine 0.55, another story's 99.9th percentile 0.56: the nearest few are
+# candidates, verified by their sentences (`pair_by_meaning`), never copies by their lead.
+LEAD_SENTENCES = 2
+LEAD_CHARS = 200
+LEAD_DIMS = 128
+LEAD_SEED = 20261207  # the rotation: a stored lead is only comparable under the same one
+MIN_LEAD_COSINE = 0.4  # a lead less similar than this is not a candidate
+
+
+def _rotation(dims: int) -> np.ndarray:
+    q, _ = np.linalg.qr(np.random.default_rng(LEAD_SEED).standard_normal((dims, LEAD_DIMS)))
+    rotation: np.ndarray = q.astype(np.float32)
+    return rotation
+
+
+_ROTATIONS: dict[int, np.ndarray] = {}
+
+
+def lead_texts(text: str, sentences: Sentences) -> list[str]:
+    """The opening sentences of a text that its lead vector embeds."""
+    return [t[:LEAD_CHARS] for t in sentence_texts(text, sentences)[1][:LEAD_SENTENCES]]
+
+
+def lead_vector(rows: np.ndarray) -> np.ndarray | None:
+    """The lead vector of a text from its lead sentences' vectors (None without any)."""
+    if not len(rows):
+        return None
+    dims = rows.shape[1]
+    if dims not in _ROTATIONS:
+        _ROTATIONS[dims] = _rotation(dims)
+    projected = rows.mean(axis=0) @ _ROTATIONS[dims]
+    norm = float(np.linalg.norm(projected))
+    if norm == 0.0:
+        return None
+    lead: np.ndarray = (projected / norm).astype(np.float16)
+    return lead
+
+
+def nearest_leads(
+    query: np.ndarray,
+    ids: np.ndarray,
+    wanted: np.ndarray,
+    matrix: np.ndarray,
+    limit: int,
+) -> list[int]:
+    """The ids of the `limit` stored leads most similar to `query` (cosine at least
+    MIN_LEAD_COSINE) among those `wanted` (a mask: another language the encoder knows),
+    most similar first; an id stored twice counts once.
+
+    >>> m = np.array([[1, 0], [0.6, 0.8], [0, 1], [0.8, 0.6]], dtype=np.float16)
+    >>> nearest_leads(np.array([1, 0], np.float16), np.array([7, 8, 9, 10]),
+    ...               np.array([False, True, True, True]), m, 2)
+    [10, 8]
+    """
+    if not len(ids) or limit <= 0:
+        return []
+    similarity = matrix.astype(np.float32) @ query.astype(np.float32)
+    similarity[~wanted] = -1.0
+    order = np.argsort(-similarity, kind="stable")
+    found: list[int] = []
+    for k in order.tolist():
+        if similarity[k] < MIN_LEAD_COSINE or len(found) == limit:
+            break
+        if int(ids[k]) not in found:
+            found.append(int(ids[k]))
+    return found

@@ -146,6 +146,12 @@ class MatchVerdict:
 def _why_related(match: Match) -> str:
     """One sentence on a related pair: what the two share, and why that is no copy."""
     scores, passages = match.scores, match.alignment.passages
+    if match.uncovered is not None:
+        return (
+            "Possibly a translation: the two share a run of names and numbers in the same "
+            f"order, but {match.uncovered!r} is not covered by the sentence encoder, so their "
+            "meaning was not compared; never called a copy on names alone."
+        )
     shared = (
         f"they share {match.alignment.shared_words} words in {len(passages)} passage(s)"
         if passages

@@ -7,6 +7,7 @@ names or 3-grams comes back as `related`. The evidence is the aligned passages a
 sentence pairs.
 """
 
+import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -43,6 +44,7 @@ from dedup.core.score import (
 )
 from dedup.core.semantic import Encode, MeaningPairs, SemanticRule, pair_by_meaning
 from dedup.core.shingles import Hashes
+from dedup.core.text import skeleton, translingual
 
 # Sentences this alike (content-word Dice) are shown as the evidence of a rewrite that pairs
 # none at the usual bar (DEDUP_REWRITE_MIN_SIMILARITY).
@@ -70,6 +72,9 @@ class Match:
     copy_type: CopyType | None = None  # of whichever of the pair is not the likely original
     reuse: float = 1.0  # how likely one text is derived from the other (the reuse model)
     coverage: tuple[float, float] = (0.0, 0.0)  # share of this / the match's words in passages
+    # A related pair in two languages whose meaning was not compared: the language of the two
+    # that the sentence encoder does not cover (its names and numbers run in order in both).
+    uncovered: str | None = None
 
     @property
     def is_copy(self) -> bool:
@@ -266,6 +271,11 @@ def verify(
                 matches.append(_by_meaning(found, meaning, theirs, params, rules))
                 continue
         verbatim = max(scores.containment, scores.contained_by) >= VERBATIM
+        uncovered = _uncovered(language, found.candidate.language, knows)
+        if not (by_shingles or by_reuse) and uncovered is not None:
+            if related and names_in_order(text, found.candidate.text):
+                matches.append(_possibly_translated(found, theirs, uncovered, rules))
+            continue
         if not (by_shingles or by_reuse):
             overlap = max(scores.skeleton_overlap, shared)
             if not related or verbatim or overlap < RELATED_GATE:
@@ -355,6 +365,56 @@ def _meaning_rule(
             return params.semantic
         return None
     return params.meaning if found.candidate.id in grey else None
+
+
+# A pair in two languages, one the encoder does not cover, is listed as related (a possible
+# translation) when the translingual skeletons (`text.translingual`) of the two share at least
+# NAMES_IN_ORDER names and numbers in the same order, covering at least NAMES_IN_ORDER_SHARE
+# of the shorter. On the WMT21 dev file's Icelandic pairs: 0.92 of translations (116), 4 of
+# 23,692 pairs of other stories.
+NAMES_IN_ORDER = 6
+NAMES_IN_ORDER_SHARE = 0.4
+
+
+def names_in_order(text: str, other: str) -> bool:
+    """Whether two texts share a run of names and numbers in order (see NAMES_IN_ORDER).
+
+    >>> names_in_order("Anna Berg met Carl Dahl in Oslo on 12 May 2021 with Erik Frost.",
+    ...                "Frá Oslo: Anna Berg hitti Carl Dahl 12. maí 2021, ásamt Erik Frost.")
+    True
+    """
+    mine, theirs = translingual(skeleton(text)), translingual(skeleton(other))
+    blocks = difflib.SequenceMatcher(None, mine, theirs, autojunk=False).get_matching_blocks()
+    shared = sum(block.size for block in blocks)
+    shorter = min(len(mine), len(theirs))
+    return shared >= NAMES_IN_ORDER and shared >= NAMES_IN_ORDER_SHARE * shorter
+
+
+def _uncovered(language: str, theirs: str, knows: Callable[[str], bool]) -> str | None:
+    """For two texts in different languages, the one the encoder does not cover (None:
+    the same language, or both covered)."""
+    if language == theirs:
+        return None
+    for code in (language, theirs):
+        if not knows(code):
+            return code
+    return None
+
+
+def _possibly_translated(
+    found: Assessment, theirs: Derived, uncovered: str, rules: Rules | None
+) -> Match:
+    """A related pair that may be a translation the encoder cannot judge: never a copy."""
+    return Match(
+        article=found.candidate,
+        relation="related",
+        scores=found.scores,
+        alignment=Alignment((), 0),
+        markers=theirs.markers(rules),
+        verified_by="none",
+        reuse=round(found.reuse, 4),
+        uncovered=uncovered,
+    )
 
 
 def _by_meaning(

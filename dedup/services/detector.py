@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from functools import partial
 from urllib.parse import urlsplit
 
+import numpy as np
+
 from dedup.adapters.encoder import LANGUAGES, SentenceEncoder
 from dedup.adapters.html import HtmlExtractor, extract_html
 from dedup.config import Settings
@@ -33,8 +35,10 @@ from dedup.core.language import detect as detect_language
 from dedup.core.markers import find_markers
 from dedup.core.policy import NO_POLICY, Policy
 from dedup.core.result import UNSTORED_ID, Result
+from dedup.core.rewrite import sentences_of
+from dedup.core.semantic import lead_texts, lead_vector, nearest_leads
 from dedup.core.shingles import WordHashes
-from dedup.core.text import unicode_problem, unix_line_ends
+from dedup.core.text import tokenize, unicode_problem, unix_line_ends
 from dedup.core.verification import Assessment, verify
 from dedup.errors import ArticleNotFound, DedupError, InvalidArticle, UrlConflict
 from dedup.store import Store
@@ -52,6 +56,28 @@ __all__ = [
     "Explainer",
     "Result",
 ]
+
+
+# The language codes (`core.language.language_code`) of the languages the encoder knows.
+KNOWN_CODES = np.array(sorted(language_code(code) for code in LANGUAGES))
+
+
+# Candidates in a language the encoder does not cover fetched for a related answer (a
+# possible translation: `core.verification.names_in_order`).
+UNCOVERED_CANDIDATES = 2
+
+
+class _Lazy:
+    """A lead vector to embed only when some lead could be near it."""
+
+
+LAZY = _Lazy()
+Lead = np.ndarray | _Lazy | None  # None: no lead search
+
+
+def epoch_day(moment: datetime) -> int:
+    """The day a moment falls in, as whole days since 1970 (UTC)."""
+    return int(moment.timestamp() // 86400)
 
 
 def site_of(url: str) -> str:
@@ -306,7 +332,14 @@ class Detector(Explainer):
         found = self._for_matching(article.text, found, policy)
         lookup = self._lookup(None, found)
         return self._explain(
-            article, found, lookup, stored=False, created=False, related=related, policy=policy
+            article,
+            found,
+            lookup,
+            stored=False,
+            created=False,
+            related=related,
+            policy=policy,
+            lead=LAZY,
         )
 
     def ingest(self, given: ArticleInput, *, related: bool = False) -> Result:
@@ -387,11 +420,105 @@ class Detector(Explainer):
     def matches(self, doc_id: str, *, related: bool = False) -> Result:
         """A stored article explained against the index as it is now."""
         stored = self.get(doc_id)
+        return self._matches_of(stored, LAZY, related=related)
+
+    def _matches_of(self, stored: Article, lead: Lead, *, related: bool = False) -> Result:
         policy = self.policy()
         found = fingerprint(policy.blank(stored.text), self.params.fingerprint, self.hashes)
         lookup = self._lookup(None, found)
         return self._explain(
-            stored, found, lookup, stored=True, created=False, related=related, policy=policy
+            stored,
+            found,
+            lookup,
+            stored=True,
+            created=False,
+            related=related,
+            policy=policy,
+            lead=lead,
+        )
+
+    def follow_up(self, doc_id: str) -> Result:
+        """An ingest's follow-up (off the request path): the stored article explained
+        against the index as it is now, its lead vector searched (translations whose names
+        and numbers did not bring them) and then added to the window."""
+        stored = self.get(doc_id)
+        lead = self.lead_of(stored)
+        result = self._matches_of(stored, lead)
+        self._keep_lead(stored, lead)
+        return result
+
+    def with_leads(self, result: Result) -> Result:
+        """The answer of an ingest that has no follow-up job (scans, evaluations): its lead
+        added to the window and, when leads in other languages are near it, the article
+        explained again with them (as `follow_up` would)."""
+        if not result.stored:
+            return result
+        article = result.article
+        lead = self.lead_of(article)
+        near = self._near_leads(article, lead, set())
+        self._keep_lead(article, lead)
+        return self._matches_of(article, lead) if near else result
+
+    def lead_of(self, article: Article) -> np.ndarray | None:
+        """The article's lead vector (`core.semantic.lead_vector`): None when translations are
+        not looked for, or the encoder does not know its language. ~2.5 ms (the encoder)."""
+        if self.encoder is None or self.params.semantic is None:
+            return None
+        if not SentenceEncoder.knows(article.language):
+            return None
+        text = article.text
+        return lead_vector(self.encoder(lead_texts(text, sentences_of(text, tokenize(text)))))
+
+    def _keep_lead(self, article: Article, lead: np.ndarray | None) -> None:
+        if lead is not None:
+            code = language_code(article.language)
+            self.store.leads.add(article.id, code, epoch_day(article.when), lead)
+
+    def _uncovered_candidates(
+        self, article: Article, lookup: Lookup, taken: Sequence[int]
+    ) -> list[int]:
+        """Candidates by shared name pairs in another language when the encoder does not
+        cover one of the two: listed as related (a possible translation), never copies."""
+        own = language_code(article.language)
+        own_known = SentenceEncoder.knows(article.language)
+
+        def uncovered(code: int) -> bool:
+            other_known = SentenceEncoder.knows(code_language(code))
+            return code not in (0, own) and not (own_known and other_known)
+
+        return across_languages(
+            lookup,
+            article.id,
+            taken,
+            self.candidate_params.min_skeleton_hits,
+            UNCOVERED_CANDIDATES,
+            uncovered,
+        )
+
+    def _near_leads(self, article: Article, lead: Lead, taken: set[int]) -> list[int]:
+        """Stored articles in other languages the encoder knows whose leads are nearest this
+        one's, within DEDUP_SEMANTIC_WINDOW_DAYS of it (at most DEDUP_SEMANTIC_MAX_CANDIDATES).
+        A LAZY lead is embedded only when the window holds leads in such languages."""
+        if lead is None or self.encoder is None or self.params.semantic is None:
+            return []
+        if not SentenceEncoder.knows(article.language):
+            return []
+        day, days = epoch_day(article.when), self.settings.semantic_window_days
+        window = self.store.leads.window(range(day - days, day + days + 1))
+        wanted = (
+            (window.codes != language_code(article.language))
+            & np.isin(window.codes, KNOWN_CODES)
+            & ~np.isin(window.ids, [article.id, *taken])
+        )
+        if not wanted.any():
+            return []
+        if lead is LAZY:
+            lead = self.lead_of(article)
+            if lead is None:
+                return []
+        assert isinstance(lead, np.ndarray)
+        return nearest_leads(
+            lead, window.ids, wanted, window.matrix, self.settings.semantic_max_candidates
         )
 
     def records(self, ids: Sequence[int]) -> list[Article | None]:
@@ -438,6 +565,7 @@ class Detector(Explainer):
         created: bool,
         related: bool = False,
         policy: Policy = NO_POLICY,
+        lead: Lead = None,
     ) -> Result:
         ranked = rank(
             lookup,
@@ -461,6 +589,9 @@ class Detector(Explainer):
                 self.settings.semantic_max_candidates,
                 lambda code: code != own and SentenceEncoder.knows(code_language(code)),
             )
+        across += self._near_leads(article, lead, {*candidate_ids, *across})
+        if related and self.encoder is not None:
+            across += self._uncovered_candidates(article, lookup, ranked + across)
         fetched = self.store.fetch(candidate_ids + across)
         candidates = [a for a in fetched if a is not None and not policy.excludes(a.site)]
         if policy.excludes(article.site):

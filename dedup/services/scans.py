@@ -280,7 +280,7 @@ class Scans:
         article = parsed.article
         try:
             result = with_store_retries(lambda: self.detector.ingest(article))
-            self.sites.finish_ingest(result, deferred=False)  # counted here, not by a follow-up
+            result = self.sites.finish_ingest(result, deferred=False)  # counted here
             verdict = Verdict.of(result)
         except StoreUnavailable:
             raise  # the job fails and RQ retries the chunk later

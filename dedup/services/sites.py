@@ -83,22 +83,25 @@ class Sites:
 
     # -- finishing an ingest -------------------------------------------------------------
 
-    def finish_ingest(self, result: Result, *, deferred: bool) -> Observation | None:
+    def finish_ingest(self, result: Result, *, deferred: bool) -> Result:
         """The end of every ingest, whatever door it came in by: count the article now
         (a worker's chunk, a local scan, an evaluation), or, `deferred`, queue its follow-up
         job, which counts it off the request path (the API and the pages). A stored article
         is counted once, so calling this twice for one article (a client retrying) is safe.
-        Returns what was counted (None when deferred)."""
+        Counting now also searches the article's lead (`Detector.with_leads`): the answer
+        to keep is the one returned (explained again when a translation may be near)."""
         if deferred:
             self.jobs.queue_followup(result.article.id)
-            return None
-        return self.count(result)
+            return result
+        result = with_store_retries(lambda: self.detector.with_leads(result))
+        self.count(result)
+        return result
 
     def followup(self, article_id: str) -> dict[str, str | None]:
         """The follow-up job of an ingest: explain the article against the index as it is
-        now and count it (once per article)."""
+        now (its lead searched, then kept) and count it (once per article)."""
         try:
-            result = with_store_retries(lambda: self.detector.matches(article_id))
+            result = with_store_retries(lambda: self.detector.follow_up(article_id))
         except ArticleNotFound:  # deleted (or evicted) before its follow-up ran
             log.info("follow-up of article %s skipped: it is no longer stored", article_id)
             return {"site": None, "source_site": None}

@@ -40,6 +40,7 @@ from dedup.store.codecs import (
     time_or_none,
 )
 from dedup.store.keys import Keys
+from dedup.store.leads import Leads
 from dedup.store.scripts import StoreScript
 
 ID_BLOCK = 64  # ids reserved per round trip; unused ones are skipped, so ids may have gaps
@@ -71,6 +72,7 @@ class Store:
         self._read = StoreScript(client, "read_fields")
         self._ids: dict[int, Iterator[int]] = {}
         self._ids_lock = threading.Lock()
+        self.leads = Leads(client, self.keys)
 
     @property
     def params(self) -> dict[str, str]:

@@ -18,6 +18,13 @@ Layout of shard n of an index under the prefix P (ids are integers; id % shards 
     P:{n}:n:<group>          hash  translingual name pair (low 6 bytes) -> (id, that text's
                                    language as two letters) entries (cross-language path)
 
+Lead vectors (the cross-language candidate path, `core.semantic`), by the day an article
+goes by (published, else first seen; epoch days), under the tag {leads}:
+
+    P:{leads}:<day>          list  (id, language, lead vector) entries, in the order added;
+                                   a deleted article's entry stays until its day's list is
+                                   dropped (its record is gone: it is never a candidate)
+
 Sites, all under the tag {sites} (the count script touches two sites and their edge at once).
 A site name is the user's text: in a key it is written by `encode` (letters, digits, '.', '-'
 and '_' as they are, every other byte of its UTF-8 as %XX), so no two names, and no name and
@@ -120,6 +127,10 @@ class Keys:
 
     def article(self, doc_id: int) -> str:
         return f"{self._tag(self.shard_of_id(doc_id))}:a:{doc_id}"
+
+    def leads(self, day: int) -> str:
+        """The lead vectors of the articles of one day (epoch days), in the order added."""
+        return f"{self.prefix}:{{leads}}:{day}"
 
     def band(self, shard: int, band: int, bucket: bytes) -> str:
         group = int.from_bytes(bucket[:4], "big") >> (32 - self.group_bits)

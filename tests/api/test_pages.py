@@ -193,3 +193,34 @@ def test_an_upload_over_the_limit_is_a_page_that_says_so_in_words(
     assert answer.status_code == 413
     assert answer.headers["content-type"].startswith("text/html")
     assert "That file is 2.1 MB or more, over the 2 MB a page may send" in answer.text
+
+
+def test_a_spun_copy_shows_its_substituted_words_inside_each_passage(
+    pages: tuple[TestClient, str], bbc: list[dict[str, Any]]
+) -> None:
+    client, key = pages
+    login(client, key)
+    header = bearer(key)
+    ending = " Analysts compared the dispute to the {} between the two great powers of the age."
+    text = bbc[430]["text"] + ending.format("Cold War")
+    spun, _ = spin(bbc[430]["text"], 0.3, random.Random(11))
+    spun += ending.format("Chilly Battle")
+    one = client.post(
+        "/v1/articles", json={"url": "https://a.example/1", "text": text}, headers=header
+    )
+    two = client.post(
+        "/v1/articles", json={"url": "https://b.example/1", "text": spun}, headers=header
+    )
+    shown = client.get(f"/pair/{two.json()['id']}/{one.json()['id']}").text
+    assert "Word changes inside passages" in shown
+    changes = shown[shown.index('<details class="changes"') :]
+    changes = changes[: changes.index("</details>")]
+    assert re.search(
+        r'<del title="replaced">Cold War</del> <ins class="spun"[^>]*>Chilly Battle</ins>', changes
+    )
+    inserted = re.findall(r"<ins[^>]*>([^<]*)</ins>", changes)
+    swapped = [w for w in spun.split() if w not in text.split()]
+    assert len(inserted) >= 5
+    assert all(i in spun for i in inserted)
+    marked = set(" ".join(inserted).split())
+    assert len(marked & set(swapped)) >= len(set(swapped)) / 2  # most swaps are marked

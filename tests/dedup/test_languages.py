@@ -13,6 +13,7 @@ from dedup.core.language import detect
 from dedup.core.rewrite import Sentences, sentences_of
 from dedup.core.semantic import Embedded, SemanticRule, pair_by_meaning
 from dedup.core.text import tokenize, words
+from dedup.core.verdict import Verdict
 from dedup.services.detector import ArticleInput, Detector
 from tests.conftest import CORPUS
 
@@ -191,7 +192,6 @@ def test_the_terminal_report_shows_a_translation_by_its_sentence_pairs(
     detector: Detector,
 ) -> None:
     from dedup.cli.report import describe_result
-    from dedup.core.verdict import Verdict
 
     ingest(detector, "https://weser.example/tram", ENGLISH)
     copy = ingest(detector, "https://kurier.example/tram", GERMAN)
@@ -201,3 +201,50 @@ def test_the_terminal_report_shows_a_translation_by_its_sentence_pairs(
     assert "copy type translated" in shown
     assert "sentence pairs in the same order by meaning" in shown
     assert "“Der Stadtrat von Bremen" in shown
+
+
+BUS_ENGLISH = (
+    "Mayor Dagur Eggertsson of Reykjavik said on Monday that the new bus line between Hlemmur "
+    "and Keflavik airport will open on 15 March 2027. The line will cost 2.4 billion kronur, "
+    "and Strætó will run 48 buses a day on it. Minister Sigurdur Ingi Johannsson welcomed "
+    "the plan in Parliament and said the state would pay a third of the cost."
+)
+BUS_ICELANDIC = (
+    "Dagur Eggertsson borgarstjóri Reykjavíkur sagði á mánudag að nýja strætóleiðin milli "
+    "Hlemms og Keflavíkurflugvallar yrði opnuð 15. mars 2027. Leiðin mun kosta 2,4 milljarða "
+    "króna og Strætó mun aka 48 ferðir á dag á henni. Sigurður Ingi Jóhannsson ráðherra "
+    "fagnaði áætluninni á Alþingi og sagði að ríkið myndi greiða þriðjung kostnaðarins."
+)
+
+
+def test_a_possible_translation_in_a_language_the_encoder_lacks_is_related_and_says_why(
+    detector: Detector,
+) -> None:
+    source = ingest(detector, "https://grapevine.example/bus", BUS_ENGLISH)
+    given = ArticleInput(url="https://frettir.example/straeto", text=BUS_ICELANDIC)
+    result = detector.check(given, related=True)
+    assert result.article.language == "is"
+    (match,) = result.matches
+    assert (match.article.id, match.relation, match.uncovered) == (
+        source.article.id,
+        "related",
+        "is",
+    )
+    (shown,) = Verdict.of(result).matches
+    assert shown.explanation is not None
+    assert shown.explanation.startswith("Possibly a translation")
+    assert "'is' is not covered" in shown.explanation
+    assert detector.check(given).matches == ()  # related pairs only when asked for
+
+
+def test_a_story_in_an_uncovered_language_sharing_few_names_is_not_listed(
+    detector: Detector,
+) -> None:
+    ingest(detector, "https://grapevine.example/bus", BUS_ENGLISH)
+    other = (
+        "Borgarstjórn Reykjavíkur samþykkti í gær nýja áætlun um almenningssamgöngur í "
+        "borginni. Áætlunin gerir ráð fyrir að ný leið verði opnuð á næsta ári og að hún kosti "
+        "um tvo milljarða króna. Borgarstjórinn sagði að ákvörðunin væri mikilvæg fyrir íbúa."
+    )
+    given = ArticleInput(url="https://frettir.example/leid", text=other)
+    assert detector.check(given, related=True).matches == ()

@@ -1,0 +1,82 @@
+"""The lead vectors of stored articles, by day, and a process's copy of the days it reads.
+
+An article's lead vector (`core.semantic.lead_vector`) is added to the list of the day it goes
+by once its ingest's follow-up ran; a search reads the lists of the days around a query's,
+keeping in memory what it read and fetching only the entries added since (one round trip for
+the lengths, one for the new entries), so a search at 100k articles multiplies a matrix of
+the window's leads (256 bytes an article) instead of reading it again.
+"""
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dedup.core.semantic import LEAD_DIMS
+from dedup.store.client import Client, run_commands
+from dedup.store.keys import Keys
+
+LEAD_DTYPE = np.dtype([("id", ">u4"), ("code", ">u2"), ("lead", "<f2", (LEAD_DIMS,))])
+
+
+@dataclass
+class _Day:
+    read: int = 0  # entries of the day's list read so far
+    parts: list[np.ndarray] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The leads of some days: ids, language codes (`core.language.language_code`), vectors."""
+
+    ids: np.ndarray
+    codes: np.ndarray
+    matrix: np.ndarray
+
+
+class Leads:
+    """Lead vectors under one key prefix; safe to share between threads."""
+
+    def __init__(self, client: Client, keys: Keys) -> None:
+        self._redis = client
+        self._keys = keys
+        self._days: dict[int, _Day] = {}
+        self._lock = threading.Lock()
+
+    def add(self, doc_id: int, code: int, day: int, lead: np.ndarray) -> None:
+        entry = np.zeros(1, dtype=LEAD_DTYPE)
+        entry["id"], entry["code"], entry["lead"] = doc_id, code, lead
+        run_commands(
+            self._redis, [("rpush", (self._keys.leads(day), entry.tobytes()))], atomic=False
+        )
+
+    def window(self, days: Sequence[int]) -> Window:
+        """The leads of these days, as this process last read them plus what was added."""
+        with self._lock:
+            keys = [self._keys.leads(day) for day in days]
+            lengths = run_commands(self._redis, [("llen", (k,)) for k in keys], atomic=False)
+            for day, length in zip(days, lengths, strict=True):
+                if int(length) < self._days.get(day, _Day()).read:  # the list was dropped
+                    del self._days[day]
+            behind = [
+                (day, key, self._days.setdefault(day, _Day()).read, int(length))
+                for day, key, length in zip(days, keys, lengths, strict=True)
+                if int(length) > self._days.setdefault(day, _Day()).read
+            ]
+            if behind:
+                replies = run_commands(
+                    self._redis,
+                    [("lrange", (key, read, length - 1)) for _, key, read, length in behind],
+                    atomic=False,
+                )
+                for (day, _, _, length), entries in zip(behind, replies, strict=True):
+                    kept = self._days[day]
+                    kept.parts.append(np.frombuffer(b"".join(entries), dtype=LEAD_DTYPE))
+                    kept.read = length
+            parts = [p for day in days for p in self._days[day].parts]
+        if not parts:
+            empty = np.zeros(0, dtype=LEAD_DTYPE)
+            return Window(empty["id"], empty["code"], empty["lead"])
+        joined = np.concatenate(parts)
+        return Window(joined["id"].astype(np.int64), joined["code"], joined["lead"])
