@@ -469,6 +469,12 @@ class Detector(Explainer):
         text = article.text
         return lead_vector(self.encoder(lead_texts(text, sentences_of(text, tokenize(text)))))
 
+    def drop_leads_before(self, moment: datetime) -> None:
+        """Drop the lead lists of the days before a moment's (retention)."""
+        dropped = self.store.leads.drop_before(epoch_day(moment))
+        if dropped:
+            log.info("dropped the lead vectors of %d day(s) before %s", dropped, moment.date())
+
     def _keep_lead(self, article: Article, lead: np.ndarray | None) -> None:
         if lead is not None:
             code = language_code(article.language)

@@ -20,6 +20,7 @@ def evict_expired(detector: Detector, sites: Sites, now: datetime | None = None)
     cutoff = (now or datetime.now(UTC)) - timedelta(days=settings.retention_days)
     due, removed = detector.evict_seen_before(cutoff, settings.evict_batch)
     if not due:
+        detector.drop_leads_before(cutoff - timedelta(days=settings.semantic_window_days))
         return 0
     sites.forget(removed)
     log.info("evicted %d article(s) first seen before %s", due, cutoff.isoformat())

@@ -24,6 +24,8 @@ goes by (published, else first seen; epoch days), under the tag {leads}:
     P:{leads}:<day>          list  (id, language, lead vector) entries, in the order added;
                                    a deleted article's entry stays until its day's list is
                                    dropped (its record is gone: it is never a candidate)
+    P:{leads}:days           zset  the days that have a list (retention drops the lists of
+                                   days before its window, less DEDUP_SEMANTIC_WINDOW_DAYS)
 
 Sites, all under the tag {sites} (the count script touches two sites and their edge at once).
 A site name is the user's text: in a key it is written by `encode` (letters, digits, '.', '-'
@@ -131,6 +133,10 @@ class Keys:
     def leads(self, day: int) -> str:
         """The lead vectors of the articles of one day (epoch days), in the order added."""
         return f"{self.prefix}:{{leads}}:{day}"
+
+    def lead_days(self) -> str:
+        """The days that have a list of leads (member and score: the day)."""
+        return f"{self.prefix}:{{leads}}:days"
 
     def band(self, shard: int, band: int, bucket: bytes) -> str:
         group = int.from_bytes(bucket[:4], "big") >> (32 - self.group_bits)

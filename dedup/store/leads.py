@@ -10,6 +10,7 @@ the window's leads (256 bytes an article) instead of reading it again.
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -47,9 +48,27 @@ class Leads:
     def add(self, doc_id: int, code: int, day: int, lead: np.ndarray) -> None:
         entry = np.zeros(1, dtype=LEAD_DTYPE)
         entry["id"], entry["code"], entry["lead"] = doc_id, code, lead
-        run_commands(
-            self._redis, [("rpush", (self._keys.leads(day), entry.tobytes()))], atomic=False
+        commands: list[tuple[str, tuple[Any, ...]]] = [
+            ("rpush", (self._keys.leads(day), entry.tobytes())),
+            ("zadd", (self._keys.lead_days(), {str(day): day})),
+        ]
+        run_commands(self._redis, commands, atomic=True)
+
+    def drop_before(self, day: int) -> int:
+        """Drop the lists of the days before this one (retention); how many were dropped."""
+        (listed,) = run_commands(
+            self._redis,
+            [("zrangebyscore", (self._keys.lead_days(), "-inf", f"({day}"))],
+            atomic=False,
         )
+        days = [int(d) for d in listed]
+        if days:
+            commands: list[tuple[str, tuple[Any, ...]]] = [
+                ("delete", tuple(self._keys.leads(d) for d in days)),
+                ("zrem", (self._keys.lead_days(), *map(str, days))),
+            ]
+            run_commands(self._redis, commands, atomic=True)
+        return len(days)
 
     def window(self, days: Sequence[int]) -> Window:
         """The leads of these days, as this process last read them plus what was added."""

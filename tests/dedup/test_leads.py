@@ -76,3 +76,13 @@ def test_leads_further_apart_than_the_window_are_not_searched(runtime: Runtime) 
     later = MONDAY + timedelta(days=runtime.settings.semantic_window_days + 2)
     translation = ingest(runtime, "https://tokyo.example/tram", JAPANESE, later)
     assert copies(runtime, translation) == []
+
+
+def test_retention_drops_the_lead_lists_of_days_before_its_window(runtime: Runtime) -> None:
+    ingest(runtime, "https://weser.example/tram", ENGLISH)
+    day = int(MONDAY.timestamp() // 86400)
+    assert len(runtime.detector.store.leads.window([day]).ids) == 1
+    runtime.detector.drop_leads_before(MONDAY + timedelta(days=1))
+    assert len(runtime.detector.store.leads.window([day]).ids) == 0
+    translation = ingest(runtime, "https://tokyo.example/tram", JAPANESE, MONDAY)
+    assert copies(runtime, translation) == []  # the source's lead is gone with its day
