@@ -125,9 +125,19 @@ def cadence_chart(hours: Mapping[int, int]) -> str:
     return _svg(figure, "Posting cadence")
 
 
+NODE_SIZE = 600  # points squared: a node's circle is ~14 points in radius
+LABEL_GAP = 4.0  # points between a node's circle and its label below it
+
+
 def copy_graph(site: str, sources: Sequence[Edge], copiers: Sequence[Edge]) -> str:
     """The copy graph around a site: its sources (it copied them) and its copiers, edges
     as wide as their copies and coloured by their credit share (red: none credited)."""
+    return _svg(copy_graph_figure(site, sources, copiers), f"Copy graph around {site}")
+
+
+def copy_graph_figure(site: str, sources: Sequence[Edge], copiers: Sequence[Edge]) -> Figure:
+    """The copy graph drawn (see `copy_graph`); each label sits below its node, clear of it,
+    on a white ground over any edge."""
     graph: Any = nx.DiGraph()
     graph.add_node(site)
     for edge in (*sources, *copiers):
@@ -143,9 +153,8 @@ def copy_graph(site: str, sources: Sequence[Edge], copiers: Sequence[Edge]) -> s
         positions,
         ax=axes,
         node_color=["#f2c14e" if n == site else "#d9e2ec" for n in graph.nodes],
-        node_size=600,
+        node_size=NODE_SIZE,
     )
-    nx.draw_networkx_labels(graph, positions, ax=axes, font_size=8)
     if edges:
         nx.draw_networkx_edges(
             graph,
@@ -159,9 +168,22 @@ def copy_graph(site: str, sources: Sequence[Edge], copiers: Sequence[Edge]) -> s
             edge_vmax=1.0,
             arrows=True,
             arrowsize=14,
-            node_size=600,
+            node_size=NODE_SIZE,
+        )
+    below = (NODE_SIZE**0.5) / 2 + LABEL_GAP  # points from a node's centre to its label
+    for name, (x, y) in positions.items():
+        axes.annotate(
+            name,
+            (x, y),
+            xytext=(0, -below),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize=8,
+            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+            zorder=5,
         )
     axes.set_title("Copy graph: arrows point from the copier to its source")
     axes.margins(0.3)  # room for the labels of the outer nodes
     axes.set_axis_off()
-    return _svg(figure, f"Copy graph around {site}")
+    return figure

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import refund_article, scan_reader
 from api.schemas import ArticleOut, CheckOut, ScanOut, SiteOut, SiteSummaryOut, scan_item
-from api.web import charts
+from api.web import charts, pdf
 from api.web.views import marker_spans, match_views, matches_csv, segments, to_csv
 from dedup.core.markers import find_markers
 from dedup.errors import DedupError, Forbidden, InvalidArticle, Unauthorized
@@ -352,6 +352,64 @@ async def report(request: Request, article_id: str) -> HTMLResponse:
         answer=answer,
         matches=match_views(result, answer),
         made_at=datetime.now().astimezone().isoformat(timespec="minutes"),
+    )
+
+
+@router.post("/articles/{article_id}/report")
+async def save_report(request: Request, article_id: str) -> Response:
+    """Keep the report as it is now under a stable link (/reports/<token>)."""
+    _same_origin(request)
+    grant(request, "check")
+    runtime = runtime_of(request)
+    stored = runtime.detector.get(article_id)
+    result = await off_loop(partial(runtime.detector.matches, article_id, related=True))
+    answer = CheckOut.of(result)
+    made_at = datetime.now().astimezone().isoformat(timespec="minutes")
+    token = runtime.reports.new_token()
+    shown = page(
+        request,
+        "report.html",
+        article=ArticleOut.of(stored, find_markers(stored.text)),
+        answer=answer,
+        matches=match_views(result, answer),
+        made_at=made_at,
+        saved=token,
+    )
+    html = bytes(shown.body).decode()
+    await off_loop(partial(runtime.reports.save, token, article_id, made_at, html))
+    return RedirectResponse(f"/reports/{token}", status_code=303)
+
+
+@router.get("/reports/{token}")
+async def saved_report(request: Request, token: str) -> HTMLResponse:
+    """A saved report, exactly as it was when saved."""
+    grant(request, "check")
+    found = await off_loop(partial(runtime_of(request).reports.get, token))
+    return HTMLResponse(found.html, headers=PAGE_HEADERS)
+
+
+@router.get("/articles/{article_id}/report.pdf")
+async def report_pdf(request: Request, article_id: str) -> Response:
+    """The same report as a PDF to send (drawn by ReportLab: api/web/pdf.py says why)."""
+    grant(request, "check")
+    detector = runtime_of(request).detector
+    stored = detector.get(article_id)
+    result = await off_loop(partial(detector.matches, article_id, related=True))
+    answer = CheckOut.of(result)
+    made_at = datetime.now().astimezone().isoformat(timespec="minutes")
+    drawn = await off_loop(
+        partial(
+            pdf.report_pdf,
+            ArticleOut.of(stored, find_markers(stored.text)),
+            answer,
+            match_views(result, answer),
+            made_at,
+        )
+    )
+    return Response(
+        drawn,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="article-{stored.id}-report.pdf"'},
     )
 
 

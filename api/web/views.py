@@ -143,6 +143,7 @@ class MatchView:
     pairs: list[tuple[str, str, float]] = field(default_factory=list)  # sentence pairs
     changes: list[PassageChanges] = field(default_factory=list)  # word-level, by passage
     copy_is_this: bool = True  # the changes read from the match's words to this article's
+    passage_texts: list[str] = field(default_factory=list)  # the match's side of each passage
 
     @property
     def reused(self) -> str:
@@ -174,8 +175,9 @@ def match_views(result: Result, answer: CheckOut) -> list[MatchView]:
             answer.markers, out, result.article.text, match.article.text, copy_is_this
         )
         is_original = out.id == answer.original.id
+        quoted = [match.article.text[p.match_start : p.match_end] for p in passages]
         views.append(
-            MatchView(out, mine, theirs, number, is_original, pairs, changes, copy_is_this)
+            MatchView(out, mine, theirs, number, is_original, pairs, changes, copy_is_this, quoted)
         )
     return views
 

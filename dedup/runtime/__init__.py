@@ -23,11 +23,13 @@ from dedup.services.access import Access
 from dedup.services.detector import Detector
 from dedup.services.hooks import Hooks
 from dedup.services.lists import Lists
+from dedup.services.reports import Reports
 from dedup.services.scans import Scans
 from dedup.services.sites import Sites
 from dedup.store import Client, ScanStore, SiteStore, Store, drop_prefix
 from dedup.store.access import AccessStore, PolicyStore
 from dedup.store.hooks import HookStore
+from dedup.store.reports import ReportStore
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +98,7 @@ class Runtime:
     access: Access
     lists: Lists
     hooks: Hooks
+    reports: Reports
     embedded: EmbeddedRedis | None = None
 
     @classmethod
@@ -135,6 +138,7 @@ class Runtime:
             Access(AccessStore(client, prefix), settings),
             lists,
             hooks,
+            Reports(ReportStore(client, prefix)),
             embedded,
         )
 

@@ -72,6 +72,12 @@ Webhooks, under the tag {hooks}:
     P:{hooks}:sent:<event key>      str   set once an event was emitted (expires)
     P:{hooks}:stats                 hash  delivered, failed (attempts), given_up
 
+Saved reports, under the tag {reports} (kept until deleted; the token is made by the service,
+and written by `encode` all the same):
+
+    P:{reports}:<token>             hash  article id, made_at, html (zlib): the report page as
+                                          it was when saved, served at /reports/<token>
+
 Totals for the metrics: P:{sites}:totals, hash: articles, copies:<copy type> (counted with
 the site sums, once per article).
 """
@@ -264,3 +270,8 @@ class HookKeys:
 
     def sent(self, event_key: str) -> str:
         return f"{self.base}:sent:{encode(event_key)}"
+
+
+def report(prefix: str, token: str) -> str:
+    """The key of one saved report."""
+    return f"{prefix}:{{reports}}:{encode(token)}"

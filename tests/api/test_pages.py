@@ -224,3 +224,91 @@ def test_a_spun_copy_shows_its_substituted_words_inside_each_passage(
     assert all(i in spun for i in inserted)
     marked = set(" ".join(inserted).split())
     assert len(marked & set(swapped)) >= len(set(swapped)) / 2  # most swaps are marked
+
+
+def test_the_pdf_report_opens_and_carries_the_summary_and_the_sources(
+    pages: tuple[TestClient, str], bbc: list[dict[str, Any]]
+) -> None:
+    import pypdf
+    import pypdfium2
+
+    client, key = pages
+    login(client, key)
+    header = bearer(key)
+    text = bbc[430]["text"]
+    spun, _ = spin(text, 0.3, random.Random(11))
+    first = {"url": "https://a.example/1", "text": text, "published_at": "2005-03-01T08:00:00Z"}
+    client.post("/v1/articles", json=first, headers=header)
+    copy = client.post(
+        "/v1/articles", json={"url": "https://b.example/1", "text": spun}, headers=header
+    ).json()
+    answer = client.get(f"/v1/articles/{copy['id']}/matches", headers=header).json()
+    shown = client.get(f"/articles/{copy['id']}/report.pdf")
+    assert shown.status_code == 200
+    assert shown.headers["content-type"] == "application/pdf"
+    document = pypdf.PdfReader(io.BytesIO(shown.content))
+    words = " ".join(" ".join(page.extract_text().split()) for page in document.pages)
+    share = round(100 * answer["summary"]["share"])
+    assert f"{share}% of this text appears in 1 stored source" in words
+    assert "a.example" in words
+    assert "likely original: a.example" in words
+    page = pypdfium2.PdfDocument(shown.content)[0]
+    image = page.render(scale=1).to_pil().convert("L")
+    darkest, lightest = image.getextrema()
+    assert darkest < 100 < lightest  # page 1 renders: dark text on a light page
+    assert "/report.pdf" in client.get(f"/articles/{copy['id']}").text
+
+
+def test_a_saved_report_keeps_the_verdict_it_had_under_a_stable_link(
+    pages: tuple[TestClient, str], bbc: list[dict[str, Any]]
+) -> None:
+    client, key = pages
+    login(client, key)
+    header = bearer(key)
+    text = bbc[430]["text"]
+    one = client.post(
+        "/v1/articles", json={"url": "https://a.example/1", "text": text}, headers=header
+    ).json()
+    saved = client.post(f"/articles/{one['id']}/report", data={"save": "1"}, follow_redirects=False)
+    assert saved.status_code == 303
+    link = saved.headers["location"]
+    assert re.fullmatch(r"/reports/[A-Za-z0-9_-]{22}", link)
+    before = client.get(link)
+    assert before.status_code == 200
+    assert "Saved report, made" in before.text
+    assert "None of this text was found in a stored article" in before.text
+    copy = "Reposted from a.example\n\n" + text
+    client.post("/v1/articles", json={"url": "https://b.example/1", "text": copy}, headers=header)
+    live = client.get(f"/articles/{one['id']}/report").text
+    assert "b.example" in live  # the live report lists the new copy ...
+    assert client.get(link).text == before.text  # ... the saved one stays as it was
+    missing = client.get("/reports/AAAAAAAAAAAAAAAAAAAAAA")
+    assert missing.status_code == 404
+    assert "no saved report" in missing.text
+    assert client.get("/reports/..%2Fetc").status_code == 404
+
+
+def test_the_copy_graphs_labels_sit_clear_of_every_node() -> None:
+    import matplotlib.pyplot as plt
+
+    from api.web import charts
+    from dedup.core.sites import Edge
+
+    copiers = [Edge(f"farm{n}.example", "bbc.co.uk", 3 + n, n, 600.0) for n in range(6)]
+    sources = [Edge("bbc.co.uk", "wire.example", 2, 2, 60.0)]
+    figure = charts.copy_graph_figure("bbc.co.uk", sources, copiers)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    axes = figure.axes[0]
+    nodes = axes.collections[0]
+    centres = axes.transData.transform(nodes.get_offsets())
+    radius = (charts.NODE_SIZE**0.5) / 2 * figure.dpi / 72  # pixels
+    labels = [t for t in axes.texts if t.get_text() != ""]
+    assert len(labels) == len(centres) == 8
+    for label in labels:
+        box = label.get_window_extent(renderer)
+        for cx, cy in centres:
+            nearest_x = min(max(cx, box.x0), box.x1)
+            nearest_y = min(max(cy, box.y0), box.y1)
+            assert (nearest_x - cx) ** 2 + (nearest_y - cy) ** 2 > radius**2, label.get_text()
+    plt.close(figure)
