@@ -8,6 +8,7 @@ operation can answer with.
 
 import json
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with open_runtime(settings) as runtime:
             app.state.runtime = runtime
             runtime.jobs.require()  # follow-ups need a queue: say so now, not per request
+            # The encoder's weights (~1 s) load beside the first requests, not inside one.
+            threading.Thread(target=runtime.detector.warm, name="encoder", daemon=True).start()
             log.info(
                 "dedup %s ready on Redis %s (prefix %r)",
                 __version__,

@@ -7,6 +7,7 @@ DEDUP_SCREENSHOTS=<folder> the tests also save the screenshots the README shows.
 
 import csv
 import os
+import random
 import re
 import shutil
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import httpx2
 import pytest
 
 from dedup.config import Settings
+from dedup.eval.synthetic import spin
 from dedup.runtime import Runtime
 from tests.conftest import (
     api_server,
@@ -177,6 +179,47 @@ def test_a_chrome_wrapped_copy_is_shown_beside_its_original_with_the_same_passag
     )
     phone.goto(f"{served}/articles/{stored['id']}")
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    api.close()
+
+
+def test_a_spun_copy_shows_its_changed_words_and_its_report_is_saved_and_sent_as_pdf(
+    served: str, browser: Any, settings: Settings, tmp_path: Path
+) -> None:
+    key = make_key(settings, "admin")
+    api = httpx2.Client(base_url=served, headers=bearer(key), timeout=60)
+    ending = " Analysts compared the standoff to the {} between the two great powers of the age."
+    original = seed_text("000") + ending.format("Cold War")
+    spun, _ = spin(seed_text("000"), 0.3, random.Random(11))
+    spun += ending.format("Chilly Battle")
+    source = api.post(
+        "/v1/articles",
+        json={
+            "url": "https://www.bbc.co.uk/a",
+            "text": original,
+            "published_at": "2005-03-01T08:00:00Z",
+        },
+    ).json()
+    copy = api.post("/v1/articles", json={"url": "https://spinner.example/a", "text": spun}).json()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.context.add_cookies(
+        [{"name": "dedup_session", "value": page_session(settings, key), "url": served}]
+    )
+    page.goto(f"{served}/pair/{copy['id']}/{source['id']}")
+    changes = page.locator("details.changes").first
+    assert changes.locator("ins.spun").first.text_content() == "Chilly Battle"
+    assert changes.locator("del").count() >= 5  # the spinner's swaps, each marked
+    changes.scroll_into_view_if_needed()
+    shot(page, "word-changes.png", tmp_path)
+
+    page.goto(f"{served}/articles/{copy['id']}/report")
+    pdf = page.request.get(f"{served}/articles/{copy['id']}/report.pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")
+    page.click("#save-report")
+    page.wait_for_url(re.compile(r".*/reports/[A-Za-z0-9_-]{22}$"))
+    assert "Saved report, made" in page.text_content("#saved")
+    assert "bbc.co.uk" in page.text_content("#summary")
+    shot(page, "saved-report.png", tmp_path)
     api.close()
 
 

