@@ -25,7 +25,14 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import refund_article, scan_reader
 from api.schemas import ArticleOut, CheckOut, ScanOut, SiteOut, SiteSummaryOut, scan_item
 from api.web import charts, pdf
-from api.web.views import marker_spans, match_views, matches_csv, segments, to_csv
+from api.web.views import (
+    combined_segments,
+    marker_spans,
+    match_views,
+    matches_csv,
+    segments,
+    to_csv,
+)
 from dedup.core.markers import find_markers
 from dedup.errors import DedupError, Forbidden, InvalidArticle, Unauthorized
 from dedup.runtime import Runtime
@@ -323,6 +330,7 @@ async def article(request: Request, article_id: str) -> HTMLResponse:
         article=ArticleOut.of(stored, find_markers(stored.text)),
         answer=answer,
         own=segments(stored.text, [], marker_spans(answer.markers)),
+        combined=combined_segments(stored.text, answer),
         matches=match_views(result, answer),
     )
 

@@ -75,6 +75,32 @@ def segments(
     return found
 
 
+def combined_segments(text: str, answer: CheckOut) -> list[Segment]:
+    """The text cut once for every source's evidence at once: each segment's `passage` is
+    the number of the match whose passages (or paired sentences) cover it (the first such
+    match, the most similar), `first` where that source's first span opens.
+
+    Only copies count; a related match shares no evidence of copying."""
+    spans: list[tuple[int, int]] = []
+    owner: list[int] = []
+    for number, out in enumerate(answer.matches):
+        if out.relation == "related":
+            continue
+        found_spans = [(p.start, p.end) for p in out.evidence.passages]
+        found_spans += [(p.start, p.end) for p in out.evidence.sentence_pairs]
+        spans += found_spans
+        owner += [number] * len(found_spans)
+    seen: set[int] = set()
+    found = []
+    for cut in segments(text, spans, marker_spans(answer.markers)):
+        source = owner[cut.passage] if cut.passage is not None else None
+        opens = source is not None and source not in seen
+        if source is not None:
+            seen.add(source)
+        found.append(Segment(cut.text, source, cut.markers, opens))
+    return found
+
+
 def marker_spans(markers: Iterable[Any]) -> list[tuple[int, int, str, str]]:
     return [(m.start, m.end, m.kind, m.label) for m in markers]
 

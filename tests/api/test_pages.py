@@ -312,3 +312,28 @@ def test_the_copy_graphs_labels_sit_clear_of_every_node() -> None:
             nearest_y = min(max(cy, box.y0), box.y1)
             assert (nearest_x - cx) ** 2 + (nearest_y - cy) ** 2 > radius**2, label.get_text()
     plt.close(figure)
+
+
+def test_the_article_page_shows_every_sources_passages_over_its_text_at_once(
+    pages: tuple[TestClient, str], bbc: list[dict[str, Any]]
+) -> None:
+    client, key = pages
+    login(client, key)
+    header = bearer(key)
+    first, second = bbc[430]["text"], bbc[431]["text"]
+    sources = [
+        {"url": "https://a.example/1", "text": first, "published_at": "2005-03-01T08:00:00Z"},
+        {"url": "https://b.example/1", "text": second, "published_at": "2005-03-01T09:00:00Z"},
+    ]
+    for source in sources:
+        client.post("/v1/articles", json=source, headers=header)
+    both = {"url": "https://farm.example/1", "text": f"{first}\n\n{second}"}
+    farm = client.post("/v1/articles", json=both, headers=header).json()
+    shown = client.get(f"/articles/{farm['id']}").text
+    combined = shown[shown.index('<details class="combined"') :]
+    combined = combined[: combined.index("</details>")]
+    legend = re.findall(r'data-source="(\d+)">.*?</sup> ([\w.]+)</a>', combined)
+    assert sorted(site for _, site in legend) == ["a.example", "b.example"]
+    marked = re.findall(r'<mark class="p(\d+)"[^>]*data-source="(\d+)"', combined)
+    assert {source for _, source in marked} == {number for number, _ in legend}
+    assert all(colour == source for colour, source in marked)  # one colour a source
