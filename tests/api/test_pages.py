@@ -25,6 +25,13 @@ def pages(settings: Settings) -> Iterator[tuple[TestClient, str]]:
         yield client, make_key(settings, "admin")
 
 
+def logged_in(pages: tuple[TestClient, str]) -> tuple[TestClient, dict[str, str]]:
+    """The pages' client with a session open, and the API header of the same key."""
+    client, key = pages
+    login(client, key)
+    return client, bearer(key)
+
+
 def detail(answer: Any) -> str:
     found = re.search(r'class="detail">([^<]*)<', answer.text)
     assert found, answer.text[:500]
@@ -198,9 +205,7 @@ def test_an_upload_over_the_limit_is_a_page_that_says_so_in_words(
 def test_a_spun_copy_shows_its_substituted_words_inside_each_passage(
     pages: tuple[TestClient, str], bbc: list[dict[str, Any]]
 ) -> None:
-    client, key = pages
-    login(client, key)
-    header = bearer(key)
+    client, header = logged_in(pages)
     ending = " Analysts compared the dispute to the {} between the two great powers of the age."
     text = bbc[430]["text"] + ending.format("Cold War")
     spun, _ = spin(bbc[430]["text"], 0.3, random.Random(11))
@@ -232,9 +237,7 @@ def test_the_pdf_report_opens_and_carries_the_summary_and_the_sources(
     import pypdf
     import pypdfium2
 
-    client, key = pages
-    login(client, key)
-    header = bearer(key)
+    client, header = logged_in(pages)
     text = bbc[430]["text"]
     spun, _ = spin(text, 0.3, random.Random(11))
     first = {"url": "https://a.example/1", "text": text, "published_at": "2005-03-01T08:00:00Z"}
@@ -262,9 +265,7 @@ def test_the_pdf_report_opens_and_carries_the_summary_and_the_sources(
 def test_a_saved_report_keeps_the_verdict_it_had_under_a_stable_link(
     pages: tuple[TestClient, str], bbc: list[dict[str, Any]]
 ) -> None:
-    client, key = pages
-    login(client, key)
-    header = bearer(key)
+    client, header = logged_in(pages)
     text = bbc[430]["text"]
     one = client.post(
         "/v1/articles", json={"url": "https://a.example/1", "text": text}, headers=header
@@ -317,9 +318,7 @@ def test_the_copy_graphs_labels_sit_clear_of_every_node() -> None:
 def test_the_article_page_shows_every_sources_passages_over_its_text_at_once(
     pages: tuple[TestClient, str], bbc: list[dict[str, Any]]
 ) -> None:
-    client, key = pages
-    login(client, key)
-    header = bearer(key)
+    client, header = logged_in(pages)
     first, second = bbc[430]["text"], bbc[431]["text"]
     sources = [
         {"url": "https://a.example/1", "text": first, "published_at": "2005-03-01T08:00:00Z"},
