@@ -199,29 +199,28 @@ def lead_vector(rows: np.ndarray) -> np.ndarray | None:
 
 
 def nearest_leads(
-    query: np.ndarray,
+    similarity: np.ndarray,
     ids: np.ndarray,
     wanted: np.ndarray,
-    matrix: np.ndarray,
     limit: int,
 ) -> list[int]:
-    """The ids of the `limit` stored leads most similar to `query` (cosine at least
-    MIN_LEAD_COSINE) among those `wanted` (a mask: another language the encoder knows),
-    most similar first; an id stored twice counts once.
+    """The ids of the `limit` stored leads most similar to a query (`similarity`: the cosine
+    of each, at least MIN_LEAD_COSINE) among those `wanted` (a mask: another language the
+    encoder knows), most similar first; an id stored twice counts once.
 
-    >>> m = np.array([[1, 0], [0.6, 0.8], [0, 1], [0.8, 0.6]], dtype=np.float16)
-    >>> nearest_leads(np.array([1, 0], np.float16), np.array([7, 8, 9, 10]),
-    ...               np.array([False, True, True, True]), m, 2)
+    >>> nearest_leads(np.array([1.0, 0.6, 0.0, 0.8]), np.array([7, 8, 9, 10]),
+    ...               np.array([False, True, True, True]), 2)
     [10, 8]
     """
     if not len(ids) or limit <= 0:
         return []
-    similarity = matrix.astype(np.float32) @ query.astype(np.float32)
-    similarity[~wanted] = -1.0
-    order = np.argsort(-similarity, kind="stable")
+    scores = np.where(wanted, similarity, -1.0)
+    head = min(len(scores), 4 * limit)  # room for an id stored twice; sorted, not the rest
+    top = np.argpartition(-scores, head - 1)[:head] if head < len(scores) else np.arange(head)
+    order = top[np.argsort(-scores[top], kind="stable")]
     found: list[int] = []
     for k in order.tolist():
-        if similarity[k] < MIN_LEAD_COSINE or len(found) == limit:
+        if scores[k] < MIN_LEAD_COSINE or len(found) == limit:
             break
         if int(ids[k]) not in found:
             found.append(int(ids[k]))

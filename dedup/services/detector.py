@@ -516,10 +516,11 @@ class Detector(Explainer):
             return []
         day, days = epoch_day(article.when), self.settings.semantic_window_days
         window = self.store.leads.window(range(day - days, day + days + 1))
+        ids, codes = window.ids, window.codes
         wanted = (
-            (window.codes != language_code(article.language))
-            & np.isin(window.codes, KNOWN_CODES)
-            & ~np.isin(window.ids, [article.id, *taken])
+            (codes != language_code(article.language))
+            & np.isin(codes, KNOWN_CODES)
+            & ~np.isin(ids, [article.id, *taken])
         )
         if not wanted.any():
             return []
@@ -529,7 +530,7 @@ class Detector(Explainer):
                 return []
         assert isinstance(lead, np.ndarray)
         return nearest_leads(
-            lead, window.ids, wanted, window.matrix, self.settings.semantic_max_candidates
+            window.similarity(lead), ids, wanted, self.settings.semantic_max_candidates
         )
 
     def records(self, ids: Sequence[int]) -> list[Article | None]:

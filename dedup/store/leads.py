@@ -23,17 +23,46 @@ LEAD_DTYPE = np.dtype([("id", ">u4"), ("code", ">u2"), ("lead", "<f2", (LEAD_DIM
 
 @dataclass
 class _Day:
+    """What this process read of one day's list: its entries as arrays, vectors as float32
+    (read once, multiplied at every search without a copy)."""
+
     read: int = 0  # entries of the day's list read so far
-    parts: list[np.ndarray] = field(default_factory=list)
+    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    codes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint16))
+    matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, LEAD_DIMS), np.float32))
+
+    def extend(self, entries: np.ndarray) -> None:
+        self.ids = np.concatenate([self.ids, entries["id"].astype(np.int64)])
+        self.codes = np.concatenate([self.codes, entries["code"].astype(np.uint16)])
+        self.matrix = np.vstack([self.matrix, entries["lead"].astype(np.float32)])
+
+
+Part = tuple[np.ndarray, np.ndarray, np.ndarray]  # one day's ids, codes, vectors (float32)
 
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """The leads of some days: ids, language codes (`core.language.language_code`), vectors."""
+    """The leads of some days: ids, language codes (`core.language.language_code`), and the
+    cosine of each to a query (each day's vectors multiplied where they are: nothing is
+    copied per search)."""
 
-    ids: np.ndarray
-    codes: np.ndarray
-    matrix: np.ndarray
+    parts: tuple[Part, ...]
+
+    @property
+    def ids(self) -> np.ndarray:
+        return np.concatenate([p[0] for p in self.parts]) if self.parts else np.zeros(0, np.int64)
+
+    @property
+    def codes(self) -> np.ndarray:
+        if not self.parts:
+            return np.zeros(0, np.uint16)
+        return np.concatenate([p[1] for p in self.parts])
+
+    def similarity(self, query: np.ndarray) -> np.ndarray:
+        """Cosine of every lead to a (unit) query vector, in the order of `ids`."""
+        q = query.astype(np.float32)
+        found = [p[2] @ q for p in self.parts]
+        return np.concatenate(found) if found else np.zeros(0, np.float32)
 
 
 class Leads:
@@ -91,11 +120,9 @@ class Leads:
                 )
                 for (day, _, _, length), entries in zip(behind, replies, strict=True):
                     kept = self._days[day]
-                    kept.parts.append(np.frombuffer(b"".join(entries), dtype=LEAD_DTYPE))
+                    kept.extend(np.frombuffer(b"".join(entries), dtype=LEAD_DTYPE))
                     kept.read = length
-            parts = [p for day in days for p in self._days[day].parts]
-        if not parts:
-            empty = np.zeros(0, dtype=LEAD_DTYPE)
-            return Window(empty["id"], empty["code"], empty["lead"])
-        joined = np.concatenate(parts)
-        return Window(joined["id"].astype(np.int64), joined["code"], joined["lead"])
+            # A day's arrays are replaced, never changed, when it grows: the window holds
+            # the ones of this moment, consistent while another thread extends the day.
+            held = [self._days[day] for day in days if self._days[day].read]
+            return Window(tuple((d.ids, d.codes, d.matrix) for d in held))
