@@ -8,7 +8,8 @@ class), `corpus`, `meta` (`meta.negative_scope` = "any": the item's own source i
 so any link at all is a false copy).
 
 Protocol: originals are stored first, published one day before the rest; then copies and
-negatives in a shuffled order (seeded), each through the API's ingest. A copy is **found**
+negatives in a shuffled order (seeded), each through the API's ingest, its follow-up job run
+before the next text as a worker would (the answer scored is the ingest's). A copy is **found**
 when the answer's likely original, or any match whose copy type is not `related`, is one of
 its group's originals; a negative is a **false copy** when it is linked that way to one of its
 group's originals (or, with negative_scope "any", to anything). An answer of 422 counts as
@@ -162,6 +163,15 @@ def run(
         if observe is not None:
             observe(current[-1], assessed, stored_id)
 
+    def follow_up(result: Result) -> None:
+        """The ingest's follow-up job, run before the next text as a worker would (it
+        stores the lead vector); what it weighs is not observed (no pair twice)."""
+        detector.observe = None
+        try:
+            scoped.sites.followup(str(result.article.id))
+        finally:
+            detector.observe = record
+
     detector.observe = record
     originals = sorted((i for i in items if i["role"] == "original"), key=lambda i: str(i["id"]))
     queries = [i for i in items if i["role"] != "original"]
@@ -178,6 +188,7 @@ def run(
                 result = detector.ingest(_input(item, BASE_DATE))
             except DedupError:
                 continue  # an original too short to store: its copies cannot be found
+            follow_up(result)
             stored_id[result.article.id] = str(item["id"])
             grams.add(str(item["id"]), str(item["text"]))
             lsh.insert(str(item["id"]), baseline_minhash(str(item["text"])))
@@ -198,7 +209,8 @@ def run(
             own = str(item["id"])
             stored_id[result.article.id] = own
             outcome.reuse = {stored_id[k]: v for k, v in weighed.items() if k in stored_id}
-            _read(outcome, result, stored_id, own)
+            _read(outcome, result, stored_id, own)  # the POST answer, before its follow-up
+            follow_up(result)
             grams.add(own, str(item["text"]))
             lsh.insert(own, sketch)
             outcomes.append(outcome)

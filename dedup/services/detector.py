@@ -67,12 +67,16 @@ KNOWN_CODES = np.array(sorted(language_code(code) for code in LANGUAGES))
 UNCOVERED_CANDIDATES = 2
 
 
-class _Lazy:
-    """A lead vector to embed only when some lead could be near it."""
+class LazyLead:
+    """A lead vector embedded only when the window holds a lead in another language the
+    encoder knows (one that could be near it), and kept once embedded (an ingest stores it)."""
+
+    def __init__(self) -> None:
+        self.embedded = False
+        self.vector: np.ndarray | None = None
 
 
-LAZY = _Lazy()
-Lead = np.ndarray | _Lazy | None  # None: no lead search
+Lead = np.ndarray | LazyLead | None  # None: no lead search
 
 
 def epoch_day(moment: datetime) -> int:
@@ -339,7 +343,7 @@ class Detector(Explainer):
             created=False,
             related=related,
             policy=policy,
-            lead=LAZY,
+            lead=LazyLead(),
         )
 
     def ingest(self, given: ArticleInput, *, related: bool = False) -> Result:
@@ -366,7 +370,10 @@ class Detector(Explainer):
                 return _kept(explain(existing, stored=True, created=False), article)
             doc_id, created = self.store.add(article)  # ... and deleted again since
         article = replace(article, id=doc_id)
-        result = explain(article, stored=True, created=created)
+        lead = LazyLead()  # searched when a lead in another language is in the window
+        result = explain(article, stored=True, created=created, lead=lead)
+        if created and lead.vector is not None:
+            self._keep_lead(article, lead.vector)
         log.debug(
             "stored article %d from %s: %d match(es), original %s, %.1f ms",
             doc_id,
@@ -420,7 +427,7 @@ class Detector(Explainer):
     def matches(self, doc_id: str, *, related: bool = False) -> Result:
         """A stored article explained against the index as it is now."""
         stored = self.get(doc_id)
-        return self._matches_of(stored, LAZY, related=related)
+        return self._matches_of(stored, LazyLead(), related=related)
 
     def _matches_of(self, stored: Article, lead: Lead, *, related: bool = False) -> Result:
         policy = self.policy()
@@ -442,6 +449,8 @@ class Detector(Explainer):
         against the index as it is now, its lead vector searched (translations whose names
         and numbers did not bring them) and then added to the window."""
         stored = self.get(doc_id)
+        if self._lead_kept(stored):  # its ingest embedded and kept it: search, lazily
+            return self._matches_of(stored, LazyLead())
         lead = self.lead_of(stored)
         result = self._matches_of(stored, lead)
         self._keep_lead(stored, lead)
@@ -451,7 +460,7 @@ class Detector(Explainer):
         """The answer of an ingest that has no follow-up job (scans, evaluations): its lead
         added to the window and, when leads in other languages are near it, the article
         explained again with them (as `follow_up` would)."""
-        if not result.stored:
+        if not result.stored or self._lead_kept(result.article):
             return result
         article = result.article
         lead = self.lead_of(article)
@@ -479,6 +488,11 @@ class Detector(Explainer):
         dropped = self.store.leads.drop_before(epoch_day(moment))
         if dropped:
             log.info("dropped the lead vectors of %d day(s) before %s", dropped, moment.date())
+
+    def _lead_kept(self, article: Article) -> bool:
+        """Whether the article's lead is in its day's list already (its ingest kept it)."""
+        window = self.store.leads.window([epoch_day(article.when)])
+        return bool(np.isin(article.id, window.ids))
 
     def _keep_lead(self, article: Article, lead: np.ndarray | None) -> None:
         if lead is not None:
@@ -509,7 +523,7 @@ class Detector(Explainer):
     def _near_leads(self, article: Article, lead: Lead, taken: set[int]) -> list[int]:
         """Stored articles in other languages the encoder knows whose leads are nearest this
         one's, within DEDUP_SEMANTIC_WINDOW_DAYS of it (at most DEDUP_SEMANTIC_MAX_CANDIDATES).
-        A LAZY lead is embedded only when the window holds leads in such languages."""
+        A LazyLead is embedded only when the window holds leads in such languages."""
         if lead is None or self.encoder is None or self.params.semantic is None:
             return []
         if not SentenceEncoder.knows(article.language):
@@ -524,13 +538,16 @@ class Detector(Explainer):
         )
         if not wanted.any():
             return []
-        if lead is LAZY:
-            lead = self.lead_of(article)
-            if lead is None:
-                return []
-        assert isinstance(lead, np.ndarray)
+        if isinstance(lead, LazyLead):
+            if not lead.embedded:
+                lead.vector, lead.embedded = self.lead_of(article), True
+            vector = lead.vector
+        else:
+            vector = lead
+        if vector is None:
+            return []
         return nearest_leads(
-            window.similarity(lead), ids, wanted, self.settings.semantic_max_candidates
+            window.similarity(vector), ids, wanted, self.settings.semantic_max_candidates
         )
 
     def records(self, ids: Sequence[int]) -> list[Article | None]:

@@ -30,11 +30,17 @@ MONDAY = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
 def ingest(runtime: Runtime, url: str, text: str, when: datetime = MONDAY) -> str:
-    """Ingest as the API does (answer now, follow-up later); the follow-up runs here."""
+    """Ingest as the API does (the answer now, the follow-up job later, run here)."""
+    return stored_with_answer(runtime, url, text, when)[0]
+
+
+def stored_with_answer(
+    runtime: Runtime, url: str, text: str, when: datetime = MONDAY
+) -> tuple[str, list[str]]:
+    """The id an ingest stored, and the copies its answer named; its follow-up run."""
     result = runtime.detector.ingest(ArticleInput(url=url, text=text, published_at=when))
-    assert not [m for m in result.matches if m.is_copy]  # the answer: no word path brings it
     runtime.sites.followup(str(result.article.id))
-    return str(result.article.id)
+    return str(result.article.id), [str(m.article.id) for m in result.matches if m.is_copy]
 
 
 def copies(runtime: Runtime, doc_id: str) -> list[tuple[str, str]]:
@@ -43,25 +49,40 @@ def copies(runtime: Runtime, doc_id: str) -> list[tuple[str, str]]:
 
 
 def test_a_translation_sharing_no_name_or_number_is_found_by_its_lead(runtime: Runtime) -> None:
-    source = ingest(runtime, "https://weser.example/tram", ENGLISH)
-    translation = ingest(
+    source, first = stored_with_answer(runtime, "https://weser.example/tram", ENGLISH)
+    translation, answer = stored_with_answer(
         runtime, "https://tokyo.example/tram", JAPANESE, MONDAY + timedelta(hours=5)
     )
+    assert first == []  # nothing else was stored
+    assert answer == [source]  # the POST answer: a lead in another language, searched
     assert copies(runtime, translation) == [(source, "meaning")]
     assert copies(runtime, source) == [(translation, "meaning")]
     assert runtime.detector.matches(translation).original.id == source
 
 
-def test_the_source_stored_after_its_translation_finds_it_in_its_follow_up(
+def test_the_source_stored_after_its_translation_finds_it_and_is_counted(
     runtime: Runtime,
 ) -> None:
     translation = ingest(
         runtime, "https://tokyo.example/tram", JAPANESE, MONDAY + timedelta(hours=5)
     )
-    source = ingest(runtime, "https://weser.example/tram", ENGLISH)
+    source, answer = stored_with_answer(runtime, "https://weser.example/tram", ENGLISH)
+    assert answer == [translation]
     assert copies(runtime, source) == [(translation, "meaning")]
     figures = runtime.sites.figures("tokyo.example")
     assert figures.copies == 1  # counted when the source's follow-up found the pair
+
+
+def test_an_ingest_embeds_no_lead_while_no_lead_in_another_language_is_near(
+    runtime: Runtime,
+) -> None:
+    day = int(MONDAY.timestamp() // 86400)
+    leads = runtime.detector.store.leads
+    given = ArticleInput(url="https://weser.example/a", text=ENGLISH, published_at=MONDAY)
+    runtime.detector.ingest(given)
+    assert len(leads.window([day]).ids) == 0  # not on the request path: its follow-up's
+    ingest(runtime, "https://weser.example/tram", ENGLISH)
+    assert len(leads.window([day]).ids) == 1  # the follow-up kept it, once
 
 
 def test_a_check_searches_leads_on_the_request_path(runtime: Runtime) -> None:
