@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     semantic_min_share: float = Field(default=0.6, gt=0.0, le=1.0)  # dev: 0.4 gave 1 false copy
     semantic_min_pairs: int = Field(default=3, ge=1)
     semantic_max_candidates: int = Field(default=4, ge=0, le=100)  # name-pair-only, per check
+    encoder: str = ""  # '' the shipped USE v3; else "module:name" of another (docs/settings.md)
     semantic_window_days: int = Field(default=7, ge=0, le=366)  # leads searched around a day
     meaning: bool = True  # pairs by meaning in one language (grey pairs): core.verification
     meaning_min_similarity: float = Field(default=0.75, gt=0.0, le=1.0)

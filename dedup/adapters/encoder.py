@@ -9,10 +9,14 @@ and a pair in any other language is left to the word paths. The model loads when
 out of it (`DerivedCache`).
 """
 
+import importlib
 import threading
 from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+from dedup.errors import InvalidSettings
 
 # The 16 languages USE multilingual v3 was trained on (ISO 639-1; zh covers zh-CN and zh-TW).
 LANGUAGES = frozenset(
@@ -27,8 +31,49 @@ _MODELS: dict[int, object] = {}
 _LOADING = threading.Lock()
 
 
+@runtime_checkable
+class Encoder(Protocol):
+    """What the meaning paths need of a sentence encoder (`DEDUP_ENCODER` may name another):
+    sentences to L2-normalised float32 rows, one a sentence, the same width every call, safe
+    to call from several threads; the languages it was trained on (ISO 639-1 codes): a pair
+    in any other language is left to the word paths; `warm` loads it (a server's start)."""
+
+    languages: frozenset[str]
+
+    def __call__(self, sentences: Sequence[str]) -> np.ndarray: ...
+
+    def knows(self, language: str) -> bool: ...
+
+    def warm(self) -> None: ...
+
+
+def load_encoder(spec: str) -> Encoder:
+    """The shipped encoder (`spec` empty), or the one `spec` names as "module:name": a class
+    or a factory taking no arguments, importable where the service runs, whose weights are
+    already there (nothing is fetched). InvalidSettings saying what is wrong otherwise."""
+    if not spec:
+        return SentenceEncoder()
+    module_name, _, name = spec.partition(":")
+    try:
+        made = getattr(importlib.import_module(module_name), name)()
+    except (ImportError, AttributeError, TypeError, ValueError) as exc:
+        raise InvalidSettings(
+            f"DEDUP_ENCODER={spec!r}: cannot make an encoder from it ({exc}); give "
+            "'module:name', a class or factory importable here that takes no arguments"
+        ) from exc
+    if not isinstance(made, Encoder):
+        raise InvalidSettings(
+            f"DEDUP_ENCODER={spec!r}: {type(made).__name__} is not an encoder: it needs "
+            "`languages`, `__call__(sentences)`, `knows(language)` and `warm()` "
+            "(see dedup.adapters.encoder.Encoder)"
+        )
+    return made
+
+
 class SentenceEncoder:
     """Sentences to L2-normalised float32 rows; safe to share between threads."""
+
+    languages = LANGUAGES
 
     def __init__(self, threads: int = 1) -> None:
         self.threads = threads
@@ -59,6 +104,5 @@ class SentenceEncoder:
         normalised: np.ndarray = vectors / np.maximum(norms, 1e-12)
         return normalised
 
-    @staticmethod
-    def knows(language: str) -> bool:
-        return language in LANGUAGES
+    def knows(self, language: str) -> bool:
+        return language in self.languages

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from dedup.adapters.encoder import LANGUAGES, SentenceEncoder
+from dedup.adapters.encoder import Encoder, load_encoder
 from dedup.adapters.html import HtmlExtractor, extract_html
 from dedup.config import Settings
 from dedup.core.article import Article, ArticleInput
@@ -56,10 +56,6 @@ __all__ = [
     "Explainer",
     "Result",
 ]
-
-
-# The language codes (`core.language.language_code`) of the languages the encoder knows.
-KNOWN_CODES = np.array(sorted(language_code(code) for code in LANGUAGES))
 
 
 # Candidates in a language the encoder does not cover fetched for a related answer (a
@@ -122,7 +118,12 @@ class Explainer:
         self.observe: Callable[[list[Assessment]], None] | None = None
         self.derived = DerivedCache(settings.verify_cache, self.hashes)
         # The meaning paths' encoder (its model loads when a pair first needs it).
-        self.encoder = SentenceEncoder() if settings.semantic or settings.meaning else None
+        self.encoder: Encoder | None = (
+            load_encoder(settings.encoder) if settings.semantic or settings.meaning else None
+        )
+        # The language codes (`core.language.language_code`) of the languages it knows.
+        languages = self.encoder.languages if self.encoder is not None else ()
+        self.known_codes = np.array(sorted(language_code(code) for code in languages))
         # The deployment's exclusions, read at every check (dedup.services.access keeps it fresh).
         self.policy: Callable[[], Policy] = lambda: NO_POLICY
 
@@ -241,7 +242,7 @@ class Explainer:
             observe=self.observe,
             language=article.language,
             encode=self.encoder,
-            knows=SentenceEncoder.knows,
+            knows=self.knows,
         )
         if policy.phrases:  # the evidence quotes the texts as they were sent
             matches = [replace(m, article=as_sent[m.article.id]) for m in matches]
@@ -268,6 +269,10 @@ class Explainer:
             verified=len(candidates),
         )
 
+    def knows(self, language: str) -> bool:
+        """Whether the sentence encoder knows a language (False with no encoder)."""
+        return self.encoder is not None and self.encoder.knows(language)
+
     def _meaning_note(self, language: str) -> str | None:
         """Why translations of or into this article were not looked for (None: they were)."""
         if self.encoder is None:
@@ -277,10 +282,10 @@ class Explainer:
             )
         if self.params.semantic is None:
             return "translations are not looked for (DEDUP_SEMANTIC=false)"
-        if not SentenceEncoder.knows(language):
+        if not self.knows(language):
             return (
                 f"language {language!r} is not one the sentence encoder knows "
-                f"({', '.join(sorted(LANGUAGES))}): translations are not looked for, "
+                f"({', '.join(sorted(self.encoder.languages))}): translations are not looked for, "
                 "word paths only"
             )
         return None
@@ -478,7 +483,7 @@ class Detector(Explainer):
         not looked for, or the encoder does not know its language. ~2.5 ms (the encoder)."""
         if self.encoder is None or self.params.semantic is None:
             return None
-        if not SentenceEncoder.knows(article.language):
+        if not self.knows(article.language):
             return None
         text = article.text
         return lead_vector(self.encoder(lead_texts(text, sentences_of(text, tokenize(text)))))
@@ -505,10 +510,10 @@ class Detector(Explainer):
         """Candidates by shared name pairs in another language when the encoder does not
         cover one of the two: listed as related (a possible translation), never copies."""
         own = language_code(article.language)
-        own_known = SentenceEncoder.knows(article.language)
+        own_known = self.knows(article.language)
 
         def uncovered(code: int) -> bool:
-            other_known = SentenceEncoder.knows(code_language(code))
+            other_known = self.knows(code_language(code))
             return code not in (0, own) and not (own_known and other_known)
 
         return across_languages(
@@ -526,14 +531,14 @@ class Detector(Explainer):
         A LazyLead is embedded only when the window holds leads in such languages."""
         if lead is None or self.encoder is None or self.params.semantic is None:
             return []
-        if not SentenceEncoder.knows(article.language):
+        if not self.knows(article.language):
             return []
         day, days = epoch_day(article.when), self.settings.semantic_window_days
         window = self.store.leads.window(range(day - days, day + days + 1))
         ids, codes = window.ids, window.codes
         wanted = (
             (codes != language_code(article.language))
-            & np.isin(codes, KNOWN_CODES)
+            & np.isin(codes, self.known_codes)
             & ~np.isin(ids, [article.id, *taken])
         )
         if not wanted.any():
@@ -608,7 +613,7 @@ class Detector(Explainer):
             ranked, lookup.near_times, self.candidate_params.max_verified, self.store.dates
         )
         across: list[int] = []
-        if self.encoder is not None and SentenceEncoder.knows(article.language):
+        if self.encoder is not None and self.knows(article.language):
             own = language_code(article.language)
             across = across_languages(
                 lookup,
@@ -616,7 +621,7 @@ class Detector(Explainer):
                 ranked,
                 self.candidate_params.min_skeleton_hits,
                 self.settings.semantic_max_candidates,
-                lambda code: code != own and SentenceEncoder.knows(code_language(code)),
+                lambda code: code != own and self.knows(code_language(code)),
             )
         across += self._near_leads(article, lead, {*candidate_ids, *across})
         if related and self.encoder is not None:
