@@ -211,6 +211,9 @@ def test_a_spun_copy_shows_its_changed_words_and_its_report_is_saved_and_sent_as
     changes.scroll_into_view_if_needed()
     shot(page, "word-changes.png", tmp_path)
 
+    page.goto(f"{served}/articles/{copy['id']}")  # every source over the text at once
+    assert "bbc.co.uk" in page.text_content("#combined .legend")
+    assert page.locator('#combined mark[data-source="0"]').count() >= 1
     page.goto(f"{served}/articles/{copy['id']}/report")
     pdf = page.request.get(f"{served}/articles/{copy['id']}/report.pdf")
     assert pdf.headers["content-type"] == "application/pdf"
