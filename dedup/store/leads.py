@@ -100,29 +100,36 @@ class Leads:
         return len(days)
 
     def window(self, days: Sequence[int]) -> Window:
-        """The leads of these days, as this process last read them plus what was added."""
+        """The leads of these days, as this process last read them plus what was added.
+        The lock guards only the process's copy: the round trips run outside it, so
+        concurrent searches never queue behind one another's reads."""
+        keys = [self._keys.leads(day) for day in days]
+        lengths = [
+            int(n) for n in run_commands(self._redis, [("llen", (k,)) for k in keys], atomic=False)
+        ]
         with self._lock:
-            keys = [self._keys.leads(day) for day in days]
-            lengths = run_commands(self._redis, [("llen", (k,)) for k in keys], atomic=False)
             for day, length in zip(days, lengths, strict=True):
-                if int(length) < self._days.get(day, _Day()).read:  # the list was dropped
+                if length < self._days.get(day, _Day()).read:  # the list was dropped
                     del self._days[day]
             behind = [
-                (day, key, self._days.setdefault(day, _Day()).read, int(length))
+                (day, key, self._days.setdefault(day, _Day()).read, length)
                 for day, key, length in zip(days, keys, lengths, strict=True)
-                if int(length) > self._days.setdefault(day, _Day()).read
+                if length > self._days.setdefault(day, _Day()).read
             ]
-            if behind:
-                replies = run_commands(
-                    self._redis,
-                    [("lrange", (key, read, length - 1)) for _, key, read, length in behind],
-                    atomic=False,
-                )
-                for (day, _, _, length), entries in zip(behind, replies, strict=True):
-                    kept = self._days[day]
-                    kept.extend(np.frombuffer(b"".join(entries), dtype=LEAD_DTYPE))
-                    kept.read = length
+        if behind:
+            replies = run_commands(
+                self._redis,
+                [("lrange", (key, read, length - 1)) for _, key, read, length in behind],
+                atomic=False,
+            )
+            with self._lock:
+                for (day, _, read, length), entries in zip(behind, replies, strict=True):
+                    kept = self._days.setdefault(day, _Day())
+                    if kept.read == read:  # not extended by another search meanwhile
+                        kept.extend(np.frombuffer(b"".join(entries), dtype=LEAD_DTYPE))
+                        kept.read = length
+        with self._lock:
             # A day's arrays are replaced, never changed, when it grows: the window holds
-            # the ones of this moment, consistent while another thread extends the day.
-            held = [self._days[day] for day in days if self._days[day].read]
+            # the ones of this moment, consistent while another search extends the day.
+            held = [self._days[day] for day in days if day in self._days and self._days[day].read]
             return Window(tuple((d.ids, d.codes, d.matrix) for d in held))
