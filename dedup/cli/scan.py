@@ -189,7 +189,14 @@ def _follow(runtime: Runtime, state: ScanState) -> ScanState:
     type=click.IntRange(1, 10_000),
     help="Articles stored per round trip.",
 )
-def load(paths: tuple[Path, ...], batch: int) -> None:
+@click.option(
+    "--leads/--no-leads",
+    default=False,
+    show_default=True,
+    help="Also embed and keep each article's lead (~3.7 ms an article), so that its "
+    "translations are found by meaning, not only by shared names and numbers.",
+)
+def load(paths: tuple[Path, ...], batch: int, leads: bool) -> None:
     """Bulk-load articles into the index without explaining them (an archive to check new
     articles against): the fastest way in, with no matches, originals or site figures.
 
@@ -207,7 +214,7 @@ def load(paths: tuple[Path, ...], batch: int) -> None:
         pending: list[tuple[str, ArticleInput]] = []
 
         def flush() -> None:
-            outcomes = runtime.detector.index_many([article for _, article in pending])
+            outcomes = runtime.detector.index_many([article for _, article in pending], leads=leads)
             for (name, _), outcome in zip(pending, outcomes, strict=True):
                 if isinstance(outcome, DedupError):
                     counts["failed"] += 1

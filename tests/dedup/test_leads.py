@@ -107,3 +107,15 @@ def test_retention_drops_the_lead_lists_of_days_before_its_window(runtime: Runti
     assert len(runtime.detector.store.leads.window([day]).ids) == 0
     translation = ingest(runtime, "https://tokyo.example/tram", JAPANESE, MONDAY)
     assert copies(runtime, translation) == []  # the source's lead is gone with its day
+
+
+def test_an_archive_loaded_with_its_leads_has_its_translations_found(runtime: Runtime) -> None:
+    archive = ArticleInput(url="https://weser.example/tram", text=ENGLISH, published_at=MONDAY)
+    plain = ArticleInput(url="https://weser.example/other", text=ENGLISH, published_at=MONDAY)
+    (loaded,) = runtime.detector.index_many([archive], leads=True)
+    assert isinstance(loaded, tuple)
+    runtime.detector.index_many([plain])  # no lead: found by names and numbers only
+    _, answer = stored_with_answer(
+        runtime, "https://tokyo.example/tram", JAPANESE, MONDAY + timedelta(hours=5)
+    )
+    assert answer == [str(loaded[0])]
