@@ -345,22 +345,26 @@ async def copies(request: Request, article_id: str) -> HTMLResponse:
     return page(request, "copies.html", article=stored, copies=found)
 
 
-@router.get("/articles/{article_id}/report")
-async def report(request: Request, article_id: str) -> HTMLResponse:
-    """One article's evidence, laid out to print (the browser's print to PDF)."""
-    grant(request, "check")
+async def _report_parts(request: Request, article_id: str) -> dict[str, Any]:
+    """What an article's report shows (the page, a saved copy, the PDF): the article, its
+    answer against the index now, its matches cut for display, and when it was made."""
     detector = runtime_of(request).detector
     stored = detector.get(article_id)
     result = await off_loop(partial(detector.matches, article_id, related=True))
     answer = CheckOut.of(result)
-    return page(
-        request,
-        "report.html",
-        article=ArticleOut.of(stored, find_markers(stored.text)),
-        answer=answer,
-        matches=match_views(result, answer),
-        made_at=datetime.now().astimezone().isoformat(timespec="minutes"),
-    )
+    return {
+        "article": ArticleOut.of(stored, find_markers(stored.text)),
+        "answer": answer,
+        "matches": match_views(result, answer),
+        "made_at": datetime.now().astimezone().isoformat(timespec="minutes"),
+    }
+
+
+@router.get("/articles/{article_id}/report")
+async def report(request: Request, article_id: str) -> HTMLResponse:
+    """One article's evidence, laid out to print (the browser's print to PDF)."""
+    grant(request, "check")
+    return page(request, "report.html", **await _report_parts(request, article_id))
 
 
 @router.post("/articles/{article_id}/report")
@@ -369,22 +373,10 @@ async def save_report(request: Request, article_id: str) -> Response:
     _same_origin(request)
     grant(request, "check")
     runtime = runtime_of(request)
-    stored = runtime.detector.get(article_id)
-    result = await off_loop(partial(runtime.detector.matches, article_id, related=True))
-    answer = CheckOut.of(result)
-    made_at = datetime.now().astimezone().isoformat(timespec="minutes")
+    parts = await _report_parts(request, article_id)
     token = runtime.reports.new_token()
-    shown = page(
-        request,
-        "report.html",
-        article=ArticleOut.of(stored, find_markers(stored.text)),
-        answer=answer,
-        matches=match_views(result, answer),
-        made_at=made_at,
-        saved=token,
-    )
-    html = bytes(shown.body).decode()
-    await off_loop(partial(runtime.reports.save, token, article_id, made_at, html))
+    html = bytes(page(request, "report.html", **parts, saved=token).body).decode()
+    await off_loop(partial(runtime.reports.save, token, article_id, parts["made_at"], html))
     return RedirectResponse(f"/reports/{token}", status_code=303)
 
 
@@ -400,24 +392,13 @@ async def saved_report(request: Request, token: str) -> HTMLResponse:
 async def report_pdf(request: Request, article_id: str) -> Response:
     """The same report as a PDF to send (drawn by ReportLab: api/web/pdf.py says why)."""
     grant(request, "check")
-    detector = runtime_of(request).detector
-    stored = detector.get(article_id)
-    result = await off_loop(partial(detector.matches, article_id, related=True))
-    answer = CheckOut.of(result)
-    made_at = datetime.now().astimezone().isoformat(timespec="minutes")
-    drawn = await off_loop(
-        partial(
-            pdf.report_pdf,
-            ArticleOut.of(stored, find_markers(stored.text)),
-            answer,
-            match_views(result, answer),
-            made_at,
-        )
-    )
+    parts = await _report_parts(request, article_id)
+    drawn = await off_loop(partial(pdf.report_pdf, **parts))
+    name = f"article-{parts['article'].id}-report.pdf"
     return Response(
         drawn,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="article-{stored.id}-report.pdf"'},
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
     )
 
 

@@ -487,12 +487,15 @@ class Detector(Explainer):
         if self.encoder is not None:
             self.encoder.warm()
 
+    def _seeks_translations(self, article: Article) -> bool:
+        """Whether translations of or into this article are looked for by meaning: the path
+        is on and the encoder knows its language."""
+        return self.params.semantic is not None and self.knows(article.language)
+
     def lead_of(self, article: Article) -> np.ndarray | None:
         """The article's lead vector (`core.semantic.lead_vector`): None when translations are
-        not looked for, or the encoder does not know its language. ~2.5 ms (the encoder)."""
-        if self.encoder is None or self.params.semantic is None:
-            return None
-        if not self.knows(article.language):
+        not looked for (`_seeks_translations`). ~3.7 ms (the encoder)."""
+        if self.encoder is None or not self._seeks_translations(article):
             return None
         text = article.text
         return lead_vector(self.encoder(lead_texts(text, sentences_of(text, tokenize(text)))))
@@ -538,9 +541,7 @@ class Detector(Explainer):
         """Stored articles in other languages the encoder knows whose leads are nearest this
         one's, within DEDUP_SEMANTIC_WINDOW_DAYS of it (at most DEDUP_SEMANTIC_MAX_CANDIDATES).
         A LazyLead is embedded only when the window holds leads in such languages."""
-        if lead is None or self.encoder is None or self.params.semantic is None:
-            return []
-        if not self.knows(article.language):
+        if lead is None or not self._seeks_translations(article):
             return []
         day, days = epoch_day(article.when), self.settings.semantic_window_days
         window = self.store.leads.window(range(day - days, day + days + 1))

@@ -107,15 +107,14 @@ class Leads:
         lengths = [
             int(n) for n in run_commands(self._redis, [("llen", (k,)) for k in keys], atomic=False)
         ]
+        behind = []  # (day, key, entries read, entries listed) of the days that grew
         with self._lock:
-            for day, length in zip(days, lengths, strict=True):
-                if length < self._days.get(day, _Day()).read:  # the list was dropped
-                    del self._days[day]
-            behind = [
-                (day, key, self._days.setdefault(day, _Day()).read, length)
-                for day, key, length in zip(days, keys, lengths, strict=True)
-                if length > self._days.setdefault(day, _Day()).read
-            ]
+            for day, key, length in zip(days, keys, lengths, strict=True):
+                kept = self._days.get(day)
+                if kept is None or length < kept.read:  # new here, or its list was dropped
+                    kept = self._days[day] = _Day()
+                if length > kept.read:
+                    behind.append((day, key, kept.read, length))
         if behind:
             replies = run_commands(
                 self._redis,

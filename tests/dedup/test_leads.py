@@ -10,7 +10,7 @@ name-pair path cannot bring one to the other: only their leads can.
 from datetime import UTC, datetime, timedelta
 
 from dedup.runtime import Runtime
-from dedup.services.detector import ArticleInput
+from dedup.services.detector import ArticleInput, epoch_day
 
 ENGLISH = (
     "The city council of Bremen approved a new tram line on Tuesday evening. "
@@ -76,7 +76,7 @@ def test_the_source_stored_after_its_translation_finds_it_and_is_counted(
 def test_an_ingest_embeds_no_lead_while_no_lead_in_another_language_is_near(
     runtime: Runtime,
 ) -> None:
-    day = int(MONDAY.timestamp() // 86400)
+    day = epoch_day(MONDAY)
     leads = runtime.detector.store.leads
     given = ArticleInput(url="https://weser.example/a", text=ENGLISH, published_at=MONDAY)
     runtime.detector.ingest(given)
@@ -101,7 +101,7 @@ def test_leads_further_apart_than_the_window_are_not_searched(runtime: Runtime) 
 
 def test_retention_drops_the_lead_lists_of_days_before_its_window(runtime: Runtime) -> None:
     ingest(runtime, "https://weser.example/tram", ENGLISH)
-    day = int(MONDAY.timestamp() // 86400)
+    day = epoch_day(MONDAY)
     assert len(runtime.detector.store.leads.window([day]).ids) == 1
     runtime.detector.drop_leads_before(MONDAY + timedelta(days=1))
     assert len(runtime.detector.store.leads.window([day]).ids) == 0
