@@ -35,14 +35,7 @@ class MarkerOut(BaseModel):
 
     @classmethod
     def of(cls, marker: Marker) -> "MarkerOut":
-        return cls(
-            kind=marker.kind,
-            label=marker.label,
-            text=marker.text,
-            start=marker.start,
-            end=marker.end,
-            detail=marker.detail,
-        )
+        return cls.model_validate(marker, from_attributes=True)  # the same names, field by field
 
 
 class PassageOut(BaseModel):
@@ -57,14 +50,7 @@ class PassageOut(BaseModel):
 
     @classmethod
     def of(cls, passage: Quote) -> "PassageOut":
-        return cls(
-            text=passage.text,
-            words=passage.words,
-            start=passage.start,
-            end=passage.end,
-            match_start=passage.match_start,
-            match_end=passage.match_end,
-        )
+        return cls.model_validate(passage, from_attributes=True)
 
 
 class SentencePairOut(BaseModel):
@@ -80,14 +66,7 @@ class SentencePairOut(BaseModel):
 
     @classmethod
     def of(cls, pair: Quote) -> "SentencePairOut":
-        return cls(
-            text=pair.text,
-            similarity=pair.similarity,
-            start=pair.start,
-            end=pair.end,
-            match_start=pair.match_start,
-            match_end=pair.match_end,
-        )
+        return cls.model_validate(pair, from_attributes=True)
 
 
 class EvidenceOut(BaseModel):
