@@ -107,6 +107,8 @@ class MatchOut(BaseModel):
     relation: Relation = Field(
         description="duplicate, near_duplicate, excerpt (this text mostly inside the match), "
         "contains (the match mostly inside this), partial (part of one reused in the other), "
+        "sibling (both copy one source that is not stored: each carries signs of being "
+        "copied, so neither is named the other's original), "
         "or 'related' (only with include_related=true): not a copy, but the two share names "
         "in order or a few phrases, as independent reports of one event do."
     )

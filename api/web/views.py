@@ -176,6 +176,10 @@ class MatchView:
         return f"{self.out.coverage:.0%} of this text, {self.out.match_coverage:.0%} of the match"
 
 
+def _spun(markers: Sequence[MarkerOut]) -> bool:
+    return any(m.kind == "spin" for m in markers)
+
+
 def match_views(result: Result, answer: CheckOut) -> list[MatchView]:
     """The matches of a result with both texts cut into segments."""
     views = []
@@ -197,6 +201,8 @@ def match_views(result: Result, answer: CheckOut) -> list[MatchView]:
         ]
         this_is_original = answer.original.id in (None, str(result.article.id))
         copy_is_this = not this_is_original
+        if out.relation == "sibling":  # neither is the original: read toward the spun side
+            copy_is_this = _spun(answer.markers) or not _spun(out.markers)
         changes = passage_changes(
             answer.markers, out, result.article.text, match.article.text, copy_is_this
         )

@@ -7,11 +7,17 @@ wire story than a sibling paper of the same day is not the sibling's source, and
 text that explains the article beats both); loses points for crediting another outlet,
 translator credits, spun phrases and aggregator chrome. The most points wins; the margin over the
 runner-up sets the confidence.
+
+When every article of the group carries signs of being copied of its own (signs the others
+do not carry too: a scrape keeps its source's credit line and chrome, which then say nothing of
+which copied which) and none is a wire service, none is the others' original: they are
+siblings, copies of a common source that is not stored (two rewrites of one absent wire story,
+one spun, one in farm chrome).
 """
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from dedup.core.markers import Marker, Rules, credits_other_outlet
@@ -32,6 +38,8 @@ PENALTY_MACHINE = 1.0
 # Confidence when nothing was found to compare against.
 CONFIDENCE_ALONE = 0.5
 CONFIDENCE_ALONE_WITH_CREDIT = 0.2
+# ... and for siblings: each carries signs of copying, none is the source of the others.
+CONFIDENCE_SIBLINGS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +163,9 @@ def likely_original(parties: Sequence[Party], rules: Rules | None = None) -> Ori
     for party in parties:
         lost, flaws[party.id] = _penalties(party, rules)
         points[party.id] = -lost
+    if all(not p.is_wire and _own_signs(p, parties, rules) for p in parties):
+        return _siblings(parties, flaws)
+    for party in parties:
         if party.is_wire:
             points[party.id] += POINTS_WIRE
             merits[party.id].append(f"{party.site} is a wire service (DEDUP_WIRE_SITES)")
@@ -189,3 +200,25 @@ def likely_original(parties: Sequence[Party], rules: Rules | None = None) -> Ori
     if margin <= 0:
         why.append("the evidence does not separate these articles; the earliest is shown")
     return Original(best.id, confidence, tuple(why))
+
+
+def _own_signs(party: Party, parties: Sequence[Party], rules: Rules | None) -> bool:
+    """Whether the party carries a sign of being copied that no other party carries (by its
+    words, whatever its place)."""
+    theirs = {
+        " ".join(m.text.lower().split()) for p in parties if p is not party for m in p.markers
+    }
+    own = tuple(m for m in party.markers if " ".join(m.text.lower().split()) not in theirs)
+    return _penalties(replace(party, markers=own), rules)[0] > 0
+
+
+def _siblings(parties: Sequence[Party], flaws: dict[str, list[str]]) -> Original:
+    """The answer for a group whose every article carries signs of being copied: none is
+    named the others' original (the query stands for the group, as when it is alone)."""
+    sites = list(dict.fromkeys(p.site for p in parties))
+    reasons = [reason for p in parties for reason in flaws[p.id]]
+    reasons.append(
+        f"every article of this group ({', '.join(sites)}) carries signs of being copied: "
+        "they are siblings, copies of a common source that is not stored"
+    )
+    return Original(parties[0].id, CONFIDENCE_SIBLINGS, tuple(reasons), source_stored=False)

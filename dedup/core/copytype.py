@@ -93,3 +93,22 @@ def copy_type(
     if sentences.order < 1.0 or original_paired < SPUN_MIN_COVERAGE:
         return "paraphrased"
     return "spun"
+
+
+def signed_type(markers: Sequence[Marker], site: str, rules: Rules | None = None) -> CopyType:
+    """The copy type an article's own signs of copying name, with no original to compare
+    with (a sibling's, whose source is not stored): its translator credit, credit line or
+    spun phrases, else its aggregator chrome (a scrape).
+
+    >>> from dedup.core.markers import Marker
+    >>> signed_type([Marker("spin", "spun", "Chilly Battle", 0, 13, "Cold War")], "x.example")
+    'spun'
+    >>> signed_type([Marker("chrome", "aggregator", "Source link", 0, 11)], "x.example")
+    'scraped'
+    """
+    kinds = {m.kind for m in markers}
+    if "translation" in kinds:
+        return "translated"
+    if any(credits_other_outlet(m, site, rules) for m in markers if m.kind == "credit"):
+        return "syndicated"
+    return "spun" if "spin" in kinds else "scraped"

@@ -65,7 +65,10 @@ def label_copies(
     rules: Rules | None = None,
 ) -> list[Match]:
     """Each match with the type of its copy: the side of the pair that is not the likely
-    original (when the original is a third article, the later of the two)."""
+    original (when the original is a third article, the later of the two). When the group's
+    source is not stored (`Original.source_stored`: every article carries signs of being
+    copied), each copy link is a `sibling`: a copy of the same absent source."""
+    siblings = not original.source_stored
     labelled = []
     for match in matches:
         if not match.is_copy:
@@ -101,7 +104,8 @@ def label_copies(
             partial=match.relation == "partial",
             translated=match.verified_by == "meaning",
         )
-        labelled.append(replace(match, copy_type=kind))
+        relation = "sibling" if siblings else match.relation
+        labelled.append(replace(match, copy_type=kind, relation=relation))
     return labelled
 
 

@@ -7,8 +7,11 @@ from dedup.core.fingerprint import Fingerprint
 from dedup.core.shingles import Hashes, overlap
 from dedup.core.signatures import simhash_distance
 
-Relation = Literal["duplicate", "near_duplicate", "excerpt", "contains", "partial", "related"]
+Relation = Literal[
+    "duplicate", "near_duplicate", "excerpt", "contains", "partial", "sibling", "related"
+]  # fmt: skip
 # "partial": part of one text is reused in the other, neither is mostly inside the other
+# "sibling": both copy one source that is not stored (each carries signs of being copied)
 # "related": not a copy, but the two share names in order or a sentence (same-event coverage)
 
 

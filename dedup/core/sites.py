@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from dedup.core.article import Article
-from dedup.core.copytype import CopyType
+from dedup.core.copytype import CopyType, signed_type
 from dedup.core.markers import Marker, Rules, credits_other_outlet
 from dedup.core.verification import Match
 
@@ -62,10 +62,11 @@ class Observation:
     credited: bool = False  # it credits another outlet (a syndicated copy)
     copy_type: CopyType | None = None
     marker_kinds: tuple[str, ...] = ()  # distinct kinds of markers it carries
+    unknown_source: bool = False  # a sibling: a copy of a source that is not stored
 
     @property
     def is_copy(self) -> bool:
-        return self.source_site is not None
+        return self.source_site is not None or self.unknown_source
 
 
 def observe(
@@ -77,9 +78,23 @@ def observe(
     wires: frozenset[str] = frozenset(),
 ) -> Observation:
     """The observation of an article from its explanation (its matches and likely original).
-    A copy of a site in `wires` (wire services: sources by trade) counts as credited."""
+    A copy of a site in `wires` (wire services: sources by trade) counts as credited. A
+    sibling (linked to copies of a source that is not stored) is a copy of an unknown
+    source: no source site, no lag, its type named by its own signs."""
     when = article.when
     kinds = tuple(sorted({m.kind for m in markers}))
+    if any(m.relation == "sibling" for m in matches):
+        return Observation(
+            article.id,
+            article.site,
+            when,
+            credited=any(
+                credits_other_outlet(m, article.site, rules) for m in markers if m.kind == "credit"
+            ),
+            copy_type=signed_type(markers, article.site, rules),
+            marker_kinds=kinds,
+            unknown_source=True,
+        )
     if original.id == article.id or original.site == article.site:
         return Observation(article.id, article.site, when, marker_kinds=kinds)
     source_when = original.when

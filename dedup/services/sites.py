@@ -147,11 +147,14 @@ class Sites:
     def _recount_earlier_copies(self, result: Result) -> None:
         """An original stored after its copies (a crawler met them first): each copy of it
         published later, on another site, was counted as no copy; explained again now, it
-        names its source, and is counted as a copy (its copy alone, once) with copy.found."""
+        names its source, and is counted as a copy (its copy alone, once) with copy.found.
+        So is a sibling stored before this article, whatever its time: alone it was no copy;
+        beside this one, both copies of a source not stored, it is a copy of an unknown one."""
         article = result.article
         for match in result.matches:
             other = match.article
-            if not match.is_copy or other.site == article.site or other.when <= article.when:
+            later = other.when > article.when or match.relation == "sibling"
+            if not match.is_copy or other.site == article.site or not later:
                 continue
             try:
                 again = with_store_retries(partial(self.detector.matches, str(other.id)))

@@ -82,6 +82,7 @@ class SiteStore:
             "keep": EXAMPLES_KEPT,
             "fast_lag": FAST_LAG_SECONDS,
             "late": int(late),
+            "unknown": int(seen.unknown_source),
         }
         (counted,) = run_scripts(self._redis, [(self._count, names, args)])
         return bool(counted)

@@ -161,12 +161,8 @@ def test_a_spun_rewrite_shows_its_sentence_pairs_and_a_stored_pair_opens_side_by
     assert compared.status_code == 200
     assert "Sentence pairs (" in compared.text
     header = bearer(key)
-    one = client.post(
-        "/v1/articles", json={"url": "https://a.example/1", "text": text}, headers=header
-    )
-    two = client.post(
-        "/v1/articles", json={"url": "https://b.example/1", "text": spun}, headers=header
-    )
+    one = store(client, header, "https://a.example/1", text)
+    two = store(client, header, "https://b.example/1", spun)
     shown = client.get(f"/pair/{two.json()['id']}/{one.json()['id']}")
     assert shown.status_code == 200
     assert shown.text.count("<mark") >= 2
@@ -202,6 +198,10 @@ def test_an_upload_over_the_limit_is_a_page_that_says_so_in_words(
     assert "That file is 2.1 MB or more, over the 2 MB a page may send" in answer.text
 
 
+def store(client: TestClient, header: dict[str, str], url: str, text: str) -> Any:
+    return client.post("/v1/articles", json={"url": url, "text": text}, headers=header)
+
+
 def test_a_spun_copy_shows_its_substituted_words_inside_each_passage(
     pages: tuple[TestClient, str], bbc: list[dict[str, Any]]
 ) -> None:
@@ -210,12 +210,8 @@ def test_a_spun_copy_shows_its_substituted_words_inside_each_passage(
     text = bbc[430]["text"] + ending.format("Cold War")
     spun, _ = spin(bbc[430]["text"], 0.3, random.Random(11))
     spun += ending.format("Chilly Battle")
-    one = client.post(
-        "/v1/articles", json={"url": "https://a.example/1", "text": text}, headers=header
-    )
-    two = client.post(
-        "/v1/articles", json={"url": "https://b.example/1", "text": spun}, headers=header
-    )
+    one = store(client, header, "https://a.example/1", text)
+    two = store(client, header, "https://b.example/1", spun)
     shown = client.get(f"/pair/{two.json()['id']}/{one.json()['id']}").text
     assert "Word changes inside passages" in shown
     changes = shown[shown.index('<details class="changes"') :]
@@ -229,6 +225,26 @@ def test_a_spun_copy_shows_its_substituted_words_inside_each_passage(
     assert all(i in spun for i in inserted)
     marked = set(" ".join(inserted).split())
     assert len(marked & set(swapped)) >= len(set(swapped)) / 2  # most swaps are marked
+
+
+def test_siblings_show_their_word_changes_toward_the_spun_one(
+    pages: tuple[TestClient, str], bbc: list[dict[str, Any]]
+) -> None:
+    client, header = logged_in(pages)
+    ending = " Analysts compared the dispute to the {} between the two great powers of the age."
+    farmed = f"Admin\n\n{bbc[431]['text']}{ending.format('Cold War')}\n\nSource link"
+    spun, _ = spin(bbc[431]["text"], 0.3, random.Random(12))
+    spun += ending.format("Chilly Battle")
+    one = store(client, header, "https://farm.example/1", farmed)
+    two = store(client, header, "https://spin.example/1", spun)
+    assert two.json()["matches"][0]["relation"] == "sibling"
+    for pair in (
+        f"{one.json()['id']}/{two.json()['id']}",
+        f"{two.json()['id']}/{one.json()['id']}",
+    ):
+        shown = client.get(f"/pair/{pair}").text
+        changes = shown[shown.index('<details class="changes"') :]
+        assert re.search(r'<del title="replaced">Cold War</del> <ins class="spun"', changes), pair
 
 
 def test_the_pdf_report_opens_and_carries_the_summary_and_the_sources(

@@ -96,3 +96,30 @@ def test_unknown_and_malformed_sites_get_clear_errors(api: TestClient) -> None:
     bad_limit = api.get("/v1/sites?limit=0")
     assert bad_limit.status_code == 422
     assert "limit" in bad_limit.text
+
+
+def test_two_marked_copies_of_a_source_not_stored_are_siblings_counted_as_copies(
+    api: TestClient, bbc: list[dict[str, Any]]
+) -> None:
+    text = bbc[160]["text"]
+    spun = text + "\n\nAnalysts compared it with the Chilly Battle in the Center East."
+    farm_id = publish(api, "https://farm.example/x", CHROME.format(text), "2005-01-01T08:00Z")
+    spun_id = publish(api, "https://spinner.example/x", spun, "2005-01-01T09:00Z")
+    for asked, other in ((spun_id, farm_id), (farm_id, spun_id)):
+        body = api.get(f"/v1/articles/{asked}/matches").json()
+        (match,) = body["matches"]
+        assert (match["id"], match["relation"]) == (other, "sibling")
+        # Neither is named the other's original, though the farm's copy came an hour earlier.
+        assert (body["original"]["id"], body["original"]["source_stored"]) == (asked, False)
+        assert body["original"]["reasons"][-1].endswith(
+            "they are siblings, copies of a common source that is not stored"
+        )
+    spinner = api.get("/v1/sites/spinner.example").json()
+    assert (spinner["copies"], spinner["copy_types"]) == (1, {"spun": 1})
+    assert spinner["lag_median_minutes"] is None  # no source, no lag
+    assert api.get("/v1/sites/farm.example").json()["copy_types"] == {"scraped": 1}
+    # The clean original, stored late, is their source: no sibling link remains.
+    original = publish(api, "https://www.bbc.co.uk/x", text, "2005-01-01T07:00Z")
+    body = api.get(f"/v1/articles/{spun_id}/matches").json()
+    assert body["original"]["id"] == original
+    assert "sibling" not in {m["relation"] for m in body["matches"]}

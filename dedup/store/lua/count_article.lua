@@ -1,11 +1,13 @@
 -- Count one observed article into its site's sums (and the edge to its source), once.
 -- KEYS: counted site sources copiers lags hours source_copied source_site examples edge by_size by_score totals copy_counted
--- ARGV: id is_copy credited source site_name lag hour copy_type marker_kinds source_id when example keep fast_lag late
+-- ARGV: id is_copy credited source site_name lag hour copy_type marker_kinds source_id when example keep fast_lag late unknown
 -- With `late` = 1 the article was counted before as no copy (its source was not stored yet)
 -- and only its copy is counted now: nothing happens unless it was counted and its copy not.
 -- `sources` is this site's source zset, `copiers` the source's copier zset; `marker_kinds`
 -- comma-separated; `example` a JSON copy record pushed to the site's examples (the latest
 -- `keep` of them are kept); `totals` counts articles and copies by type for the metrics.
+-- With `unknown` = 1 the copy's source is not stored (a sibling): it counts as a copy of its
+-- site, with no source edge, no lag and no example (an example names its original).
 -- Answers 1 when counted now, 0 when it was counted before.
 if late == '1' then
   if redis.call('SISMEMBER', counted, id) == 0 then return 0 end
@@ -30,12 +32,14 @@ redis.call('ZADD', by_score, 'NX', 0, site_name)
 if is_copy == '1' then redis.call('SADD', copy_counted, id) end
 end
 if is_copy == '1' then
-  local seconds = tonumber(lag)
   redis.call('HINCRBY', site, 'copies', 1)
   redis.call('HINCRBY', totals, 'copies:' .. (copy_type ~= '' and copy_type or 'unknown'), 1)
   if credited == '1' then redis.call('HINCRBY', site, 'credited_copies', 1) end
-  if seconds <= tonumber(fast_lag) then redis.call('HINCRBY', site, 'fast_copies', 1) end
   if copy_type ~= '' then redis.call('HINCRBY', site, 'type:' .. copy_type, 1) end
+end
+if is_copy == '1' and unknown ~= '1' then
+  local seconds = tonumber(lag)
+  if seconds <= tonumber(fast_lag) then redis.call('HINCRBY', site, 'fast_copies', 1) end
   redis.call('ZINCRBY', sources, 1, source)
   redis.call('ZINCRBY', copiers, 1, site_name)
   redis.call('ZADD', lags, seconds, id)

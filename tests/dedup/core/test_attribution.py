@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from dedup.core.align import Alignment
@@ -126,3 +127,49 @@ def test_the_time_reason_speaks_of_the_article_asked_about() -> None:
         "apnews.com was published 2025-02-12T09:00:00+00:00, 5 h before excerpts.example was "
         "published"
     )
+
+
+def test_copies_that_all_carry_signs_of_copying_are_siblings_of_a_source_not_stored() -> None:
+    spun = party("1", "spinner.example", "talks on the Chilly Battle", published=T0)
+    farm = party("2", "farm.example", "talks on the war\nSource link", published=T1)
+    result = likely_original([farm, spun])
+    # The earlier one is not named the original: both say they were copied.
+    assert (result.id, result.source_stored, result.confidence) == ("2", False, 0.5)
+    assert result.reasons == (
+        "farm.example carries aggregator chrome: “Source link”",
+        "spinner.example has 1 spun phrase(s): “Chilly Battle” for “Cold War”",
+        "every article of this group (farm.example, spinner.example) carries signs of being "
+        "copied: they are siblings, copies of a common source that is not stored",
+    )
+    # A scrape keeps its source's credit line: a sign both carry says nothing of which
+    # copied which, so the paper crediting AP is the scrape's source, not its sibling.
+    syndicated = party("5", "paper.example", "MOSCOW (AP) — talks", published=T0)
+    scrape = party("6", "farm.example", "MOSCOW (AP) — talks\nSource link", published=T1)
+    assert likely_original([scrape, syndicated]).id == "5"
+    # One clean article among them is their source; a wire's credit lines cost it nothing.
+    clean = party("3", "paper.example", "talks on the Cold War", published=T0 - timedelta(hours=1))
+    assert likely_original([farm, spun, clean]).id == "3"
+    wire = Party(
+        "4", "pa.example", T0, T0, tuple(find_markers("LONDON (Reuters) — talks")), is_wire=True
+    )
+    assert likely_original([farm, wire]).source_stored
+
+
+def test_sibling_links_read_sibling_and_keep_the_copy_type_of_their_signs() -> None:
+    from dedup.core.labelling import label_copies
+    from dedup.core.score import Thresholds
+
+    farm = party("9", "farm.example", "talks on the war\nSource link", published=T1)
+    spun_article = stored(1, "spinner.example", T0)
+    spun = replace(
+        match(spun_article, "near_duplicate"),
+        markers=tuple(find_markers("talks on the Chilly Battle")),
+    )
+    original = attribute(farm, [spun])
+    assert not original.source_stored
+    (labelled,) = label_copies(farm, [spun], original, Thresholds(0.5, 0.8))
+    assert (labelled.relation, labelled.copy_type, labelled.is_copy) == ("sibling", "spun", True)
+    # With a clean original stored, the same link keeps its shingle relation.
+    clean = Party("9", "paper.example", T1, T1, ())
+    kept = label_copies(clean, [spun], attribute(clean, [spun]), Thresholds(0.5, 0.8))
+    assert kept[0].relation == "near_duplicate"

@@ -38,6 +38,18 @@ def test_translated_seed_shows_its_translator_credit() -> None:
     assert kinds("004") == {"translation": ["Переведено сервисом «Яндекс Переводчик»"]}
 
 
+def test_a_translator_credit_stands_apart_but_a_quote_translated_in_prose_is_none() -> None:
+    text = "Talks ended.\n\nTranslated by Google Translate\n"
+    (marker,) = find_markers(text)
+    assert (marker.kind, marker.text.strip()) == ("translation", "Translated by Google Translate")
+    assert [m.text for m in find_markers("Talks ended. (Machine translated by DeepL)")] == [
+        "Machine translated by DeepL)"
+    ]
+    # A newspaper's own sentence (a BBC original in the synthetic set): not a credit line.
+    prose = 'The lyric was translated by gay rights group OutRage! as "burn the men".'
+    assert find_markers(prose) == []
+
+
 def test_marker_spans_index_the_display_text() -> None:
     text = seed_text("003")
     for marker in find_markers(text):
