@@ -32,7 +32,10 @@ _OPENER = re.compile(
     '[.!?:;\n"\u201c\u201d\u2018\u201e\u00ab\u00bb(\\[\u3002\uff01\uff1f\u300c\u300e]'
 )
 _DIGIT = re.compile(r"\d")
-_BREAK = re.compile("[.!?\n\u3002\uff01\uff1f]")  # the ideographic full stop ends one too
+# A sentence ends at ., ! or ?, a new line, or the full stops and question marks of other
+# scripts: ideographic and full-width (Chinese, Japanese), Arabic (the Urdu full stop U+06D4
+# and the Arabic question mark), Devanagari and Bengali dandas, Armenian, Ethiopic, Myanmar.
+_BREAK = re.compile("[.!?\n\u3002\uff01\uff1f\uff0e\u06d4\u061f\u0964\u0965\u0589\u1362\u104b]")
 # Scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar): a run
 # of them is one regex "word", so it is cut into overlapping character bigrams, the units
 # Chinese and Japanese retrieval index (a run of one character stays one unit). The minimum
@@ -343,6 +346,9 @@ def sentence_starts(text: str, tokens: Tokens) -> list[int]:
     >>> text = "One two. Three four!\\nFive"
     >>> sentence_starts(text, tokenize(text))
     [0, 2, 4]
+    >>> urdu = "وزیر اعظم نے کہا۔ عدالت نے فیصلہ سنایا؟ ہاں"
+    >>> sentence_starts(urdu, tokenize(urdu))
+    [0, 4, 8]
     """
     if not len(tokens):
         return []
