@@ -33,9 +33,9 @@ _OPENER = re.compile(
 )
 _DIGIT = re.compile(r"\d")
 # A sentence ends at ., ! or ?, a new line, or the full stops and question marks of other
-# scripts: ideographic and full-width (Chinese, Japanese), Arabic (the Urdu full stop U+06D4
+# scripts: ideographic (Chinese, Japanese), Arabic (the Urdu full stop U+06D4
 # and the Arabic question mark), Devanagari and Bengali dandas, Armenian, Ethiopic, Myanmar.
-_BREAK = re.compile("[.!?\n\u3002\uff01\uff1f\uff0e\u06d4\u061f\u0964\u0965\u0589\u1362\u104b]")
+_BREAK = re.compile("[.!?\n\u3002\uff01\uff1f\u06d4\u061f\u0964\u0965\u0589\u1362\u104b]")
 # Scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar): a run
 # of them is one regex "word", so it is cut into overlapping character bigrams, the units
 # Chinese and Japanese retrieval index (a run of one character stays one unit). The minimum
