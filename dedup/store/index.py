@@ -129,13 +129,17 @@ class Store:
         counts, fields = entries.counts(), entries.fields()
         url_shard = keys.shard_of_url(url) if url else -1
         calls: list[ScriptCall] = []
+        packed = keys.packed_groups(entries)
         for shard in range(keys.shards):
-            groups = keys.index_keys(shard, entries)
             probe_url = shard == url_shard
-            if probe_url:
-                groups.append(keys.urls(shard))
-            args = {**counts, **fields, "url": url if probe_url else ""}
-            calls.append((self._lookup, {"groups": groups}, args))
+            args = {
+                "tag": keys.tag(shard),
+                "group_ids": packed,
+                **counts,
+                **fields,
+                "url": url if probe_url else "",
+            }
+            calls.append((self._lookup, {"urls": keys.urls(shard)}, args))
         replies = run_scripts(self._redis, calls)  # shards hold disjoint ids: replies just join
         bands, blocks, anchored, skeletal, worded, named = (
             b"".join(r[k] for r in replies) for k in range(6)
@@ -228,6 +232,8 @@ class Store:
         args = {
             "url": article.url,
             "id": doc_id,
+            "tag": keys.tag(shard),
+            "group_ids": keys.packed_groups(entries),
             **entries.counts(),
             "cap": self.anchor_cap * ENTRY.size,
             "name_cap": NAME_PAIR_CAP * ENTRY.size,
@@ -246,7 +252,6 @@ class Store:
             "urls": keys.urls(shard),
             "seen": keys.seen(shard),
             "record": keys.article(doc_id),
-            "groups": keys.index_keys(shard, entries),
         }
         return self._add, names, args
 

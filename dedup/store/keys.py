@@ -82,9 +82,10 @@ Totals for the metrics: P:{sites}:totals, hash: articles, copies:<copy type> (co
 the site sums, once per article).
 """
 
+import numpy as np
 import xxhash
 
-from dedup.core.signatures import simhash_blocks
+from dedup.core.signatures import SIMHASH_BLOCKS, simhash_blocks
 from dedup.store.codecs import IndexEntries
 
 SIMHASH_GROUP_SHIFT = 8  # a SimHash block value's top 8 bits name its group (256 a block)
@@ -144,36 +145,39 @@ class Keys:
         """The days that have a list of leads (member and score: the day)."""
         return f"{self.prefix}:{{leads}}:days"
 
-    def band(self, shard: int, band: int, bucket: bytes) -> str:
-        group = int.from_bytes(bucket[:4], "big") >> (32 - self.group_bits)
-        return f"{self._tag(shard)}:l:{band}:{group:x}"
+    def tag(self, shard: int) -> str:
+        """The hash tag every key of a shard starts with (one cluster slot holds them)."""
+        return self._tag(shard)
 
-    def simhash_block(self, shard: int, block: int, value: int) -> str:
-        return f"{self._tag(shard)}:s:{block}:{value >> SIMHASH_GROUP_SHIFT:02x}"
-
-    def anchor(self, shard: int, shingle: int) -> str:
-        return f"{self._tag(shard)}:x:{shingle >> (64 - self.group_bits):x}"
-
-    def skeleton(self, shard: int, gram: int) -> str:
-        return f"{self._tag(shard)}:k:{gram >> (64 - self.group_bits):x}"
-
-    def word(self, shard: int, word: int) -> str:
-        return f"{self._tag(shard)}:w:{word >> (64 - self.group_bits):x}"
-
-    def name_pair(self, shard: int, pair: int) -> str:
-        return f"{self._tag(shard)}:n:{pair >> (64 - self.group_bits):x}"
+    def index_groups(self, entries: IndexEntries) -> list[int]:
+        """The number of each index group of these entries, in the order every script takes
+        them (`groups`): a band bucket's first 4 bytes and an anchor's, skeleton 3-gram's,
+        word's or name pair's hash keep their top `group_bits` bits, a SimHash block value
+        its top 8."""
+        low = 32 - self.group_bits
+        high = 64 - self.group_bits
+        groups = [int.from_bytes(bucket[:4], "big") >> low for bucket in entries.buckets]
+        groups += [v >> SIMHASH_GROUP_SHIFT for v in simhash_blocks(entries.simhash)]
+        for kind in (entries.anchors, entries.skeleton, entries.words, entries.pairs):
+            groups += [value >> high for value in kind]
+        return groups
 
     def index_keys(self, shard: int, entries: IndexEntries) -> list[str]:
         """A shard's band groups, SimHash hashes, anchor, skeleton, word and name-pair groups
-        for these entries, in the order every script takes them (`groups`)."""
-        buckets, simhash = entries.buckets, entries.simhash
-        names = [self.band(shard, band, bucket) for band, bucket in enumerate(buckets)]
-        names += [self.simhash_block(shard, i, v) for i, v in enumerate(simhash_blocks(simhash))]
-        names += [self.anchor(shard, a) for a in entries.anchors]
-        names += [self.skeleton(shard, g) for g in entries.skeleton]
-        names += [self.word(shard, w) for w in entries.words]
-        names += [self.name_pair(shard, p) for p in entries.pairs]
+        for these entries, in the order every script takes them (`groups`). add_article.lua
+        spells the same names from `packed_groups`."""
+        tag, groups = self._tag(shard), iter(self.index_groups(entries))
+        names = [f"{tag}:l:{band}:{next(groups):x}" for band in range(len(entries.buckets))]
+        names += [f"{tag}:s:{block}:{next(groups):02x}" for block in range(SIMHASH_BLOCKS)]
+        for letter, kind in zip(
+            "xkwn", (entries.anchors, entries.skeleton, entries.words, entries.pairs), strict=True
+        ):
+            names += [f"{tag}:{letter}:{next(groups):x}" for _ in kind]
         return names
+
+    def packed_groups(self, entries: IndexEntries) -> bytes:
+        """`index_groups` packed 4 bytes (big-endian) a group, as add_article.lua reads them."""
+        return np.array(self.index_groups(entries), dtype=">u4").tobytes()
 
 
 class SiteKeys:

@@ -9,6 +9,8 @@ The loader turns the header into Lua locals (`local urls, seen, record = KEYS[1]
 KEYS[3]`; a trailing `...groups` gives `groups_at`, the position where that run starts), so
 the body says `urls`, not `KEYS[1]`, and `StoreScript.bind` takes the same names from
 Python, refusing a missing or unknown one. The contract is written once, in the header.
+A header line `-- USES: name ...` puts the text of `lua/lib/<name>.lua` (Lua functions more
+than one script calls) before the script's own.
 """
 
 import re
@@ -21,6 +23,7 @@ from typing import Any
 from redis.commands.core import Script
 
 _HEADER = re.compile(r"^-- (KEYS|ARGV):(.*)$", re.MULTILINE)
+_USES = re.compile(r"^-- USES:(.*)$", re.MULTILINE)
 _NAME = re.compile(r"^(\.\.\.)?([a-z_][a-z0-9_]*)$")
 _LUA_WORDS = frozenset(
     {
@@ -85,8 +88,13 @@ def parse_contract(source: str, name: str) -> Contract:
 
 @cache
 def source_of(name: str) -> str:
-    """The text of `lua/<name>.lua` as shipped in the package."""
-    return resources.files("dedup.store").joinpath(f"lua/{name}.lua").read_text(encoding="utf-8")
+    """The text of `lua/<name>.lua` as shipped in the package, after the library functions
+    its `-- USES:` line names."""
+    folder = resources.files("dedup.store").joinpath("lua")
+    source = folder.joinpath(f"{name}.lua").read_text(encoding="utf-8")
+    used = [lib for line in _USES.findall(source) for lib in line.split()]
+    libraries = [folder.joinpath(f"lib/{lib}.lua").read_text(encoding="utf-8") for lib in used]
+    return "".join(libraries) + source
 
 
 def names() -> list[str]:

@@ -14,7 +14,7 @@ from dedup.services.detector import ArticleInput, Detector
 from dedup.services.retention import evict_expired
 from dedup.services.sites import Sites
 from dedup.store import SiteStore
-from dedup.store.codecs import epoch_seconds
+from dedup.store.codecs import IndexEntries, epoch_seconds
 
 
 def sharded(client: redis.Redis, settings: Settings, shards: int) -> Detector:
@@ -121,6 +121,29 @@ def test_index_entries_are_fields_of_few_hashes_not_a_key_each(
     assert kinds["k"] <= 64
     assert kinds["l"] <= 64 * detector.params.fingerprint.lsh.bands
     assert kinds["a"] == 40
+
+
+@pytest.mark.parametrize("group_bits", [6, 16, 24])
+def test_the_add_script_writes_exactly_the_groups_the_keys_name(
+    client_redis: redis.Redis, settings: Settings, bbc: list[dict[str, Any]], group_bits: int
+) -> None:
+    """add_article.lua spells the group names from packed numbers: they must be the names
+    lookups and deletes use (`Keys.index_keys`), and no other key may be written."""
+    tuned = settings.model_copy(update={"index_group_bits": group_bits})
+    detector = Detector(index_store(client_redis, tuned), tuned)
+    outcome = detector.index_many([ArticleInput(url="https://a.example/k", text=bbc[5]["text"])])
+    ((doc_id, _),) = outcome  # type: ignore[misc]
+    store = detector.store
+    record = store.fetch([doc_id])[0]
+    assert record is not None
+    named = set(store.keys.index_keys(0, IndexEntries.of(detector.with_name_pairs(record))))
+    written = {
+        key.decode()
+        for key in client_redis.scan_iter(match=f"{settings.key_prefix}:{{0}}:*")
+        if key.decode().split(":")[3] in "lsxkwn"
+    }
+    assert written == named
+    assert {key.split(":")[3] for key in named} >= set("lsxk")  # no word anchors here
 
 
 def test_dates_are_published_else_first_seen_in_every_shard_and_none_when_gone(
