@@ -198,21 +198,28 @@ def mark_sources(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each pair with `is_source`: whether its original is the copy's likely original. A
     copy pairs with its original and with the original's other copies; its source is the
     partner that copies nothing itself (the most reused one, if several), as an online
-    check names the earliest of a story's articles. Sorted by (copy, original)."""
-    copies = {p["copy"] for p in pairs}
+    check names the earliest of a story's articles. Sorted by (copy, original).
+    A `sibling` pair (both copies of a source that is not stored: `core.attribution`) names
+    no source: its `is_source` is False."""
+    directed = [p for p in pairs if p["relation"] != "sibling"]
+    copies = {p["copy"] for p in directed}
     best: dict[int, tuple[bool, float, int]] = {}
-    for p in pairs:
+    for p in directed:
         rank = (p["original"] not in copies, p["reuse"], -p["original"])
         if p["copy"] not in best or rank > best[p["copy"]]:
             best[p["copy"]] = rank
-    marked = [{**p, "is_source": best[p["copy"]][2] == -p["original"]} for p in pairs]
+    marked = [
+        {**p, "is_source": p["copy"] in best and best[p["copy"]][2] == -p["original"]}
+        for p in pairs
+    ]
     return sorted(marked, key=lambda p: (p["copy"], p["original"]))
 
 
 def site_sums(articles: Counter[str], pairs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per site: articles, copies of another site's articles, copied by others, credited
     copies, and the copy types, each copy counted with its source only (`mark_sources`;
-    a copy of the same site's own article is not counted)."""
+    a copy of the same site's own article is not counted). Both sides of a `sibling` pair
+    count as copies of an unknown source: copies, no `copied`."""
     sums: dict[str, dict[str, Any]] = {
         site: {"site": site, "articles": n, "copies": 0, "copied": 0, "credited": 0}
         for site, n in articles.items()
@@ -220,13 +227,22 @@ def site_sums(articles: Counter[str], pairs: Iterable[dict[str, Any]]) -> list[d
     types: dict[str, Counter[str]] = defaultdict(Counter)
     copied_docs: dict[str, set[int]] = defaultdict(set)
     copying_docs: dict[str, set[int]] = defaultdict(set)
+    def count_copy(doc: int, site: str, pair: dict[str, Any]) -> None:
+        if doc not in copying_docs[site]:
+            copying_docs[site].add(doc)
+            sums[site]["credited"] += int(pair["credited"]) if doc == pair["copy"] else 0
+            types[site][pair["copy_type"] or "unknown"] += 1
+
     for pair in pairs:
-        if not pair["is_source"] or pair["copy_site"] == pair["original_site"]:
+        if pair["copy_site"] == pair["original_site"]:
             continue
-        if pair["copy"] not in copying_docs[pair["copy_site"]]:
-            copying_docs[pair["copy_site"]].add(pair["copy"])
-            sums[pair["copy_site"]]["credited"] += int(pair["credited"])
-            types[pair["copy_site"]][pair["copy_type"] or "unknown"] += 1
+        if pair["relation"] == "sibling":
+            count_copy(pair["copy"], pair["copy_site"], pair)
+            count_copy(pair["original"], pair["original_site"], pair)
+            continue
+        if not pair["is_source"]:
+            continue
+        count_copy(pair["copy"], pair["copy_site"], pair)
         copied_docs[pair["original_site"]].add(pair["original"])
     for site, row in sums.items():
         row["copies"] = len(copying_docs[site])

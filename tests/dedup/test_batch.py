@@ -80,3 +80,22 @@ def test_ray_data_finds_exactly_the_local_pairs_and_the_cli_writes_parquet(
     assert {(p["copy"], p["original"]) for p in pairs} == local.pair_set()
     assert pq.read_table(out / "sites.parquet").num_rows == len(local.sites)
     assert pq.read_table(out / "errors.parquet").num_rows == 2
+
+
+def test_two_marked_copies_of_an_absent_source_are_a_sibling_pair_counted_as_copies(
+    tmp_path: Path, bbc: list[dict[str, Any]]
+) -> None:
+    text = bbc[160]["text"]
+    spun = text + "\n\nAnalysts compared it with the Chilly Battle in the Center East."
+    lines = [
+        {"url": "https://farm.example/x", "text": CHROME.format(text)},
+        {"url": "https://spinner.example/x", "text": spun},
+    ]
+    path = tmp_path / "siblings.ndjson"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    result = run_local([path], Settings(semantic=False))
+    (pair,) = result.pairs
+    assert (pair["relation"], pair["is_source"]) == ("sibling", False)
+    sites = {row["site"]: row for row in result.sites}
+    for site in ("farm.example", "spinner.example"):
+        assert (sites[site]["copies"], sites[site]["copied"]) == (1, 0), site
