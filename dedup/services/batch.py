@@ -227,6 +227,7 @@ def site_sums(articles: Counter[str], pairs: Iterable[dict[str, Any]]) -> list[d
     types: dict[str, Counter[str]] = defaultdict(Counter)
     copied_docs: dict[str, set[int]] = defaultdict(set)
     copying_docs: dict[str, set[int]] = defaultdict(set)
+
     def count_copy(doc: int, site: str, pair: dict[str, Any]) -> None:
         if doc not in copying_docs[site]:
             copying_docs[site].add(doc)
