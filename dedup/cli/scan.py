@@ -3,6 +3,7 @@
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from dedup.core.article import ArticleInput
 from dedup.core.verdict import Verdict
 from dedup.errors import DedupError, ItemsFailed, UsageError
 from dedup.runtime import Runtime, open_runtime
+from dedup.services import bulk
+from dedup.services.bulk import Batch
 from dedup.services.detector import Detector
 from dedup.services.input import (
     HTML_SUFFIXES,
@@ -196,50 +199,49 @@ def _follow(runtime: Runtime, state: ScanState) -> ScanState:
     help="Also embed and keep each article's lead (~3.7 ms an article), so that its "
     "translations are found by meaning, not only by shared names and numbers.",
 )
-def load(paths: tuple[Path, ...], batch: int, leads: bool) -> None:
+@click.option(
+    "--processes",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes that fingerprint and store batches at once (one core each).",
+)
+def load(paths: tuple[Path, ...], batch: int, leads: bool, processes: int) -> None:
     """Bulk-load articles into the index without explaining them (an archive to check new
     articles against): the fastest way in, with no matches, originals or site figures.
 
     Reads the files `dedup scan` reads. A url stored already is skipped. Exit code 1 when any
     article failed.
 
-    Example: dedup load archive.jsonl
+    Example: dedup load archive.jsonl --processes 2
     """
     files = files_or_fail(paths)
     total = count_items(files)
-    counts = {"stored": 0, "already stored": 0, "failed": 0}
-    failures: list[str] = []
+    failures: list[str] = []  # items that could not be read
     started = time.perf_counter()
     with open_runtime(settings()) as runtime, progress(total, f"Loading {total} article(s)") as bar:
-        pending: list[tuple[str, ArticleInput]] = []
 
-        def flush() -> None:
-            outcomes = runtime.detector.index_many([article for _, article in pending], leads=leads)
-            for (name, _), outcome in zip(pending, outcomes, strict=True):
-                if isinstance(outcome, DedupError):
-                    counts["failed"] += 1
-                    failures.append(f"{name}: {outcome}")
-                else:
-                    counts["stored" if outcome[1] else "already stored"] += 1
-            bar.update(len(pending))
-            pending.clear()
+        def batches() -> Iterator[Batch]:
+            pending: Batch = []
+            for item in read_items(files):
+                if item.article is None:
+                    failures.append(f"{item.name}: {item.error}")
+                    bar.update(1)
+                    continue
+                pending.append((item.name, item.article))
+                if len(pending) >= batch:
+                    yield pending
+                    pending = []
+            if pending:
+                yield pending
 
-        for item in read_items(files):
-            if item.article is None:
-                counts["failed"] += 1
-                failures.append(f"{item.name}: {item.error}")
-                bar.update(1)
-                continue
-            pending.append((item.name, item.article))
-            if len(pending) >= batch:
-                flush()
-        if pending:
-            flush()
+        counts = bulk.load(runtime, batches(), leads=leads, processes=processes, done=bar.update)
     seconds = time.perf_counter() - started
+    failures += counts.failures
     click.echo(
         f"Loaded {total} article(s) in {seconds:.1f} s ({total / max(seconds, 1e-9):.0f}/s): "
-        + ", ".join(f"{n} {what}" for what, n in counts.items())
-        + "."
+        f"{counts.stored} stored, {counts.already_stored} already stored, "
+        f"{len(failures)} failed."
     )
     for line in failures:
         click.echo(f"  failed: {line}")

@@ -189,13 +189,21 @@ def test_evict_needs_a_retention_and_then_removes_what_is_past_it(
     assert run(env, "check", str(page)).exit_code == 0  # the index is empty again
 
 
+def write_archive(
+    tmp_path: Path, bbc: list[dict[str, Any]], part: str, n: int, short_at: int, tail: str
+) -> Path:
+    """`n` BBC articles as JSON lines, one too short to index at `short_at`, then `tail`."""
+    rows = [{"url": f"https://www.bbc.co.uk/{part}/{k}", "text": bbc[k]["text"]} for k in range(n)]
+    rows.insert(short_at, {"url": "https://www.bbc.co.uk/short", "text": "Too short to index."})
+    archive = tmp_path / "archive.jsonl"
+    archive.write_text("\n".join(json.dumps(r) for r in rows) + "\n" + tail, encoding="utf-8")
+    return archive
+
+
 def test_load_indexes_an_archive_that_a_later_check_finds_copies_in(
     env: dict[str, str], tmp_path: Path, bbc: list[dict[str, Any]]
 ) -> None:
-    archive = tmp_path / "archive.jsonl"
-    rows = [{"url": f"https://www.bbc.co.uk/a/{n}", "text": bbc[n]["text"]} for n in range(30)]
-    rows.insert(3, {"url": "https://www.bbc.co.uk/short", "text": "Too short to index."})
-    archive.write_text("\n".join(json.dumps(r) for r in rows) + "\nnot json\n", encoding="utf-8")
+    archive = write_archive(tmp_path, bbc, "a", 30, short_at=3, tail="not json\n")
     result = run(env, "load", str(archive), "--batch", "7")
     assert result.exit_code == 1, result.output  # two lines failed
     assert "Loaded 32 article(s)" in result.output
@@ -208,6 +216,23 @@ def test_load_indexes_an_archive_that_a_later_check_finds_copies_in(
     checked = run(env, "check", str(copy))
     assert checked.exit_code == 0, checked.output
     assert "near_duplicate of id 13 (bbc.co.uk)" in checked.output  # bbc[12], the 13th stored
+
+
+def test_load_in_two_processes_stores_every_article_once(
+    env: dict[str, str], tmp_path: Path, bbc: list[dict[str, Any]]
+) -> None:
+    twice = json.dumps({"url": "https://www.bbc.co.uk/p/0", "text": bbc[0]["text"]}) + "\n"
+    archive = write_archive(tmp_path, bbc, "p", 40, short_at=9, tail=twice)  # stored once
+    result = run(env, "load", str(archive), "--batch", "5", "--processes", "2")
+    assert result.exit_code == 1, result.output  # the short one failed
+    assert "40 stored, 1 already stored, 1 failed." in result.output, result.output
+    assert "https://www.bbc.co.uk/short" in result.output or "at least 20" in result.output
+    copy = tmp_path / "copy.txt"
+    copy.write_text("Source link\n\n" + bbc[33]["text"], encoding="utf-8")
+    checked = run(env, "check", str(copy), "--json")
+    assert checked.exit_code == 0, checked.output
+    (match,) = json.loads(checked.output)["matches"]
+    assert (match["url"], match["relation"]) == ("https://www.bbc.co.uk/p/33", "near_duplicate")
 
 
 def test_load_without_article_files_is_a_usage_error(env: dict[str, str], tmp_path: Path) -> None:
