@@ -15,9 +15,8 @@ from dedup.cli.report import Scanned, describe_result, scan_report
 from dedup.core.article import ArticleInput
 from dedup.core.verdict import Verdict
 from dedup.errors import DedupError, ItemsFailed, UsageError
-from dedup.runtime import Runtime, open_runtime
-from dedup.services import bulk
-from dedup.services.bulk import Batch
+from dedup.runtime import Runtime, bulk, open_runtime
+from dedup.runtime.bulk import Batch
 from dedup.services.detector import Detector
 from dedup.services.input import (
     HTML_SUFFIXES,
