@@ -70,9 +70,7 @@ INDEPENDENT = (
 
 def strict(detector: Detector, **changes: Any) -> Detector:
     """The detector with the meaning tier on (DEDUP_MEANING) and the reuse rule out of reach."""
-    settings = detector.settings.model_copy(
-        update={"min_reuse": 0.99, "meaning": True, **changes}
-    )
+    settings = detector.settings.model_copy(update={"min_reuse": 0.99, "meaning": True, **changes})
     return Detector(detector.store, settings)
 
 
