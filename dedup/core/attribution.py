@@ -205,10 +205,12 @@ def likely_original(parties: Sequence[Party], rules: Rules | None = None) -> Ori
 def _own_signs(party: Party, parties: Sequence[Party], rules: Rules | None) -> bool:
     """Whether the party carries a sign of being copied that no other party carries (by its
     words, whatever its place)."""
-    theirs = {
-        " ".join(m.text.lower().split()) for p in parties if p is not party for m in p.markers
-    }
-    own = tuple(m for m in party.markers if " ".join(m.text.lower().split()) not in theirs)
+
+    def words(marker: Marker) -> str:
+        return " ".join(marker.text.lower().split())
+
+    theirs = {words(m) for p in parties if p is not party for m in p.markers}
+    own = tuple(m for m in party.markers if words(m) not in theirs)
     return _penalties(replace(party, markers=own), rules)[0] > 0
 
 

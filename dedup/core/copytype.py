@@ -14,7 +14,7 @@ chosen on the evaluation's dev split (`python -m bench.thresholds`).
 from collections.abc import Sequence
 from typing import Literal
 
-from dedup.core.markers import Marker, Rules, credits_other_outlet
+from dedup.core.markers import Marker, Rules, credits_another_outlet
 from dedup.core.rewrite import Rewrite
 
 CopyType = Literal[
@@ -74,13 +74,11 @@ def copy_type(
     ...           rewritten=True)
     'paraphrased'
     """
-    kinds = {m.kind for m in markers}
-    if translated or "translation" in kinds:
+    if translated:
         return "translated"
-    if any(credits_other_outlet(m, site, rules) for m in markers if m.kind == "credit"):
-        return "syndicated"
-    if "spin" in kinds:
-        return "spun"
+    signed = _signed(markers, site, rules)
+    if signed is not None:
+        return signed
     if partial:
         return "partial"
     if rewritten:
@@ -106,9 +104,15 @@ def signed_type(markers: Sequence[Marker], site: str, rules: Rules | None = None
     >>> signed_type([Marker("chrome", "aggregator", "Source link", 0, 11)], "x.example")
     'scraped'
     """
+    return _signed(markers, site, rules) or "scraped"
+
+
+def _signed(markers: Sequence[Marker], site: str, rules: Rules | None) -> CopyType | None:
+    """The copy type the article's own signs name, first match wins: a translator credit,
+    a credit line naming another outlet, spun phrases; None without such a sign."""
     kinds = {m.kind for m in markers}
     if "translation" in kinds:
         return "translated"
-    if any(credits_other_outlet(m, site, rules) for m in markers if m.kind == "credit"):
+    if credits_another_outlet(markers, site, rules):
         return "syndicated"
-    return "spun" if "spin" in kinds else "scraped"
+    return "spun" if "spin" in kinds else None

@@ -6,6 +6,7 @@ live in `dedup/core/markers.json`, not in code.
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -138,3 +139,10 @@ def credits_other_outlet(marker: Marker, site: str, rules: Rules | None = None) 
     compact_outlet = re.sub(r"[^a-z0-9]", "", marker.detail.lower())
     compact_site = re.sub(r"[^a-z0-9]", "", site.split(".")[0]) if site else ""
     return not (compact_site and compact_site == compact_outlet)
+
+
+def credits_another_outlet(
+    markers: Iterable[Marker], site: str, rules: Rules | None = None
+) -> bool:
+    """Whether any of an article's credit markers names an outlet other than its own site."""
+    return any(credits_other_outlet(m, site, rules) for m in markers if m.kind == "credit")

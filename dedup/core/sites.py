@@ -27,7 +27,7 @@ import numpy as np
 
 from dedup.core.article import Article
 from dedup.core.copytype import CopyType, signed_type
-from dedup.core.markers import Marker, Rules, credits_other_outlet
+from dedup.core.markers import Marker, Rules, credits_another_outlet
 from dedup.core.verification import Match
 
 FAST_LAG_SECONDS = 3600  # a copy up within the hour is a scraper's habit
@@ -83,14 +83,13 @@ def observe(
     source: no source site, no lag, its type named by its own signs."""
     when = article.when
     kinds = tuple(sorted({m.kind for m in markers}))
+    credits = credits_another_outlet(markers, article.site, rules)
     if any(m.relation == "sibling" for m in matches):
         return Observation(
             article.id,
             article.site,
             when,
-            credited=any(
-                credits_other_outlet(m, article.site, rules) for m in markers if m.kind == "credit"
-            ),
+            credited=credits,
             copy_type=signed_type(markers, article.site, rules),
             marker_kinds=kinds,
             unknown_source=True,
@@ -99,9 +98,7 @@ def observe(
         return Observation(article.id, article.site, when, marker_kinds=kinds)
     source_when = original.when
     match = next((m for m in matches if m.article.id == original.id), None)
-    credited = original.site in wires or any(
-        credits_other_outlet(m, article.site, rules) for m in markers if m.kind == "credit"
-    )
+    credited = original.site in wires or credits
     return Observation(
         article_id=article.id,
         site=article.site,

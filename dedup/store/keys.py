@@ -122,20 +122,21 @@ class Keys:
     def shard_of_id(self, doc_id: int) -> int:
         return doc_id % self.shards
 
-    def _tag(self, shard: int) -> str:
+    def tag(self, shard: int) -> str:
+        """The hash tag every key of a shard starts with (one cluster slot holds them)."""
         return f"{self.prefix}:{{{shard}}}"
 
     def next_id(self, shard: int) -> str:
-        return f"{self._tag(shard)}:next_id"
+        return f"{self.tag(shard)}:next_id"
 
     def urls(self, shard: int) -> str:
-        return f"{self._tag(shard)}:urls"
+        return f"{self.tag(shard)}:urls"
 
     def seen(self, shard: int) -> str:
-        return f"{self._tag(shard)}:seen"
+        return f"{self.tag(shard)}:seen"
 
     def article(self, doc_id: int) -> str:
-        return f"{self._tag(self.shard_of_id(doc_id))}:a:{doc_id}"
+        return f"{self.tag(self.shard_of_id(doc_id))}:a:{doc_id}"
 
     def leads(self, day: int) -> str:
         """The lead vectors of the articles of one day (epoch days), in the order added."""
@@ -144,10 +145,6 @@ class Keys:
     def lead_days(self) -> str:
         """The days that have a list of leads (member and score: the day)."""
         return f"{self.prefix}:{{leads}}:days"
-
-    def tag(self, shard: int) -> str:
-        """The hash tag every key of a shard starts with (one cluster slot holds them)."""
-        return self._tag(shard)
 
     def index_groups(self, entries: IndexEntries) -> list[int]:
         """The number of each index group of these entries, in the order every script takes
@@ -166,7 +163,7 @@ class Keys:
         """A shard's band groups, SimHash hashes, anchor, skeleton, word and name-pair groups
         for these entries, in the order every script takes them (`groups`). add_article.lua
         spells the same names from `packed_groups`."""
-        tag, groups = self._tag(shard), iter(self.index_groups(entries))
+        tag, groups = self.tag(shard), iter(self.index_groups(entries))
         names = [f"{tag}:l:{band}:{next(groups):x}" for band in range(len(entries.buckets))]
         names += [f"{tag}:s:{block}:{next(groups):02x}" for block in range(SIMHASH_BLOCKS)]
         for letter, kind in zip(
